@@ -1,0 +1,39 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "ringscript",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "ringscript", targets: ["ringscript"]),
+        .library(name: "IoUring", targets: ["IoUring"]),
+        .library(name: "Scenario", targets: ["Scenario"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // The kernel's io_uring UAPI as the running 6.x kernel defines it, plus syscall and atomic shims.
+        .target(name: "CIoUring"),
+        // libyaml, found through pkg-config (Debian: libyaml-dev).
+        .systemLibrary(
+            name: "CYAML",
+            pkgConfig: "yaml-0.1",
+            providers: [.apt(["libyaml-dev"])]
+        ),
+        // The ring engine. Every pointer into kernel-shared memory lives here.
+        .target(name: "IoUring", dependencies: ["CIoUring"]),
+        // YAML scenarios → a validated graph of SQE specs. Needs the op table, not a ring.
+        .target(name: "Scenario", dependencies: ["IoUring", "CYAML"]),
+        .executableTarget(
+            name: "ringscript",
+            dependencies: [
+                "IoUring",
+                "Scenario",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "IoUringTests", dependencies: ["IoUring"]),
+        .testTarget(name: "ScenarioTests", dependencies: ["Scenario"], resources: [.copy("Fixtures")]),
+    ]
+)

@@ -1,0 +1,2 @@
+// CIoUring is header-only; this file gives SwiftPM a translation unit.
+#include "CIoUring.h"

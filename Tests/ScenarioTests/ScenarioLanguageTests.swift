@@ -1,0 +1,6 @@
+import Testing
+@testable import Scenario
+
+@Test func languageHasAVersion() {
+    #expect(ScenarioLanguage.version == "0.1")
+}
