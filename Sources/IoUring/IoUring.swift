@@ -57,6 +57,8 @@ public struct IoUring: ~Copyable {
     var retentionToken = RetentionToken.next()
     /// Memory that lives as long as a registration does (registered and provided buffers, buffer rings).
     var registeredMemory: [AnyObject] = []
+    /// The buffers of IORING_REGISTER_BUFFERS, by index.
+    var registeredBuffers: [IoBuffer] = []
 
     /// Requests queued whose final CQE has not been reaped. Requests with IOSQE_CQE_SKIP_SUCCESS
     /// count until a barrier proves them done.
