@@ -25,15 +25,19 @@ let package = Package(
         .target(name: "IoUring", dependencies: ["CIoUring"]),
         // YAML scenarios → a validated graph of SQE specs. Needs the op table, not a ring.
         .target(name: "Scenario", dependencies: ["IoUring", "CYAML"]),
+        // Trace against expectations → verdicts; text, JSON, JUnit and TAP reports. Pure value types.
+        .target(name: "Checker", dependencies: ["Scenario", "IoUring"]),
         .executableTarget(
             name: "ringscript",
             dependencies: [
                 "IoUring",
                 "Scenario",
+                "Checker",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "IoUringTests", dependencies: ["IoUring"]),
+        .testTarget(name: "CheckerTests", dependencies: ["Checker"]),
         .testTarget(name: "ScenarioTests", dependencies: ["Scenario"], resources: [.copy("Fixtures")]),
     ]
 )
