@@ -272,3 +272,32 @@ import Testing
         #expect(Errno(rawValue: 9999).name == "E9999")
     }
 }
+
+@Suite struct TraceSupportTests {
+    @Test func lastQueuedSQEReadsBackEveryField() throws {
+        var ring = try IoUring(entries: 4)
+        let none = ring.lastQueuedSQE()
+        #expect(none == nil)
+        try ring.nop(userData: 3, flags: [.link, .async])
+        var sqe = RawSQE(opcode: 99)
+        sqe.fd = 7
+        sqe.off = 8
+        sqe.addr = 9
+        sqe.len = 10
+        sqe.opFlags = 11
+        sqe.userData = 12
+        sqe.bufIndex = 13
+        sqe.personality = 14
+        sqe.spliceFDIn = 15
+        sqe.addr3 = 16
+        try ring.raw(sqe)
+        let last = ring.lastQueuedSQE()
+        let back = try #require(last)
+        #expect(back.opcode == 99 && back.fd == 7 && back.off == 8 && back.addr == 9 && back.len == 10)
+        #expect(back.opFlags == 11 && back.userData == 12 && back.bufIndex == 13 && back.personality == 14)
+        #expect(back.spliceFDIn == 15 && back.addr3 == 16)
+        _ = try reap(&ring, 2)
+        let after = ring.lastQueuedSQE()
+        #expect(after == nil)
+    }
+}
