@@ -27,12 +27,15 @@ let package = Package(
         .target(name: "Scenario", dependencies: ["IoUring", "CYAML"]),
         // Trace against expectations → verdicts; text, JSON, JUnit and TAP reports. Pure value types.
         .target(name: "Checker", dependencies: ["Scenario", "IoUring"]),
+        // Runs a plan on a fresh ring inside a sandbox and records the trace.
+        .target(name: "Runner", dependencies: ["IoUring", "Scenario", "Checker"]),
         .executableTarget(
             name: "ringscript",
             dependencies: [
                 "IoUring",
                 "Scenario",
                 "Checker",
+                "Runner",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
