@@ -5,6 +5,12 @@ import Musl
 #endif
 import CIoUring
 
+/// close(2), callable where IoUring's own `close` op would shadow the libc function.
+@inline(__always)
+func closeDescriptor(_ fd: Int32) {
+    _ = close(fd)
+}
+
 /// What to ask of `io_uring_setup(2)` beyond the number of entries (`struct io_uring_params`).
 public struct RingParameters: Hashable, Sendable {
     public var flags: SetupFlags
@@ -104,7 +110,7 @@ public struct IoUring: ~Copyable {
         guard result >= 0 else { throw .syscall(.setup, Errno(rawValue: -result)) }
         let fd = result
         var ok = false
-        defer { if !ok { close(fd) } }
+        defer { if !ok { closeDescriptor(fd) } }
 
         let features = Features(rawValue: params.features)
         guard features.contains(.singleMmap) else {
@@ -184,7 +190,7 @@ public struct IoUring: ~Copyable {
         }
         munmap(sqeMapping.base, sqeMapping.size)
         munmap(ringMapping.base, ringMapping.size)
-        close(fd)
+        closeDescriptor(fd)
     }
 
     /// `quiesce(cancelling: true)` for `deinit`, where `self` cannot change: works on local copies of the
