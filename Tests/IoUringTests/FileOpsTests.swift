@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CIoUring
 import Testing
 @testable import IoUring
 
@@ -45,36 +46,21 @@ private func exists(_ path: String) -> Bool {
     return lstat(path, &info) == 0
 }
 
-/// epoll(7) through dlsym: the Glibc module does not export <sys/epoll.h>.
+/// epoll(7), from <sys/epoll.h> as CIoUring exposes it.
 private enum Epoll {
-    static let ctlAdd: Int32 = 1
-    static let ctlDel: Int32 = 2
-    static let ctlMod: Int32 = 3
-    static let pollIn: UInt32 = 0x001
+    static let ctlAdd = EPOLL_CTL_ADD
+    static let ctlDel = EPOLL_CTL_DEL
+    static let ctlMod = EPOLL_CTL_MOD
+    static let pollIn = EPOLLIN.rawValue
 
-    static func create() -> Int32 {
-        typealias Create = @convention(c) (Int32) -> Int32
-        guard let symbol = dlsym(nil, "epoll_create1") else { return -1 }
-        return unsafeBitCast(symbol, to: Create.self)(Int32(O_CLOEXEC))
-    }
+    static func create() -> Int32 { epoll_create1(Int32(EPOLL_CLOEXEC)) }
 
     /// epoll_wait(2) with a zero timeout: the ready (events, data) pairs.
     static func wait(_ epollFD: Int32, maximum: Int32 = 8) -> [(events: UInt32, data: UInt64)]? {
-        typealias Wait = @convention(c) (Int32, UnsafeMutableRawPointer?, Int32, Int32) -> Int32
-        guard let symbol = dlsym(nil, "epoll_wait") else { return nil }
-        #if arch(x86_64)
-        let stride = 12, dataOffset = 4
-        #else
-        let stride = 16, dataOffset = 8
-        #endif
-        let events = UnsafeMutableRawPointer.allocate(byteCount: stride * Int(maximum), alignment: 8)
-        defer { events.deallocate() }
-        let count = unsafeBitCast(symbol, to: Wait.self)(epollFD, events, maximum, 0)
+        var events = [epoll_event](repeating: epoll_event(), count: Int(maximum))
+        let count = epoll_wait(epollFD, &events, maximum, 0)
         guard count >= 0 else { return nil }
-        return (0..<Int(count)).map { index in
-            (events.loadUnaligned(fromByteOffset: index * stride, as: UInt32.self),
-             events.loadUnaligned(fromByteOffset: index * stride + dataOffset, as: UInt64.self))
-        }
+        return events.prefix(Int(count)).map { ($0.events, $0.data.u64) }
     }
 }
 

@@ -10,6 +10,9 @@
 #include <signal.h>
 #include <unistd.h>
 #include <sys/syscall.h>
+// Swift's Glibc module leaves these out; ringscript's ops and resources need their types and calls.
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 
 #ifndef __NR_io_uring_setup
 #define __NR_io_uring_setup 425

@@ -293,17 +293,9 @@ extension IoUring {
     /// by EPOLL_CTL_DEL). The kernel opcode is IORING_OP_EPOLL_CTL. Matches io_uring_prep_epoll_ctl().
     public mutating func epollCtl(userData: UInt64, epollFD: Int32, fd: Int32, operation: Int32, events: UInt32 = 0,
                                   data: UInt64 = 0, flags: SubmissionFlags = []) throws(IoUringError) {
-        // struct epoll_event is { u32 events; u64 data; }, packed (12 bytes) on x86-64 only, as
-        // <sys/epoll.h> and the kernel define it; other targets align `data` to 8.
-        let pointer = arena.allocate(byteCount: 16, alignment: 8)
-        pointer.storeBytes(of: events, toByteOffset: 0, as: UInt32.self)
-        #if arch(x86_64)
-        pointer.storeBytes(of: data, toByteOffset: 4, as: UInt64.self)
-        #else
-        pointer.storeBytes(of: data, toByteOffset: 8, as: UInt64.self)
-        #endif
+        let event = arena.store(epoll_event(events: events, data: epoll_data_t(u64: data)))
         try prepare(.epollCtl, userData: userData, flags: flags, file: .descriptor(epollFD),
-                    address: UInt64(UInt(bitPattern: pointer)), length: UInt32(bitPattern: operation),
+                    address: UInt64(UInt(bitPattern: event)), length: UInt32(bitPattern: operation),
                     offset: UInt64(UInt32(bitPattern: fd)))
     }
 
