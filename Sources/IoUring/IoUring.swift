@@ -65,6 +65,8 @@ public struct IoUring: ~Copyable {
     var registeredMemory: [AnyObject] = []
     /// The buffers of IORING_REGISTER_BUFFERS, by index.
     var registeredBuffers: [IoBuffer] = []
+    /// Provided-buffer state: buffer rings by group id, and the buffers given to IORING_OP_PROVIDE_BUFFERS.
+    var providedBuffers = ProvidedBufferTable()
 
     /// Requests queued whose final CQE has not been reaped. Requests with IOSQE_CQE_SKIP_SUCCESS
     /// count until a barrier proves them done.
