@@ -79,6 +79,8 @@ public enum IoUringError: Error, Hashable, Sendable, CustomStringConvertible {
         case (.register, .EOPNOTSUPP): return "not supported on this file or ring"
         case (.register, .EMFILE): return "too many files for the registered table"
         case (.register, .ENOMEM): return "out of memory, or over RLIMIT_MEMLOCK"
+        case (.register, .ENOENT): return "no such registration (unknown buffer group?)"
+        case (.register, .EEXIST): return "that id is already registered"
         default: return errno.message
         }
     }

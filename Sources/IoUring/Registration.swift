@@ -83,6 +83,8 @@ extension IoUring {
         try register(UInt32(IORING_UNREGISTER_BUFFERS), nil, count: 0)
         // The kernel may still be reading or writing them for requests in flight: retain until quiescent.
         for buffer in registeredBuffers { retain(buffer) }
+        let released = registeredBuffers
+        registeredMemory.removeAll { memory in released.contains { $0 === memory } }
         registeredBuffers = []
     }
 }

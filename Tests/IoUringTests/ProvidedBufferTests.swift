@@ -231,7 +231,7 @@ private func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
         let opcode = UInt32(IORING_UNREGISTER_PBUF_RING)
         let again = #expect(throws: IoUringError.self) { try ring.unregisterBufferRing(groupID: 11) }
         #expect(again == .syscall(.register(opcode), .ENOENT))
-        #expect(again?.description == "io_uring_register(IORING_UNREGISTER_PBUF_RING): ENOENT (No such file or directory)")
+        #expect(again?.description == "io_uring_register(IORING_UNREGISTER_PBUF_RING): ENOENT (no such registration (unknown buffer group?))")
         #expect(throws: IoUringError.syscall(.register(opcode), .ENOENT)) {
             try ring.unregisterBufferRing(groupID: 4321)
         }

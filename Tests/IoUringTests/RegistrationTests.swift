@@ -41,8 +41,10 @@ import Testing
         try ring.registerBuffers([IoBuffer(count: 4096), IoBuffer(count: 8192).slice(0..<4096)])
         #expect(ring.registeredBuffers.count == 2)
         #expect(throws: IoUringError.syscall(.register(0), .EBUSY)) { try ring.registerBuffers([IoBuffer(count: 16)]) }
+        #expect(ring.registeredMemory.count == 2)
         try ring.unregisterBuffers()
         #expect(ring.registeredBuffers.isEmpty)
+        #expect(ring.registeredMemory.isEmpty)
         #expect(throws: IoUringError.syscall(.register(1), .ENXIO)) { try ring.unregisterBuffers() }
     }
 }
