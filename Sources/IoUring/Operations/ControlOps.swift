@@ -144,7 +144,8 @@ public struct PollFlags: OptionSet, Hashable, Sendable {
 
     /// IORING_POLL_ADD_MULTI: stay armed and post a CQE (with IORING_CQE_F_MORE) for every event.
     public static let multishot = PollFlags(rawValue: IORING_POLL_ADD_MULTI)
-    /// IORING_POLL_ADD_LEVEL: level-triggered rather than edge-triggered.
+    /// IORING_POLL_ADD_LEVEL: level-triggered rather than edge-triggered. The kernel defines it but its
+    /// IORING_OP_POLL_ADD accepts only IORING_POLL_ADD_MULTI in `len`: Linux 6.18 answers -EINVAL.
     public static let level = PollFlags(rawValue: IORING_POLL_ADD_LEVEL)
     /// IORING_POLL_UPDATE_EVENTS: a poll update replaces the events (set by `pollUpdate`).
     public static let updateEvents = PollFlags(rawValue: IORING_POLL_UPDATE_EVENTS)
@@ -235,12 +236,14 @@ extension IoUring {
 
     /// Queues a change of the expiry of the linked timeout whose user_data is `targetUserData`.
     /// Completes with 0, or -ENOENT when no armed linked timeout has that user_data.
-    /// The kernel opcode is IORING_OP_TIMEOUT_REMOVE with IORING_LINK_TIMEOUT_UPDATE.
+    /// The kernel opcode is IORING_OP_TIMEOUT_REMOVE with IORING_TIMEOUT_UPDATE | IORING_LINK_TIMEOUT_UPDATE
+    /// (the kernel takes IORING_LINK_TIMEOUT_UPDATE alone as a plain removal, which finds no linked timeout).
     /// Matches io_uring_prep_timeout_update() in liburing with IORING_LINK_TIMEOUT_UPDATE in its flags.
     public mutating func linkTimeoutUpdate(userData: UInt64, targetUserData: UInt64, timespec: Timespec,
                                            timeoutFlags: TimeoutFlags = [], flags: SubmissionFlags = []) throws(IoUringError) {
         try queueTimeoutUpdate(userData: userData, targetUserData: targetUserData, timespec: timespec,
-                               kernelFlags: timeoutFlags.rawValue | IORING_LINK_TIMEOUT_UPDATE, flags: flags)
+                               kernelFlags: timeoutFlags.rawValue | IORING_TIMEOUT_UPDATE | IORING_LINK_TIMEOUT_UPDATE,
+                               flags: flags)
     }
 
     private mutating func queueTimeoutUpdate(userData: UInt64, targetUserData: UInt64, timespec: Timespec,
@@ -255,7 +258,8 @@ extension IoUring {
 
     /// Queues a poll for `events` on `file`. Completes with the events that fired in `res`. With
     /// `pollFlags` `.multishot` it stays armed, posting a CQE with IORING_CQE_F_MORE for each event until
-    /// removed or failed; `.level` makes it level-triggered. The kernel opcode is IORING_OP_POLL_ADD.
+    /// removed or failed. (`.level` is passed on as given; Linux 6.18 rejects it with -EINVAL.)
+    /// The kernel opcode is IORING_OP_POLL_ADD.
     /// Matches io_uring_prep_poll_add() (and io_uring_prep_poll_multishot()) in liburing.
     public mutating func pollAdd(userData: UInt64, file: FileReference, events: PollMask, pollFlags: PollFlags = [],
                                  flags: SubmissionFlags = []) throws(IoUringError) {
@@ -272,8 +276,10 @@ extension IoUring {
 
     /// Queues an update of the armed poll whose user_data is `targetUserData`: its user_data becomes
     /// `newUserData` (IORING_POLL_UPDATE_USER_DATA) and/or its events become `newEvents`
-    /// (IORING_POLL_UPDATE_EVENTS), made multishot when `multishot` is true. With neither new value it
-    /// is a removal. Completes with 0, or -ENOENT. The kernel opcode is IORING_OP_POLL_REMOVE.
+    /// (IORING_POLL_UPDATE_EVENTS). `multishot` sets IORING_POLL_ADD_MULTI, as liburing's callers do when
+    /// updating a multishot poll; the kernel copies only the event bits, so an update never turns a
+    /// one-shot poll into a multishot one or back. With neither new value it is a removal. Completes with
+    /// 0, or -ENOENT. The kernel opcode is IORING_OP_POLL_REMOVE.
     /// Matches io_uring_prep_poll_update() in liburing.
     public mutating func pollUpdate(userData: UInt64, targetUserData: UInt64, newUserData: UInt64? = nil,
                                     newEvents: PollMask? = nil, multishot: Bool = false,
@@ -289,10 +295,10 @@ extension IoUring {
     // MARK: - Cancellation
 
     /// Queues a cancellation of the request whose user_data is `targetUserData` (every such request
-    /// with `cancelFlags` `.all`; every request at all with `.any`). Completes with 0 (with `.all` or
-    /// `.any`: the number cancelled), -ENOENT when nothing matched, or -EALREADY when the match was
-    /// already running and could not be stopped. The kernel opcode is IORING_OP_ASYNC_CANCEL.
-    /// Matches io_uring_prep_cancel64() in liburing.
+    /// with `cancelFlags` `.all`; every request at all with `.any`). Completes with 0, -ENOENT when
+    /// nothing matched, or -EALREADY when the match was already running and could not be stopped; with
+    /// `.all` or `.any` with the number cancelled (0 when nothing matched).
+    /// The kernel opcode is IORING_OP_ASYNC_CANCEL. Matches io_uring_prep_cancel64() in liburing.
     public mutating func cancel(userData: UInt64, targetUserData: UInt64, cancelFlags: CancelFlags = [],
                                 flags: SubmissionFlags = []) throws(IoUringError) {
         let sqe = try prepare(.asyncCancel, userData: userData, flags: flags, address: targetUserData)
