@@ -10,11 +10,14 @@ fileprivate struct TestPipe {
     let readEnd: Int32
     let writeEnd: Int32
 
-    init() {
+    /// Non-blocking by default; io_uring reads on a blocking pipe wait for data instead of failing with EAGAIN.
+    init(nonBlocking: Bool = true) {
         var fds: [Int32] = [-1, -1]
         precondition(pipe(&fds) == 0, "pipe failed: \(errno)")
         for fd in fds {
-            precondition(fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == 0, "fcntl failed: \(errno)")
+            if nonBlocking {
+                precondition(fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == 0, "fcntl failed: \(errno)")
+            }
             precondition(fcntl(fd, F_SETFD, FD_CLOEXEC) == 0, "fcntl failed: \(errno)")
         }
         readEnd = fds[0]
@@ -26,7 +29,7 @@ fileprivate struct TestPipe {
         precondition(written == bytes.count, "pipe write failed: \(errno)")
     }
 
-    /// Reads whatever is buffered (the read end is non-blocking).
+    /// Reads whatever is buffered (on a non-blocking pipe).
     @discardableResult
     func drain() -> [UInt8] {
         var chunk = [UInt8](repeating: 0, count: 4096)
@@ -413,6 +416,35 @@ fileprivate func cqe(_ userData: UInt64, _ res: Int32, _ flags: CompletionFlags 
         #expect(try reap(&ring, 1) == [cqe(12, negated(.ENOENT))])
         try ring.cancel(userData: 13, opcode: .timeout, cancelFlags: .all)
         #expect(Set(try reap(&ring, 2)) == [cqe(13, 1), cqe(3, negated(.ECANCELED))])
+    }
+
+    @Test func cancelAReadWaitingOnAnEmptyPipe() throws {
+        var ring = try IoUring(entries: 8)
+        let pipe = TestPipe(nonBlocking: false)
+        defer { pipe.close() }
+        let buffer = IoBuffer(count: 16)
+        func read(_ userData: UInt64) -> RawSQE {
+            var sqe = RawSQE(opcode: Opcode.read.rawValue)
+            sqe.fd = pipe.readEnd
+            sqe.addr = buffer.kernelAddress
+            sqe.len = UInt32(buffer.count)
+            sqe.userData = userData
+            sqe.keepAlive = [buffer]
+            return sqe
+        }
+        try ring.raw(read(1))
+        try ring.raw(read(2))
+        try ring.submit()
+        try ring.cancel(userData: 10, opcode: .read, targetUserData: 1)
+        #expect(Set(try reap(&ring, 2)) == [cqe(10, 0), cqe(1, negated(.ECANCELED))])
+        try ring.cancel(userData: 11, file: .descriptor(pipe.readEnd))
+        #expect(Set(try reap(&ring, 2)) == [cqe(11, 0), cqe(2, negated(.ECANCELED))])
+        // Neither cancelled read consumed anything: a third one gets the bytes.
+        pipe.write([7, 8, 9])
+        try ring.raw(read(3))
+        #expect(try reap(&ring, 1) == [cqe(3, 3)])
+        #expect(buffer.bytes(0..<3) == [7, 8, 9])
+        #expect(ring.inFlight == 0)
     }
 
     @Test func cancelAnyWithFDIsEINVAL() throws {
