@@ -569,6 +569,35 @@ fileprivate func cqe(_ userData: UInt64, _ res: Int32, _ flags: CompletionFlags 
         #expect(ring.inFlight == 0)
     }
 
+    @Test func pollUpdateDoesNotMakeAMultishotPollOneShot() throws {
+        var ring = try IoUring(entries: 4)
+        let pipe = TestPipe()
+        defer { pipe.close() }
+        try ring.pollAdd(userData: 1, file: .descriptor(pipe.readEnd), events: .writable, pollFlags: .multishot)
+        try ring.submit()
+        try ring.pollUpdate(userData: 9, targetUserData: 1, newUserData: 2, newEvents: .readable)
+        #expect(try reap(&ring, 1) == [cqe(9, 0)])
+        for _ in 0..<2 {
+            pipe.write()
+            #expect(try reap(&ring, 1) == [cqe(2, pollIn, .more)])
+            pipe.drain()
+        }
+        try ring.pollRemove(userData: 10, targetUserData: 2)
+        #expect(Set(try reap(&ring, 2)) == [cqe(10, 0), cqe(2, negated(.ECANCELED))])
+    }
+
+    @Test func pollUpdateWithOnlyTheMultishotFlagIsEINVAL() throws {
+        var ring = try IoUring(entries: 4)
+        let pipe = TestPipe()
+        defer { pipe.close() }
+        try ring.pollAdd(userData: 1, file: .descriptor(pipe.readEnd), events: .readable)
+        try ring.submit()
+        try ring.pollUpdate(userData: 9, targetUserData: 1, multishot: true)
+        #expect(try reap(&ring, 1) == [cqe(9, negated(.EINVAL))])
+        try ring.pollUpdate(userData: 10, targetUserData: 1) // neither new value: a removal
+        #expect(Set(try reap(&ring, 2)) == [cqe(10, 0), cqe(1, negated(.ECANCELED))])
+    }
+
     @Test func pollRemoveAndUpdateOfAnUnknownUserDataAreENOENT() throws {
         var ring = try IoUring(entries: 4)
         try ring.pollRemove(userData: 1, targetUserData: 0xABC)

@@ -278,8 +278,9 @@ extension IoUring {
     /// `newUserData` (IORING_POLL_UPDATE_USER_DATA) and/or its events become `newEvents`
     /// (IORING_POLL_UPDATE_EVENTS). `multishot` sets IORING_POLL_ADD_MULTI, as liburing's callers do when
     /// updating a multishot poll; the kernel copies only the event bits, so an update never turns a
-    /// one-shot poll into a multishot one or back. With neither new value it is a removal. Completes with
-    /// 0, or -ENOENT. The kernel opcode is IORING_OP_POLL_REMOVE.
+    /// one-shot poll into a multishot one or back. With neither new value it is a removal (and with
+    /// `multishot` alone the kernel answers -EINVAL). Completes with 0, or -ENOENT.
+    /// The kernel opcode is IORING_OP_POLL_REMOVE.
     /// Matches io_uring_prep_poll_update() in liburing.
     public mutating func pollUpdate(userData: UInt64, targetUserData: UInt64, newUserData: UInt64? = nil,
                                     newEvents: PollMask? = nil, multishot: Bool = false,
