@@ -5,21 +5,12 @@ import CIoUring
 import Testing
 @testable import IoUring
 
-/// A non-blocking eventfd, made with eventfd(2). The Glibc module does not import <sys/eventfd.h>, so
-/// the C library's eventfd() is looked up by name; EFD_NONBLOCK and EFD_CLOEXEC equal O_NONBLOCK and O_CLOEXEC.
+/// A non-blocking eventfd, made with eventfd(2) as CIoUring exposes it.
 fileprivate struct TestEventfd {
-    typealias EventfdFunction = @convention(c) (UInt32, Int32) -> Int32
-    nonisolated(unsafe) static let create: EventfdFunction = {
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "eventfd") else {
-            fatalError("the C library has no eventfd()")
-        }
-        return unsafeBitCast(symbol, to: EventfdFunction.self)
-    }()
-
     let fd: Int32
 
     init() {
-        fd = TestEventfd.create(0, O_NONBLOCK | O_CLOEXEC)
+        fd = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))
         precondition(fd >= 0, "eventfd failed: \(errno)")
     }
 

@@ -503,9 +503,18 @@ struct io_uring_buf_status {
 struct io_uring_napi {
     uint32_t busy_poll_to;
     uint8_t prefer_busy_poll;
-    uint8_t pad[3];
-    uint64_t resv;
+    uint8_t opcode;        // IO_URING_NAPI_* operation
+    uint8_t pad[2];
+    uint32_t op_param;     // tracking strategy, or a NAPI id
+    uint32_t resv;
 };
+
+#define IO_URING_NAPI_REGISTER_OP     0
+#define IO_URING_NAPI_STATIC_ADD_ID   1
+#define IO_URING_NAPI_STATIC_DEL_ID   2
+#define IO_URING_NAPI_TRACKING_DYNAMIC  0
+#define IO_URING_NAPI_TRACKING_STATIC   1
+#define IO_URING_NAPI_TRACKING_INACTIVE 255
 
 struct io_uring_file_index_range {
     uint32_t off;
