@@ -230,7 +230,7 @@ public enum SocketAddress: Hashable, Sendable, CustomStringConvertible {
         case AF_UNIX:
             let bytes = Array(UnsafeRawBufferPointer(start: source + SocketAddress.unixPathOffset,
                                                      count: length - SocketAddress.unixPathOffset))
-            if bytes.first == 0 && bytes.count > 0 {
+            if bytes.first == 0 {
                 self = .unix(path: String(decoding: bytes, as: UTF8.self))
             } else {
                 self = .unix(path: String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self))
