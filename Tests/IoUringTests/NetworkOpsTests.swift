@@ -215,12 +215,12 @@ private func isRetained(_ ring: borrowing IoUring, _ memory: KernelMemory) -> Bo
         try ring.registerFilesSparse(count: 8)
         try ring.registerFileAllocRange(offset: 4, count: 4)
 
-        try ring.socketDirect(userData: 1, domain: AF_INET, type: streamType, slot: 1)
+        try ring.socketDirect(userData: 1, domain: AF_INET, type: streamType, slot: .index(1))
         try ring.socketDirectAlloc(userData: 2, domain: AF_INET, type: streamType)
         #expect(try sortedReap(&ring, 2) == [CQE(userData: 1, res: 0, flags: []), CQE(userData: 2, res: 4, flags: [])])
 
         // Accept into a chosen slot (res 0), connecting from fixed slot 1.
-        try ring.acceptDirect(userData: 3, socket: .descriptor(listener), slot: 0)
+        try ring.acceptDirect(userData: 3, socket: .descriptor(listener), slot: .index(0))
         try ring.connect(userData: 4, socket: .fixed(1), to: address)
         #expect(try sortedReap(&ring, 2) == [CQE(userData: 3, res: 0, flags: []), CQE(userData: 4, res: 0, flags: [])])
 
@@ -248,9 +248,9 @@ private func isRetained(_ ring: borrowing IoUring, _ memory: KernelMemory) -> Bo
         #expect(inboxFive.bytes(0..<10) == four.bytes())
 
         // SOCK_CLOEXEC makes no sense for a direct descriptor: the kernel refuses it.
-        try ring.socketDirect(userData: 11, domain: AF_INET, type: streamType | Int32(SOCK_CLOEXEC.rawValue), slot: 2)
+        try ring.socketDirect(userData: 11, domain: AF_INET, type: streamType | Int32(SOCK_CLOEXEC.rawValue), slot: .index(2))
         #expect(try reap(&ring, 1) == [CQE(userData: 11, res: negated(.EINVAL), flags: [])])
-        #expect(throws: IoUringError.self) { try ring.socketDirect(userData: 12, domain: AF_INET, type: streamType, slot: .max) }
+        #expect(throws: IoUringError.self) { try ring.socketDirect(userData: 12, domain: AF_INET, type: streamType, slot: .index(.max)) }
     }
 
     @Test func multishotDirectAcceptAllocatesASlotPerClient() throws {

@@ -30,16 +30,16 @@ extension IoUring {
                           multishot: true, fileIndex: 0, flags: flags)
     }
 
-    /// Queues an accept whose new socket goes straight into the registered file table: into `slot`
-    /// (the CQE's `res` is 0), or, when `slot` is nil, into a free slot the kernel picks (`res` is that
-    /// slot). SOCK_CLOEXEC is refused with direct descriptors. The kernel opcode is IORING_OP_ACCEPT with
+    /// Queues an accept whose new socket goes straight into the registered file table: into
+    /// `.index(slot)` (the CQE's `res` is 0), or, with `.allocate`, into a free slot the kernel picks
+    /// (`res` is that slot). SOCK_CLOEXEC is refused with direct descriptors. The kernel opcode is IORING_OP_ACCEPT with
     /// `file_index` = slot + 1 or IORING_FILE_INDEX_ALLOC.
     /// Matches io_uring_prep_accept_direct() in liburing and accept_direct() in Zig's IoUring (which always allocates).
     public mutating func acceptDirect(userData: UInt64, socket: FileReference, peer: PeerAddress? = nil,
-                                      socketFlags: Int32 = 0, slot: UInt32? = nil,
+                                      socketFlags: Int32 = 0, slot: FileSlot = .allocate,
                                       flags: SubmissionFlags = []) throws(IoUringError) {
         try prepareAccept(userData: userData, socket: socket, peer: peer, socketFlags: socketFlags,
-                          multishot: false, fileIndex: try IoUring.directFileIndex(slot), flags: flags)
+                          multishot: false, fileIndex: try slot.sqeFileIndex(), flags: flags)
     }
 
     /// Queues a multishot accept into kernel-picked slots of the registered file table: each CQE's
@@ -61,15 +61,6 @@ extension IoUring {
         if multishot { sqe.pointee.ioprio |= UInt16(IORING_ACCEPT_MULTISHOT) }
         sqe.pointee.file_index = fileIndex
         if let peer { retain(peer) }
-    }
-
-    /// `file_index` for a direct descriptor: slot + 1, or IORING_FILE_INDEX_ALLOC for nil.
-    static func directFileIndex(_ slot: UInt32?) throws(IoUringError) -> UInt32 {
-        guard let slot else { return IORING_FILE_INDEX_ALLOC }
-        guard slot < IORING_FILE_INDEX_ALLOC - 1 else {
-            throw .invalidArgument("fixed file slot \(slot) is out of range (slot + 1 must stay below IORING_FILE_INDEX_ALLOC)")
-        }
-        return slot + 1
     }
 
     // MARK: - Connect, bind, listen
@@ -235,13 +226,14 @@ extension IoUring {
         try prepareSocket(userData: userData, domain: domain, type: type, protocol: `protocol`, fileIndex: 0, flags: flags)
     }
 
-    /// Queues a `socket(2)` whose socket goes into registered file table slot `slot`; `res` is 0.
+    /// Queues a `socket(2)` whose socket goes into registered file table slot `slot`; `res` is 0
+    /// (with `.allocate`, the slot the kernel picked, as `socketDirectAlloc`).
     /// The kernel opcode is IORING_OP_SOCKET with `file_index` = slot + 1.
     /// Matches io_uring_prep_socket_direct() in liburing and socket_direct() in Zig's IoUring.
-    public mutating func socketDirect(userData: UInt64, domain: Int32, type: Int32, protocol: Int32 = 0, slot: UInt32,
+    public mutating func socketDirect(userData: UInt64, domain: Int32, type: Int32, protocol: Int32 = 0, slot: FileSlot,
                                       flags: SubmissionFlags = []) throws(IoUringError) {
         try prepareSocket(userData: userData, domain: domain, type: type, protocol: `protocol`,
-                          fileIndex: try IoUring.directFileIndex(slot), flags: flags)
+                          fileIndex: try slot.sqeFileIndex(), flags: flags)
     }
 
     /// Queues a `socket(2)` whose socket goes into a free registered-file slot the kernel picks; `res`
