@@ -1,0 +1,143 @@
+import IoUring
+
+/// What the runner reports as a scenario runs. The runner calls these in the order things happen; a
+/// `TraceObserver` sees each event once and keeps only what it needs, so a scenario that streams a
+/// million requests is observed in constant memory.
+public enum TraceEvent: Sendable {
+    /// An SQE was queued (and will be submitted by the next enter). Every field as written.
+    case queued(QueuedRequest)
+    /// `io_uring_enter(2)` was called.
+    case entered(EnterCall)
+    /// A CQE was reaped.
+    case completed(ObservedCQE)
+    /// An `io_uring_register(2)` step ran.
+    case registered(RegistrationOutcome)
+    /// A control step ran (submit, wait, sleep, peer action): what it did, for the live log.
+    case controlled(node: Int, iterations: [Int], summary: String, elapsed: Duration)
+}
+
+/// An SQE as the runner queued it.
+public struct QueuedRequest: Sendable {
+    /// The graph node and the iteration of each enclosing repeat block (outermost first).
+    public var node: Int
+    public var iterations: [Int]
+    /// The resolved id (`r3`), if the step has one.
+    public var id: String?
+    public var userData: UInt64
+    /// Every SQE field as written to the ring.
+    public var sqe: RawSQE
+    public var elapsed: Duration
+
+    public init(node: Int, iterations: [Int], id: String?, userData: UInt64, sqe: RawSQE, elapsed: Duration) {
+        self.node = node
+        self.iterations = iterations
+        self.id = id
+        self.userData = userData
+        self.sqe = sqe
+        self.elapsed = elapsed
+    }
+}
+
+/// One `io_uring_enter(2)` call and its result (`-errno` on failure).
+public struct EnterCall: Sendable {
+    public var toSubmit: UInt32
+    public var minComplete: UInt32
+    public var flags: EnterFlags
+    public var result: Int32
+    public var elapsed: Duration
+
+    public init(toSubmit: UInt32, minComplete: UInt32, flags: EnterFlags, result: Int32, elapsed: Duration) {
+        self.toSubmit = toSubmit
+        self.minComplete = minComplete
+        self.flags = flags
+        self.result = result
+        self.elapsed = elapsed
+    }
+}
+
+/// A reaped CQE with its arrival position.
+public struct ObservedCQE: Sendable {
+    public var cqe: CompletionQueueEntry
+    /// 0-based position among every CQE of the run.
+    public var arrival: Int
+    public var elapsed: Duration
+
+    public init(cqe: CompletionQueueEntry, arrival: Int, elapsed: Duration) {
+        self.cqe = cqe
+        self.arrival = arrival
+        self.elapsed = elapsed
+    }
+}
+
+/// The result of a registration step (`-errno` on failure).
+public struct RegistrationOutcome: Sendable {
+    public var node: Int
+    public var iterations: [Int]
+    public var result: Int32
+    public var elapsed: Duration
+
+    public init(node: Int, iterations: [Int], result: Int32, elapsed: Duration) {
+        self.node = node
+        self.iterations = iterations
+        self.result = result
+        self.elapsed = elapsed
+    }
+}
+
+/// Receives trace events as they happen.
+public protocol TraceObserver: AnyObject {
+    func observe(_ event: TraceEvent)
+}
+
+/// What the sandbox and the buffers looked like after the run, gathered by the runner for the
+/// post-conditions the scenario states (and only those).
+public struct PostRunFacts: Sendable {
+    /// The bytes of each buffer resource a condition names.
+    public var buffers: [String: [UInt8]]
+    /// The state of each sandbox path a condition names.
+    public var files: [String: FileFacts]
+
+    public init(buffers: [String: [UInt8]] = [:], files: [String: FileFacts] = [:]) {
+        self.buffers = buffers
+        self.files = files
+    }
+}
+
+/// One sandbox path after the run, from lstat(2) and, for regular files, its content.
+public struct FileFacts: Hashable, Sendable {
+    public enum Kind: String, Sendable { case missing, file, directory, symlink, other }
+    public var kind: Kind
+    public var size: UInt64
+    /// The content of a regular file (nil for other kinds, or when no condition needs it).
+    public var content: [UInt8]?
+
+    public init(kind: Kind, size: UInt64 = 0, content: [UInt8]? = nil) {
+        self.kind = kind
+        self.size = size
+        self.content = content
+    }
+}
+
+/// How a run ended, as the runner saw it.
+public struct RunEnding: Sendable {
+    /// The deadline passed before every expected CQE arrived; in-flight work was cancelled.
+    public var deadlineExpired: Bool
+    /// How long the run took.
+    public var duration: Duration
+
+    public init(deadlineExpired: Bool, duration: Duration) {
+        self.deadlineExpired = deadlineExpired
+        self.duration = duration
+    }
+}
+
+/// Fans events out to several observers (the checker, the live `--trace` log, a bounded recorder).
+public final class TraceFanOut: TraceObserver {
+    public var observers: [any TraceObserver]
+
+    public init(_ observers: [any TraceObserver]) { self.observers = observers }
+
+    public func observe(_ event: TraceEvent) {
+        for observer in observers { observer.observe(event) }
+    }
+}
