@@ -41,6 +41,7 @@ let package = Package(
         ),
         .testTarget(name: "IoUringTests", dependencies: ["IoUring"]),
         .testTarget(name: "CheckerTests", dependencies: ["Checker"]),
+        .testTarget(name: "RunnerTests", dependencies: ["Runner"]),
         .testTarget(name: "ScenarioTests", dependencies: ["Scenario"], resources: [.copy("Fixtures")]),
     ]
 )

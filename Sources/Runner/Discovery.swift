@@ -1,0 +1,101 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import IoUring
+
+/// Finds scenario files: files named directly (any extension), and every `*.yaml` / `*.yml` below the
+/// directories named, recursively, in a stable order (byte order of the path), each file once.
+public enum ScenarioDiscovery {
+    public static func find(_ paths: [String]) throws(RunnerError) -> [String] {
+        var found: [String] = []
+        var seen = Set<String>()
+        for path in paths {
+            var status = stat()
+            guard stat(path, &status) == 0 else { throw .system("stat(\(path))", Errno(rawValue: errno)) }
+            if status.st_mode & S_IFMT == S_IFDIR {
+                var files: [String] = []
+                try collect(directory: path.hasSuffix("/") && path.count > 1 ? String(path.dropLast()) : path, into: &files)
+                for file in files.sorted(by: { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }) where seen.insert(file).inserted {
+                    found.append(file)
+                }
+            } else if seen.insert(path).inserted {
+                found.append(path)
+            }
+        }
+        return found
+    }
+
+    private static func collect(directory: String, into files: inout [String]) throws(RunnerError) {
+        guard let handle = opendir(directory) else { throw .system("opendir(\(directory))", Errno(rawValue: errno)) }
+        defer { closedir(handle) }
+        while let entry = readdir(handle) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name == "." || name == ".." || name.hasPrefix(".") { continue }
+            let path = directory + "/" + name
+            var status = stat()
+            guard stat(path, &status) == 0 else { continue }
+            if status.st_mode & S_IFMT == S_IFDIR {
+                try collect(directory: path, into: &files)
+            } else if name.hasSuffix(".yaml") || name.hasSuffix(".yml") {
+                files.append(path)
+            }
+        }
+    }
+}
+
+/// Which scenarios of a run to pick.
+public struct Selection: Sendable {
+    /// A substring, or a glob when it has `*`, `?` or `[`, matched against the path and the name.
+    public var filter: String?
+    /// Scenarios must carry every one of these tags.
+    public var tags: [String]
+    /// `--shard K/N`: the K-th of N interleaved shards (1-based), by position in the stable order.
+    public var shard: (index: Int, count: Int)?
+
+    public init(filter: String? = nil, tags: [String] = [], shard: (index: Int, count: Int)? = nil) {
+        self.filter = filter
+        self.tags = tags
+        self.shard = shard
+    }
+
+    /// Whether the file at `position` of the discovered list is in this shard.
+    public func inShard(position: Int) -> Bool {
+        guard let shard else { return true }
+        return position % shard.count == shard.index - 1
+    }
+
+    /// Whether a scenario at `path` named `name` with `tags` passes the filter and the tags.
+    public func matches(path: String, name: String, tags scenarioTags: [String]) -> Bool {
+        if let filter, !Selection.match(filter, path) && !Selection.match(filter, name) { return false }
+        return self.tags.allSatisfy(scenarioTags.contains)
+    }
+
+    static func match(_ pattern: String, _ text: String) -> Bool {
+        if pattern.contains(where: { "*?[".contains($0) }) {
+            return fnmatch(pattern, text, 0) == 0
+        }
+        return text.contains(pattern)
+    }
+
+    /// Parses `K/N` with 1 ≤ K ≤ N.
+    public static func parseShard(_ text: String) -> (index: Int, count: Int)? {
+        let parts = text.split(separator: "/")
+        guard parts.count == 2, let index = Int(parts[0]), let count = Int(parts[1]), count >= 1,
+              (1...count).contains(index) else { return nil }
+        return (index, count)
+    }
+}
+
+/// ringscript's exit codes.
+public enum ExitStatus: Int32, Sendable {
+    /// Every scenario passed (skips and expected failures allowed).
+    case success = 0
+    /// A scenario failed, passed unexpectedly, or could not run.
+    case failure = 1
+    /// Invalid input or usage: a scenario file with errors, a bad option.
+    case invalidInput = 2
+    /// The single scenario run was skipped (liburing's test convention).
+    case skipped = 77
+}
