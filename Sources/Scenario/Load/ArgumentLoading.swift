@@ -1,0 +1,545 @@
+import IoUring
+
+extension ScenarioBuilder {
+    /// Reads a step's arguments against its op-table entry: unknown names, types, required ones,
+    /// the rules between them, defaults and derived lengths. Returns them in table order.
+    func readArguments(_ spec: StepSpec, key: YAMLNode, value: YAMLNode?) -> Arguments {
+        var given: [(spec: ArgumentSpec, key: YAMLNode, value: YAMLNode)] = []
+        if let value, !value.isNull {
+            if let pairs = value.mapping {
+                for pair in pairs {
+                    guard let name = pair.key.scalar else {
+                        error(pair.key.mark, "argument names must be names, not \(pair.key.kindDescription)")
+                        continue
+                    }
+                    guard let argument = spec.argument(name) else {
+                        let names = spec.arguments.map(\.name)
+                        let known = names.isEmpty ? " ('\(spec.name)' takes no arguments)" : didYouMean(name, names)
+                        error(pair.key.mark, "unknown argument '\(name)' of '\(spec.name)'\(known)")
+                        continue
+                    }
+                    given.append((argument, pair.key, pair.value))
+                }
+            } else if let shorthand = spec.shorthand, let argument = spec.argument(shorthand) {
+                given.append((argument, key, value))
+            } else {
+                error(value.mark, "'\(spec.name)' takes a mapping of arguments, not \(value.kindDescription)")
+            }
+        }
+
+        var values: [String: StepArgument] = [:]
+        var keyMarks: [String: SourceMark] = [:]
+        for (argument, argumentKey, node) in given {
+            keyMarks[argument.name] = argumentKey.mark
+            if let decoded = decode(argument, node, in: spec) {
+                values[argument.name] = StepArgument(name: argument.name, value: decoded, mark: node.mark)
+            }
+        }
+        let present = Set(given.map(\.spec.name))
+        for argument in spec.arguments where argument.isRequired && !present.contains(argument.name) {
+            error(key.mark, "'\(spec.name)' is missing its required argument '\(argument.name)'")
+        }
+        checkRules(spec, given: given, key: key)
+        for argument in spec.arguments where values[argument.name] == nil && !present.contains(argument.name) {
+            if case .defaulted(let value, _) = argument.presence {
+                values[argument.name] = StepArgument(name: argument.name, value: value, mark: key.mark, isDefault: true)
+            }
+        }
+        deriveLengths(spec, &values, key: key)
+        checkSlotArguments(spec, values)
+        return Arguments(spec.arguments.compactMap { values[$0.name] })
+    }
+
+    /// An argument counts as given for the rules unless it is a `false` bool.
+    private func checkRules(_ spec: StepSpec, given: [(spec: ArgumentSpec, key: YAMLNode, value: YAMLNode)], key: YAMLNode) {
+        var marks: [String: SourceMark] = [:]
+        for item in given {
+            if item.spec.type == .bool, item.value.scalar == "false" { continue }
+            marks[item.spec.name] = item.key.mark
+        }
+        func quoted(_ names: [String], _ conjunction: String) -> String {
+            let parts = names.map { "'\($0)'" }
+            return parts.count <= 1 ? parts.joined() : parts.dropLast().joined(separator: ", ") + " \(conjunction) " + parts.last!
+        }
+        for rule in spec.rules {
+            switch rule {
+            case .exactlyOne(let names), .atMostOne(let names):
+                let present = names.filter { marks[$0] != nil }.sorted { marks[$0]! < marks[$1]! }
+                if present.count > 1 {
+                    error(marks[present[1]]!, "'\(spec.name)' takes only one of \(quoted(present, "and"))")
+                } else if present.isEmpty, case .exactlyOne = rule {
+                    error(key.mark, "'\(spec.name)' needs one of \(quoted(names, "or"))")
+                }
+            case .atLeastOne(let names):
+                if !names.contains(where: { marks[$0] != nil }) {
+                    error(key.mark, "'\(spec.name)' needs at least one of \(quoted(names, "or"))")
+                }
+            case .requires(let first, let second):
+                if let mark = marks[first], marks[second] == nil {
+                    error(mark, "'\(first)' of '\(spec.name)' needs '\(second)'")
+                }
+            }
+        }
+    }
+
+    // MARK: - Lengths
+
+    /// Fills in derived lengths and checks given ones against the buffer they read or write.
+    private func deriveLengths(_ spec: StepSpec, _ values: inout [String: StepArgument], key: YAMLNode) {
+        var available: UInt64?
+        var source = ""
+        switch values["buf"]?.value {
+        case .buffer(.resource(let name, let offset))?:
+            if let buffer = resourceBuffer(name) {
+                available = buffer.size - min(offset, buffer.size)
+                source = "buffer '\(name)' holds" + (offset == 0 ? "" : " from offset \(offset)")
+            }
+        case .registeredBuffer(let operand)?:
+            if let buffer = resourceBuffer(operand.name) {
+                available = buffer.size - min(operand.offset, buffer.size)
+                source = "buffer '\(operand.name)' holds" + (operand.offset == 0 ? "" : " from offset \(operand.offset)")
+            }
+        default:
+            if case .bytes(let bytes)? = values["data"]?.value, spec.category != .control {
+                available = UInt64(bytes.count)
+                source = "the inline data holds"
+            }
+        }
+        if let length = values["len"], !length.isDefault, case .unsigned(let count) = length.value, let available, count > available {
+            error(length.mark, "'len' \(count) is more than \(source) (\(available) byte\(available == 1 ? "" : "s"))")
+        }
+        if spec.name == "provide_buffers", let available, let count = values["count"], let size = values["size"],
+           case .unsigned(let buffers) = count.value, case .unsigned(let bytes) = size.value, buffers * bytes > available {
+            error(values["buf"]!.mark, "\(buffers) buffers of \(bytes) bytes need \(buffers * bytes) bytes, but \(source) \(available)")
+        }
+        if values["len"] == nil, case .derived? = spec.argument("len")?.presence, values["iovecs"] == nil {
+            values["len"] = StepArgument(name: "len", value: .unsigned(available ?? 0), mark: key.mark, isDefault: true)
+        }
+    }
+
+    private func resourceBuffer(_ name: String) -> BufferResource? {
+        guard let index = resourceIndex[name], case .buffer(let buffer) = resources[index].kind else { return nil }
+        return buffer
+    }
+
+    /// Slot numbers must exist in the file table registered at this point.
+    private func checkSlotArguments(_ spec: StepSpec, _ values: [String: StepArgument]) {
+        for argument in values.values.sorted(by: { $0.mark < $1.mark }) where !argument.isDefault {
+            switch argument.value {
+            case .file(.slot(let slot)): checkSlot(slot, at: argument.mark)
+            case .slot(.index(let slot)):
+                if spec.name == "files_update" {
+                    var count: UInt32 = 0
+                    if case .files(let files)? = values["files"]?.value { count = UInt32(files.count) }
+                    checkSlotRange(slot, count: count, at: argument.mark)
+                } else {
+                    checkSlot(slot, at: argument.mark)
+                }
+            default: break
+            }
+        }
+        if spec.name == "files_update", values["offset"]?.isDefault == true, case .files(let files)? = values["files"]?.value {
+            checkSlotRange(0, count: UInt32(files.count), at: values["files"]!.mark)
+        }
+    }
+
+    // MARK: - Types
+
+    private func decode(_ argument: ArgumentSpec, _ node: YAMLNode, in spec: StepSpec) -> ArgumentValue? {
+        let what = "'\(argument.name)'"
+        switch argument.type {
+        case .file, .directory:
+            return readFile(node, what: what, allowDirectory: argument.type == .directory).map(ArgumentValue.file)
+        case .listener:
+            guard let reference = readResourceReference(node, what: what) else { return nil }
+            guard case .tcpListener = resources[resourceIndex[reference.name]!].kind else {
+                error(node.mark, "\(what) must be a tcp_listener resource; '\(reference.name)' is \(describe(reference))")
+                return nil
+            }
+            return .file(.resource(reference))
+        case .buffer:
+            guard let operand = readBufferOperand(node, allowLength: false) else { return nil }
+            return .buffer(.resource(name: operand.buffer, offset: operand.offset))
+        case .registeredBuffer:
+            guard let operand = readBufferOperand(node, allowLength: false) else { return nil }
+            guard let table = registeredBuffers else {
+                error(node.mark, "'\(spec.name)' needs a registered buffer, but no buffers are registered at this point (add a registered_buffers resource or a register_buffers step)")
+                return nil
+            }
+            guard let index = table[operand.buffer] else {
+                let names = table.sorted { $0.value < $1.value }.map(\.key)
+                error(node.mark, "buffer '\(operand.buffer)' is not registered (registered: \(names.joined(separator: ", ")))")
+                return nil
+            }
+            return .registeredBuffer(RegisteredBufferOperand(name: operand.buffer, index: index, offset: operand.offset))
+        case .data:
+            return bytes(node, what).map(ArgumentValue.bytes)
+        case .iovecs:
+            guard let name = string(node, what), let resource = lookUpResource(name, at: node.mark) else { return nil }
+            guard case .iovecs = resource.kind else {
+                error(node.mark, "\(what) must be an iovecs resource; '\(name)' is \(article(resource.kind.keyword)) \(resource.kind.keyword)")
+                return nil
+            }
+            return .iovecs(name)
+        case .unsigned(let bits, let capturable):
+            if capturable, let text = node.scalar, text.hasPrefix("$") {
+                guard let reference = readCapture(text, at: node.mark) else { return nil }
+                guard reference.kind == .count || reference.kind == .value else {
+                    error(node.mark, "\(what) takes a number, but '\(text)' is a captured \(reference.kind.rawValue)")
+                    return nil
+                }
+                return .capture(reference)
+            }
+            return unsigned(node, what, bits: bits).map(ArgumentValue.unsigned)
+        case .signed(let bits):
+            let limit = Int64(1) << Int64(bits - 1)
+            return integer(node, what, in: -limit...(limit - 1)).map(ArgumentValue.signed)
+        case .offset:
+            return integer(node, what, in: -1...Int64.max).map(ArgumentValue.signed)
+        case .bool:
+            return bool(node, what).map(ArgumentValue.bool)
+        case .duration:
+            return duration(node, what).map { ArgumentValue.duration(nanoseconds: $0) }
+        case .path:
+            guard let text = string(node, what) else { return nil }
+            let template = TemplateText(parsing: text)
+            guard checkPlaceholders(template, at: node.mark) else { return nil }
+            checkSandbox(path: text, at: node.mark, what: argument.name == "target" ? "symlink target" : "path")
+            if spec.name == "symlinkat", argument.name == "link" { symlinks[text] = node.mark }
+            return .text(template)
+        case .text:
+            guard let text = string(node, what) else { return nil }
+            let template = TemplateText(parsing: text)
+            guard checkPlaceholders(template, at: node.mark) else { return nil }
+            return .text(template)
+        case .constants(let family):
+            return readConstants(node, family, what: what).map(ArgumentValue.named)
+        case .address:
+            return readAddress(node, what: what).map(ArgumentValue.address)
+        case .request:
+            return readRequestReference(node).map(ArgumentValue.request)
+        case .requests:
+            let references = list(node).compactMap(readRequestReference)
+            return .requests(references)
+        case .bufferGroup:
+            return readBufferGroup(node, what: what).map(ArgumentValue.bufferGroup)
+        case .slot:
+            if let text = node.scalar, text.hasPrefix("$") {
+                guard let reference = readCapture(text, at: node.mark) else { return nil }
+                guard reference.kind == .slot else {
+                    error(node.mark, "\(what) takes a slot, but '\(text)' is a captured \(reference.kind.rawValue)")
+                    return nil
+                }
+                return .capture(reference)
+            }
+            return unsigned(node, what, bits: 31).map { ArgumentValue.slot(.index(UInt32($0))) }
+        case .slotOrAuto:
+            if node.isPlain, node.scalar == "auto" { return .slot(.allocate) }
+            guard node.isPlain, let text = node.scalar, NodeReader.parseInteger(text) != nil else {
+                error(node.mark, "\(what) must be a slot number or auto, not \(node.kindDescription)")
+                return nil
+            }
+            return unsigned(node, what, bits: 31).map { ArgumentValue.slot(.index(UInt32($0))) }
+        case .opcode:
+            if spec.name == "raw", node.isPlain, let text = node.scalar, NodeReader.parseInteger(text) != nil {
+                return unsigned(node, what, bits: 8).map { number in
+                    Opcode(rawValue: UInt8(number)).map(ArgumentValue.opcode) ?? .unsigned(number)
+                }
+            }
+            return readOpcode(node).map(ArgumentValue.opcode)
+        case .opcodes:
+            return .opcodes(list(node).compactMap { readOpcode($0) })
+        case .files:
+            return .files(readFiles(node))
+        case .buffers:
+            var names: [String] = []
+            for item in list(node) {
+                guard let name = string(item, "a buffer"), bufferResource(name, at: item.mark) != nil else { continue }
+                names.append(name)
+            }
+            return .buffers(names)
+        case .process:
+            if node.isPlain, let text = node.scalar, NodeReader.parseInteger(text) != nil {
+                return integer(node, what, in: 0...Int64(Int32.max)).map { ArgumentValue.process(.pid(Int32($0))) }
+            }
+            guard let name = string(node, what), let resource = lookUpResource(name, at: node.mark) else { return nil }
+            guard case .childProcess = resource.kind else {
+                error(node.mark, "\(what) must be a child_process resource or a pid; '\(name)' is \(article(resource.kind.keyword)) \(resource.kind.keyword)")
+                return nil
+            }
+            return .process(.resource(name))
+        case .clock:
+            guard let text = string(node, what) else { return nil }
+            guard ["monotonic", "boottime", "realtime"].contains(text) else {
+                error(node.mark, "\(what) must be monotonic, boottime or realtime, not '\(text)'\(didYouMean(text, ["monotonic", "boottime", "realtime"]))")
+                return nil
+            }
+            return .text(TemplateText(parsing: text))
+        case .rawAddress:
+            if node.isPlain, let text = node.scalar, NodeReader.parseInteger(text) != nil {
+                return unsigned(node, what, bits: 64).map { ArgumentValue.addressField(nil, $0) }
+            }
+            guard let operand = readBufferOperand(node, allowLength: false) else { return nil }
+            return .addressField(.resource(name: operand.buffer, offset: operand.offset), 0)
+        }
+    }
+
+    // MARK: - Files
+
+    /// A file operand: resource (or end), `$capture`, `{ slot: N }`, a number, or `cwd` for directories.
+    func readFile(_ node: YAMLNode, what: String, allowDirectory: Bool) -> FileOperand? {
+        if let pairs = node.mapping {
+            let keys = checkKeys(pairs, allowed: ["slot"], in: "a file reference")
+            guard let slot = keys["slot"] else {
+                error(node.mark, "a file given as a mapping needs 'slot' (a registered file slot)")
+                return nil
+            }
+            if let text = slot.value.scalar, text.hasPrefix("$") {
+                guard let reference = readCapture(text, at: slot.value.mark) else { return nil }
+                guard reference.kind == .slot else {
+                    error(slot.value.mark, "'slot' takes a slot, but '\(text)' is a captured \(reference.kind.rawValue)")
+                    return nil
+                }
+                return .capture(reference)
+            }
+            return unsigned(slot.value, "'slot'", bits: 31).map { FileOperand.slot(UInt32($0)) }
+        }
+        guard let text = node.scalar, !node.isNull else {
+            error(node.mark, "\(what) must name a file (a resource, $capture, { slot: N } or a number), not \(node.kindDescription)")
+            return nil
+        }
+        if node.isPlain, NodeReader.parseInteger(text) != nil {
+            return integer(node, what, in: Int64(Int32.min)...Int64(Int32.max)).map { FileOperand.descriptor(Int32($0)) }
+        }
+        if text == "cwd" {
+            guard allowDirectory else {
+                error(node.mark, "'cwd' (AT_FDCWD) stands for a directory; \(what) needs a file")
+                return nil
+            }
+            return .currentDirectory
+        }
+        if text.hasPrefix("$") {
+            guard let reference = readCapture(text, at: node.mark) else { return nil }
+            guard reference.kind.isFile else {
+                error(node.mark, "\(what) needs a file, but '\(text)' is a captured \(reference.kind.rawValue)")
+                return nil
+            }
+            return .capture(reference)
+        }
+        guard let reference = readResourceReference(node, what: what) else { return nil }
+        let resource = resources[resourceIndex[reference.name]!]
+        guard resource.kind.isDescriptor else {
+            if case .file = resource.kind {
+                error(node.mark, "file '\(reference.name)' is not opened ('open: false'); open it with openat")
+            } else if case .directory = resource.kind {
+                error(node.mark, "directory '\(reference.name)' is not opened ('open: false')")
+            } else {
+                error(node.mark, "'\(reference.name)' is \(article(resource.kind.keyword)) \(resource.kind.keyword), not a file")
+            }
+            return nil
+        }
+        return .resource(reference)
+    }
+
+    /// `name` or `name.end`, checked against the resource's kind.
+    func readResourceReference(_ node: YAMLNode, what: String) -> ResourceReference? {
+        guard let text = string(node, what) else { return nil }
+        let parts = text.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+        guard let resource = lookUpResource(parts[0], at: node.mark) else { return nil }
+        let ends = resource.kind.endpoints
+        let endList = ends.map { "'\(parts[0]).\($0.rawValue)'" }.joined(separator: " or ")
+        if parts.count == 1 {
+            if !ends.isEmpty {
+                error(node.mark, "'\(parts[0])' is \(article(resource.kind.keyword)) \(resource.kind.keyword): name one end, \(endList)")
+                return nil
+            }
+            return ResourceReference(name: parts[0])
+        }
+        guard let end = Endpoint(rawValue: parts[1]), ends.contains(end) else {
+            if ends.isEmpty {
+                error(node.mark, "'\(parts[0])' is \(article(resource.kind.keyword)) \(resource.kind.keyword), which has no ends; write '\(parts[0])'")
+            } else {
+                error(node.mark, "\(article(resource.kind.keyword) == "an" ? "An" : "A") \(resource.kind.keyword) has no end '\(parts[1])'; use \(endList)")
+            }
+            return nil
+        }
+        return ResourceReference(name: parts[0], endpoint: end)
+    }
+
+    private func describe(_ reference: ResourceReference) -> String {
+        guard let index = resourceIndex[reference.name] else { return "unknown" }
+        let keyword = resources[index].kind.keyword
+        return "\(article(keyword)) \(keyword)"
+    }
+
+    /// A list of files for a file table: `-1` or null leave a slot empty; slots cannot be listed.
+    func readFiles(_ node: YAMLNode) -> [FileOperand] {
+        guard let items = sequence(node, "'files'") else { return [] }
+        var files: [FileOperand] = []
+        for item in items {
+            if item.isNull || (item.isPlain && item.scalar == "-1") {
+                files.append(.empty)
+                continue
+            }
+            if item.mapping != nil {
+                error(item.mark, "a file table lists descriptors, not slots")
+                continue
+            }
+            if let file = readFile(item, what: "a file", allowDirectory: false) { files.append(file) }
+        }
+        return files
+    }
+
+    // MARK: - Captures
+
+    /// `$name` as a value: the capture visible at this step, recorded as a data dependency.
+    func readCapture(_ text: String, at mark: SourceMark) -> CaptureReference? {
+        let name = String(text.dropFirst())
+        guard let capture = captures[name] else {
+            pendingCaptureUses.append((name, mark))
+            return nil
+        }
+        let reference = CaptureReference(name: name, producer: capture.node, kind: capture.kind)
+        captureUses.append((reference, mark))
+        return reference
+    }
+
+    /// Reports captures and request ids used where they were not (yet) available.
+    func reportPendingUses() {
+        for use in pendingCaptureUses {
+            if let made = allCaptures[use.name] {
+                if made.mark > use.mark {
+                    error(use.mark, "'$\(use.name)' is used before it is produced", notes: [note(made.mark, "'$\(use.name)' is captured here")])
+                } else {
+                    error(use.mark, "'$\(use.name)' is captured inside a repeat block, so it only exists within that block",
+                          notes: [note(made.mark, "'$\(use.name)' is captured here")])
+                }
+            } else {
+                error(use.mark, "no step captures '$\(use.name)'\(didYouMean(use.name, allCaptures.keys.sorted()))")
+            }
+        }
+        for use in pendingRequestUses {
+            if let defined = idMarks[use.name] {
+                error(use.mark, "'\(use.name)' is defined after this step; a step can only refer to requests before it",
+                      notes: [note(defined, "'\(use.name)' is defined here")])
+            } else {
+                error(use.mark, "no request has the id '\(use.name)'\(didYouMean(use.name, idMarks.keys.sorted()))")
+            }
+        }
+    }
+
+    // MARK: - Requests, groups, addresses
+
+    /// A reference to an earlier request: id, repeated id (`r{i}`), one iteration (`r3`), or user_data number.
+    func readRequestReference(_ node: YAMLNode) -> RequestReference? {
+        guard let text = string(node, "a request id") else { return nil }
+        if node.isPlain, let parts = NodeReader.parseInteger(text) {
+            guard !parts.negative else {
+                error(node.mark, "a user_data must not be negative")
+                return nil
+            }
+            return .userData(parts.magnitude)
+        }
+        switch resolveID(text, at: node.mark) {
+        case .found(let subject):
+            if case .request(let target, let iterations, _) = subject { return .request(node: target, iterations: iterations, written: text) }
+            return nil
+        case .invalid:
+            return nil
+        case .unknown:
+            pendingRequestUses.append((text, node.mark))
+            return nil
+        }
+    }
+
+    enum IDResolution {
+        case found(ExpectationSubject)
+        /// Known, but wrong (an error was reported).
+        case invalid
+        case unknown
+    }
+
+    /// Resolves an id as written: a literal id, a repeated id's template, or one iteration of it.
+    func resolveID(_ text: String, at mark: SourceMark) -> IDResolution {
+        if let node = literalIDs[text] { return .found(.request(node: node, iterations: .each, written: text)) }
+        for (template, node) in templateIDs {
+            if template.description == text { return .found(.request(node: node, iterations: .each, written: text)) }
+            guard let values = template.match(text) else { continue }
+            var indices: [Int] = []
+            for block in enclosingBlocks(of: node) {
+                let name = blocks[block].indexName
+                guard let value = values[name] else {
+                    indices.append(0)
+                    continue
+                }
+                if value >= blocks[block].count {
+                    error(mark, "'\(text)' does not exist: '\(template)' has \(name) from 0 to \(blocks[block].count - 1)")
+                    return .invalid
+                }
+                indices.append(value)
+            }
+            return .found(.request(node: node, iterations: .instance(indices), written: text))
+        }
+        return .unknown
+    }
+
+    func enclosingBlocks(of node: NodeID) -> [BlockID] {
+        var chain: [BlockID] = []
+        var block = nodes[node].block
+        while let current = block {
+            chain.append(current)
+            block = blocks[current].parent
+        }
+        return chain.reversed()
+    }
+
+    private func readBufferGroup(_ node: YAMLNode, what: String) -> BufferGroupReference? {
+        if node.isPlain, let text = node.scalar, NodeReader.parseInteger(text) != nil {
+            return unsigned(node, what, bits: 16).map { BufferGroupReference(group: UInt16($0)) }
+        }
+        guard let name = string(node, what), let resource = lookUpResource(name, at: node.mark) else { return nil }
+        switch resource.kind {
+        case .providedBuffers(let group): return BufferGroupReference(group: group.group, resource: name)
+        case .bufferRing(let ring): return BufferGroupReference(group: ring.group, resource: name)
+        default:
+            error(node.mark, "\(what) must be a provided_buffers or buffer_ring resource (or a group number); '\(name)' is \(article(resource.kind.keyword)) \(resource.kind.keyword)")
+            return nil
+        }
+    }
+
+    /// A socket resource's address, `127.0.0.1:port` or `[::1]:port`.
+    private func readAddress(_ node: YAMLNode, what: String) -> SocketAddress? {
+        guard let text = string(node, what) else { return nil }
+        if text.hasPrefix("[") {
+            guard let close = text.firstIndex(of: "]"), text[text.index(after: close)...].hasPrefix(":"),
+                  let port = UInt16(text[text.index(close, offsetBy: 2)...]) else {
+                error(node.mark, "\(what) must look like \"[::1]:8080\", not '\(text)'")
+                return nil
+            }
+            let host = String(text[text.index(after: text.startIndex)..<close])
+            guard host.contains(":"), host.allSatisfy({ $0.isHexDigit || $0 == ":" || $0 == "." }) else {
+                error(node.mark, "'\(host)' is not an IPv6 address")
+                return nil
+            }
+            return .ipv6(host: host, port: port)
+        }
+        if let colon = text.lastIndex(of: ":"), text.first?.isNumber == true {
+            let host = String(text[..<colon])
+            let octets = host.split(separator: ".", omittingEmptySubsequences: false)
+            guard let port = UInt16(text[text.index(after: colon)...]), octets.count == 4,
+                  octets.allSatisfy({ UInt8($0) != nil }) else {
+                error(node.mark, "\(what) must look like \"127.0.0.1:8080\", not '\(text)'")
+                return nil
+            }
+            return .ipv4(host: host, port: port)
+        }
+        guard let reference = readResourceReference(node, what: what) else { return nil }
+        let resource = resources[resourceIndex[reference.name]!]
+        switch resource.kind {
+        case .tcpListener, .udpSocket: return .resource(reference)
+        default:
+            error(node.mark, "\(what) must be a tcp_listener or udp_socket resource, or an address such as \"127.0.0.1:8080\"; '\(reference.name)' is \(article(resource.kind.keyword)) \(resource.kind.keyword)")
+            return nil
+        }
+    }
+}

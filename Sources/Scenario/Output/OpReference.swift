@@ -1,0 +1,3 @@
+public enum OpReference {
+    public static var markdown: String { "" }
+}

@@ -1,0 +1,3 @@
+public enum ScenarioSchema {
+    public static var json: String { "" }
+}
