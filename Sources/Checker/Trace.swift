@@ -14,6 +14,9 @@ public enum TraceEvent: Sendable {
     case registered(RegistrationOutcome)
     /// A control step ran (submit, wait, sleep, peer action): what it did, for the live log.
     case controlled(node: Int, iterations: [Int], summary: String, elapsed: Duration)
+    /// The scenario's steps are over (or its deadline passed): from here on the runner cancels what is
+    /// still in flight and drains the ring. CQEs after this event are logged but not checked.
+    case teardown(deadlineExpired: Bool, elapsed: Duration)
 }
 
 /// An SQE as the runner queued it.
