@@ -1,0 +1,84 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import Checker
+import IoUring
+
+/// `--trace`: a live log of every SQE, enter, CQE, registration and control step, one line each, written
+/// to standard error as it happens.
+public final class TraceLog: TraceObserver {
+    private let prefix: String
+    private let write: (String) -> Void
+
+    /// `prefix` starts every line (the scenario's name when several run at once).
+    public init(prefix: String = "", write: @escaping (String) -> Void = writeStandardError) {
+        self.prefix = prefix
+        self.write = write
+    }
+
+    public func observe(_ event: TraceEvent) {
+        write(prefix + TraceLog.line(for: event))
+    }
+
+    /// One line for one event.
+    public static func line(for event: TraceEvent) -> String {
+        switch event {
+        case .queued(let request):
+            let sqe = request.sqe
+            let op = Opcode(rawValue: sqe.opcode).map { $0.kernelName } ?? "opcode \(sqe.opcode)"
+            let who = request.id.map { "\($0) " } ?? ""
+            var line = "\(stamp(request.elapsed)) SQE \(who)user_data=\(request.userData) \(op)"
+            line += " flags=\(sqeFlagNames(sqe.flags)) fd=\(sqe.fd) off=\(sqe.off) addr=0x\(String(sqe.addr, radix: 16))"
+            line += " len=\(sqe.len) op_flags=0x\(String(sqe.opFlags, radix: 16)) ioprio=\(sqe.ioprio)"
+            line += " buf_index=\(sqe.bufIndex) personality=\(sqe.personality) file_index=\(sqe.spliceFDIn) addr3=0x\(String(sqe.addr3, radix: 16))"
+            return line
+        case .entered(let call):
+            let result = call.result < 0 ? "-" + Errno(rawValue: -call.result).name : String(call.result)
+            let flags = EnterFlags.named.filter { call.flags.contains($0.flag) }.map(\.name).joined(separator: "|")
+            return "\(stamp(call.elapsed)) ENTER to_submit=\(call.toSubmit) min_complete=\(call.minComplete) flags=\(flags.isEmpty ? "0" : flags) -> \(result)"
+        case .completed(let observed):
+            let cqe = observed.cqe
+            return "\(stamp(observed.elapsed)) CQE #\(observed.arrival) user_data=\(cqe.userData) res=\(describeResult(cqe.res)) flags=\(describeFlags(cqe.flags.rawValue))"
+        case .registered(let outcome):
+            return "\(stamp(outcome.elapsed)) REGISTER step \(outcome.node)\(iterationText(outcome.iterations)) -> \(describeResult(outcome.result))"
+        case .controlled(let node, let iterations, let summary, let elapsed):
+            return "\(stamp(elapsed)) STEP \(node)\(iterationText(iterations)) \(summary)"
+        case .teardown(let deadlineExpired, let elapsed):
+            return "\(stamp(elapsed)) TEARDOWN\(deadlineExpired ? " (deadline expired: cancelling what is in flight)" : "")"
+        }
+    }
+
+    static func stamp(_ elapsed: Duration) -> String {
+        let microseconds = Int((elapsed.seconds * 1e6).rounded())
+        let text = String(microseconds)
+        return "[" + String(repeating: " ", count: max(0, 9 - text.count)) + text + " µs]"
+    }
+
+    static func iterationText(_ iterations: [Int]) -> String {
+        iterations.isEmpty ? "" : "[" + iterations.map(String.init).joined(separator: ",") + "]"
+    }
+
+    static func sqeFlagNames(_ flags: UInt8) -> String {
+        let names = SubmissionFlags.named.filter { SubmissionFlags(rawValue: flags).contains($0.flag) }.map(\.name)
+        return names.isEmpty ? "0" : names.joined(separator: "|")
+    }
+
+}
+
+/// Writes `line` and a newline to standard error, unbuffered.
+public func writeStandardError(_ line: String) {
+    writeAll(fd: 2, line + "\n")
+}
+
+/// Writes all of `text` to `fd`, retrying short writes.
+func writeAll(fd: Int32, _ text: String) {
+    let bytes = Array(text.utf8)
+    var offset = 0
+    while offset < bytes.count {
+        let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
+        if written <= 0 { break }
+        offset += written
+    }
+}
