@@ -23,7 +23,8 @@ struct FailureLog {
     struct Text {
         var mark: SourceMark
         var subject: String
-        /// What further occurrences are instances of (`r{i}`), for the count in the subject.
+        /// What further occurrences are instances of (`r{i}`): `r3: res (and 11 more of r{i})`; without one,
+        /// a repeated mismatch is counted as `acc: res (2 times)`.
         var family: String?
         var expected: String
         var actual: String
@@ -58,7 +59,11 @@ struct FailureLog {
         records.values.sorted { ($0.position, $0.sequence) < ($1.position, $1.sequence) }.map { record in
             var subject = record.text.subject
             if record.count > 1 {
-                subject += " (and \(record.count - 1) more" + (record.text.family.map { " of \($0)" } ?? "") + ")"
+                if let family = record.text.family {
+                    subject += " (and \(record.count - 1) more of \(family))"
+                } else {
+                    subject += " (\(record.count) times)"
+                }
             }
             return Mismatch(mark: record.text.mark, subject: subject, expected: record.text.expected, actual: record.text.actual)
         }

@@ -55,7 +55,7 @@ enum MatchingText {
 
     // MARK: - Byte strings
 
-    /// How many bytes of a byte string a report shows around the first difference.
+    /// Byte strings up to this long are shown whole; longer ones from a little before their first difference.
     static let window = 48
 
     /// Expected and actual bytes, worded around their first difference. `prefixOnly`: only the start of
@@ -67,19 +67,24 @@ enum MatchingText {
             difference = index
             break
         }
-        let start = difference < window / 2 ? 0 : difference - window / 4
-        let hex = !isText(expected[min(start, expected.count)...]) || !isText(actual[min(start, actual.count)...])
-        let shown = { (bytes: [UInt8]) -> String in
-            let lower = min(start, bytes.count)
-            let upper = min(bytes.count, start + window)
-            var text = render(bytes[lower..<upper], hex: hex)
-            if lower > 0 { text = "…" + text }
-            if upper < bytes.count { text += "…" }
+        var lower = 0
+        var length = Int.max
+        if max(expected.count, actual.count) > window {
+            lower = difference < window / 2 ? 0 : difference - window / 3
+            length = window * 2 / 3
+        }
+        let shown = { (bytes: [UInt8], hex: Bool) -> String in
+            let start = min(lower, bytes.count)
+            let end = min(bytes.count, start + min(length, bytes.count))
+            var text = render(bytes[start..<end], hex: hex)
+            if start > 0 { text = "…" + text }
+            if end < bytes.count { text += "…" }
             return text
         }
-        var expectedText = (prefixOnly ? "starts with " : "") + shown(expected)
+        let hex = !isText(expected[min(lower, expected.count)...]) || !isText(actual[min(lower, actual.count)...])
+        var expectedText = (prefixOnly ? "starts with " : "") + shown(expected, hex)
         if !prefixOnly { expectedText += " (\(byteCount(expected.count)))" }
-        var actualText = shown(actual) + " (\(byteCount(actual.count)))"
+        var actualText = shown(actual, hex) + " (\(byteCount(actual.count)))"
         if difference > 0 { actualText += ", differs from byte \(difference)" }
         return (expectedText, actualText)
     }
