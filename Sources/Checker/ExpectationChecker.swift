@@ -115,6 +115,13 @@ public final class ExpectationChecker: TraceObserver {
     var arrivals = 0
     var tornDown = false
 
+    /// How many things the checker holds right now: outstanding instances, pending order entries, failure
+    /// records, stored unclaimed CQEs. It does not grow with the number of iterations.
+    var retainedStateCount: Int {
+        outstandingCount + requestless.count + renames.count + orderStates.reduce(0) { $0 + $1.pending.count }
+            + failures.records.count + unclaimed.count
+    }
+
     public init(scenario: Scenario) {
         self.scenario = scenario
         plan = CheckPlan(scenario)
