@@ -8,8 +8,9 @@ import Scenario
 /// (the first failure and a count of later ones) and state only for requests still outstanding.
 ///
 /// The rules it applies:
-/// - A request instance is outstanding from `.queued` until a CQE without IORING_CQE_F_MORE arrives for its
-///   user_data. A CQE goes to the oldest outstanding instance with that user_data (user_data shared on
+/// - A request instance is outstanding from `.queued` until its final CQE: the one without IORING_CQE_F_MORE
+///   for multishot requests (and `raw` steps), the first one for single-shot requests (so CQEs a single-shot
+///   request posts after a stray IORING_CQE_F_MORE are listed as unclaimed). A CQE goes to the oldest outstanding instance with that user_data (user_data shared on
 ///   purpose is attributed first in, first out).
 /// - A request with no written expectation only has to post its CQE (its final one, for multishot requests),
 ///   with any res. "No other CQEs" is about CQEs that belong to no request: a CQE whose user_data no
@@ -45,6 +46,8 @@ public final class ExpectationChecker: TraceObserver {
         var userData: UInt64
         let sequence: Int
         let skipSuccess: Bool
+        /// A single-shot request ends with its first CQE, IORING_CQE_F_MORE or not (`raw` steps follow the flag).
+        let singleShot: Bool
         /// Indices into `plan.expectations`: the instance's own first, then every-iteration ones, then user_data ones.
         var expectations: [Int]
         var orderRoles: [OrderRole]
@@ -59,13 +62,14 @@ public final class ExpectationChecker: TraceObserver {
         var next: Instance?
 
         init(node: NodeID, iterations: [Int], id: String?, userData: UInt64, sequence: Int, skipSuccess: Bool,
-             expectations: [Int], orderRoles: [OrderRole]) {
+             singleShot: Bool = false, expectations: [Int], orderRoles: [OrderRole]) {
             self.node = node
             self.iterations = iterations
             self.id = id
             self.userData = userData
             self.sequence = sequence
             self.skipSuccess = skipSuccess
+            self.singleShot = singleShot
             self.expectations = expectations
             self.orderRoles = orderRoles
         }
@@ -170,7 +174,9 @@ public final class ExpectationChecker: TraceObserver {
         }
         let skipSuccess = request.sqe.flags & SubmissionFlags.skipSuccess.rawValue != 0
         let instance = Instance(node: node, iterations: request.iterations, id: request.id, userData: request.userData,
-                                sequence: sequence, skipSuccess: skipSuccess, expectations: expectations, orderRoles: roles)
+                                sequence: sequence, skipSuccess: skipSuccess,
+                                singleShot: !spec.isMultishot && spec.operation != "raw",
+                                expectations: expectations, orderRoles: roles)
         if !roles.isEmpty, !skipSuccess, !expectations.contains(where: { !plan.expectations[$0].completes }) {
             instance.pendingInOrder = true
             for role in roles where role.isEarlier {
@@ -273,7 +279,7 @@ public final class ExpectationChecker: TraceObserver {
                 if observed.cqe.res >= 0 { applyRename(from: rename.from, to: rename.to) } else { renames[rename.to] = nil }
             }
         }
-        guard !more else { return false }
+        guard !more || instance.singleShot else { return false }
         for index in instance.expectations { finalChecks(index, instance, position: observed.arrival, ending: observed) }
         return true
     }
