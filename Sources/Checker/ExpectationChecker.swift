@@ -53,6 +53,8 @@ public final class ExpectationChecker: TraceObserver {
         var orderRoles: [OrderRole]
         /// Whether order tracking waits for its first CQE.
         var pendingInOrder = false
+        /// Whether the run must wait for its final CQE (counted in `awaitedCompletions`).
+        var awaited = false
         /// CQEs other than notifications; those with IORING_CQE_F_MORE; notifications.
         var results = 0
         var more = 0
@@ -101,6 +103,10 @@ public final class ExpectationChecker: TraceObserver {
 
     var outstanding: [UInt64: Bucket] = [:]
     var outstandingCount = 0
+    /// Queued request instances that still owe their final CQE and are not excused from it
+    /// (`completes: false`, `final: none`, IOSQE_CQE_SKIP_SUCCESS). Once the last step has run, the runner
+    /// may stop waiting when this is 0: every request the expectations wait for has completed.
+    public private(set) var awaitedCompletions = 0
     /// CQEs for expected user_data numbers that no queued request has (a poll re-keyed by poll_update…).
     var requestless: [UInt64: Instance] = [:]
     /// user_data numbers that expectations name and CQEs carried.
@@ -183,6 +189,10 @@ public final class ExpectationChecker: TraceObserver {
                 orderStates[role.rule].pending[key(instance.iterations, role.rule), default: 0] += 1
             }
         }
+        if !skipSuccess, !expectations.contains(where: { plan.relaxes[$0] }) {
+            instance.awaited = true
+            awaitedCompletions += 1
+        }
         if spec.operation == "poll_update", let newUserData = spec.arguments.unsigned("new_user_data") {
             instance.rename = (request.sqe.addr, newUserData)
             renames[newUserData] = request.sqe.addr
@@ -222,6 +232,10 @@ public final class ExpectationChecker: TraceObserver {
         instance.userData = new
         for index in plan.userDataExpectations[new] ?? [] where !instance.expectations.contains(index) {
             instance.expectations.append(index)
+            if plan.relaxes[index], instance.awaited {
+                instance.awaited = false
+                awaitedCompletions -= 1
+            }
         }
         push(instance)
     }
@@ -236,7 +250,10 @@ public final class ExpectationChecker: TraceObserver {
         let expectedUserData = plan.userDataExpectations[userData]
         if expectedUserData != nil { expectedUserDataSeen.insert(userData) }
         if let bucket = outstanding[userData] {
-            if handle(bucket.head, observed) { popHead(userData) }
+            if handle(bucket.head, observed), let done = popHead(userData), done.awaited {
+                done.awaited = false
+                awaitedCompletions -= 1
+            }
         } else if let expectations = expectedUserData {
             let instance = requestless[userData] ?? {
                 sequence += 1

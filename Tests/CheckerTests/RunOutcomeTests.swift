@@ -90,6 +90,32 @@ import Testing
 }
 
 @Suite struct DeadlineTests {
+    @Test func theRunnerKnowsWhenNothingIsAwaited() throws {
+        let run = try CheckerHarness("""
+            name: awaited
+            steps:
+              - nop: {}
+                id: a
+              - nop: {}
+                id: quiet
+                skip_success: true
+              - timeout: { after: 10s }
+                id: long
+              - poll_add: { fd: 0, events: POLLIN, multishot: true }
+                id: poll
+            expect:
+              long: never
+              poll: { stream: { final: none } }
+            """)
+        #expect(run.checker.awaitedCompletions == 0)
+        run.queueAll()
+        #expect(run.checker.awaitedCompletions == 1)
+        run.complete("poll", res: 1, flags: more)
+        #expect(run.checker.awaitedCompletions == 1)
+        run.complete("a", res: 0)
+        #expect(run.checker.awaitedCompletions == 0)
+    }
+
     @Test func aRequestThatWaitsForeverNeverCompleted() throws {
         let run = try CheckerHarness("""
             name: waits forever
