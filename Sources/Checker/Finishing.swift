@@ -1,0 +1,152 @@
+import IoUring
+import Scenario
+
+extension ExpectationChecker {
+    /// Requests that should have posted a final CQE and did not, grouped by request and expectation.
+    struct MissingGroup {
+        var mark: SourceMark
+        var firstName: String
+        var firstSequence: Int
+        var count: UInt64
+        var family: String?
+    }
+
+    struct MissingKey: Hashable {
+        var node: NodeID
+        var mark: SourceMark
+    }
+
+    /// The verdict and everything a report shows, once the run is over: what the trace showed, plus the
+    /// requests that never completed, the order constraints, and the post-conditions against `facts`.
+    public func finish(facts: PostRunFacts, ending: RunEnding) -> ScenarioOutcome {
+        let saved = failures
+        defer { failures = saved }
+        let end = arrivals
+        var missing: [MissingKey: MissingGroup] = [:]
+
+        func addMissing(_ key: MissingKey, name: @autoclosure () -> String, sequence: Int, count: UInt64, family: String?) {
+            if var group = missing[key] {
+                group.count += count
+                if sequence < group.firstSequence {
+                    group.firstSequence = sequence
+                    group.firstName = name()
+                }
+                missing[key] = group
+            } else {
+                missing[key] = MissingGroup(mark: key.mark, firstName: name(), firstSequence: sequence, count: count, family: family)
+            }
+        }
+
+        // Requests still outstanding at teardown.
+        var open: [Instance] = Array(requestless.values)
+        for bucket in outstanding.values {
+            var instance: Instance? = bucket.head
+            while let current = instance {
+                open.append(current)
+                instance = current.next
+            }
+        }
+        for instance in open.sorted(by: { $0.sequence < $1.sequence }) {
+            if !instance.hasPosted && instance.skipSuccess {
+                for index in instance.expectations where plan.expectations[index].completes {
+                    guard let result = plan.expectations[index].cqe.result, !result.acceptsSuccess else { continue }
+                    failures.record(.expectation(index), "res", position: end) {
+                        .init(mark: plan.expectations[index].mark, subject: subjectName(index, instance) + ": res",
+                              family: family(index), expected: result.description,
+                              actual: "no CQE: with IOSQE_CQE_SKIP_SUCCESS that means it succeeded")
+                    }
+                }
+                continue
+            }
+            if instance.expectations.contains(where: { plan.relaxes[$0] }) {
+                for index in instance.expectations where plan.relaxes[index] {
+                    finalChecks(index, instance, position: end, ending: nil)
+                }
+                continue
+            }
+            let mark = instance.expectations.first.map { plan.expectations[$0].mark }
+                ?? plan.graph.nodes[max(instance.node, 0)].mark
+            let name = instance.node < 0
+                ? plan.labels[instance.expectations[0]]
+                : plan.name(node: instance.node, iterations: instance.iterations, id: instance.id)
+            addMissing(MissingKey(node: instance.node, mark: mark), name: name, sequence: instance.sequence, count: 1,
+                       family: familyOfNode(instance.node))
+        }
+
+        // Requests never queued (the run was cut short).
+        for node in plan.graph.nodes {
+            guard let spec = plan.graph.request(node.id), queuedCounts[node.id] < plan.instanceCounts[node.id],
+                  !spec.flags.contains(.skipSuccess),
+                  !plan.eachExpectations[node.id].contains(where: { plan.relaxes[$0] }) else { continue }
+            let counts = plan.blockCounts[node.id]
+            let iterations = lastQueued[node.id].map { ExpectationChecker.successor($0, counts: counts) }
+                ?? counts.map { _ in 0 }
+            var expectation = plan.eachExpectations[node.id].first
+            if expectation == nil, spec.userData.isExplicit { expectation = plan.userDataExpectations[spec.userData.base]?.first }
+            let mark = expectation.map { plan.expectations[$0].mark } ?? node.mark
+            addMissing(MissingKey(node: node.id, mark: mark), name: plan.name(node: node.id, iterations: iterations, id: nil),
+                       sequence: Int.max, count: plan.instanceCounts[node.id] - queuedCounts[node.id], family: familyOfNode(node.id))
+        }
+
+        // user_data expectations no request gives, whose CQEs never came.
+        for (userData, indices) in plan.userDataExpectations where !plan.explicitUserData.contains(userData) && !expectedUserDataSeen.contains(userData) {
+            guard let index = indices.first(where: { plan.expectations[$0].completes && !plan.relaxes[$0] }) else { continue }
+            addMissing(MissingKey(node: -1, mark: plan.expectations[index].mark), name: plan.labels[index],
+                       sequence: Int.max, count: 1, family: nil)
+        }
+
+        var log = failures
+        recordOrderViolations(into: &log)
+        checkPostConditions(facts, into: &log)
+        if unclaimedTotal > unclaimed.count {
+            log.record(.run, "unclaimed", position: unclaimedOverflowPosition) {
+                .init(mark: scenarioMark, subject: "CQEs no expectation claimed", family: nil, expected: "none",
+                      actual: "\(unclaimedTotal) in all; the first \(unclaimed.count) are listed")
+            }
+        }
+        let neverCompleted = missing.values.sorted { ($0.mark, $0.firstSequence) < ($1.mark, $1.firstSequence) }.map { group in
+            var id = group.firstName
+            if group.count > 1 { id += " (and \(group.count - 1) more" + (group.family.map { " of \($0)" } ?? "") + ")" }
+            return (id: id, mark: group.mark)
+        }
+        if ending.deadlineExpired, log.isEmpty, neverCompleted.isEmpty, unclaimed.isEmpty {
+            let limit = scenario.deadlineNanoseconds.map { formatDuration(.nanoseconds($0)) } ?? "its deadline"
+            log.record(.run, "deadline", position: end) {
+                .init(mark: scenarioMark, subject: "deadline", family: nil, expected: "the run ends within \(limit)",
+                      actual: "cut short after \(formatDuration(ending.duration))")
+            }
+        }
+
+        let failed = !log.isEmpty || !neverCompleted.isEmpty || !unclaimed.isEmpty
+        var verdict: Verdict = failed ? .fail : .pass
+        var reason: String?
+        if let expectedFailure = scenario.expectedFailure {
+            verdict = failed ? .xfail : .xpass
+            reason = failed ? expectedFailure : "expected to fail (\(expectedFailure)), but every expectation held"
+        }
+        return ScenarioOutcome(name: scenario.name, file: scenario.file, verdict: verdict, duration: ending.duration,
+                               reason: reason, mismatches: log.mismatches, unclaimed: unclaimed, neverCompleted: neverCompleted)
+    }
+
+    /// Where a mismatch about the run as a whole points: the top of the file.
+    var scenarioMark: SourceMark { SourceMark(file: scenario.file, line: 1, column: 1) }
+
+    /// What the instances of a repeated request are called together (`r{i}`).
+    func familyOfNode(_ node: NodeID) -> String? {
+        guard node >= 0, plan.instanceCounts[node] > 1 else { return nil }
+        return plan.graph.request(node)?.id?.description ?? plan.name(node: node, iterations: [], id: nil)
+    }
+
+    /// The iterations after `iterations` in execution order.
+    static func successor(_ iterations: [Int], counts: [Int]) -> [Int] {
+        var next = iterations
+        var level = next.count - 1
+        while level >= 0 {
+            next[level] += 1
+            if next[level] < counts[level] { return next }
+            next[level] = 0
+            level -= 1
+        }
+        return next
+    }
+}

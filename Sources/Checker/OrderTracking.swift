@@ -1,0 +1,95 @@
+import Scenario
+
+/// Order constraints, checked as first CQEs arrive. For every constraint the checker keeps how many
+/// instances of the earlier side, per shared iteration, have been queued and not yet posted; that and the
+/// last queued iteration of each request (instances are queued in execution order) say whether the earlier
+/// side is complete when a later instance posts its first CQE.
+extension ExpectationChecker {
+    /// The iterations the two sides of `rule` share, of an instance's iterations.
+    func key(_ iterations: [Int], _ rule: Int) -> [Int] {
+        let depth = plan.orders[rule].sharedDepth
+        return depth == 0 ? [] : Array(iterations.prefix(depth))
+    }
+
+    /// An instance posted its first CQE (for CQEs of a user_data no request has: each run of them).
+    func firstCQE(of instance: Instance, _ observed: ObservedCQE) {
+        if !instance.orderRoles.isEmpty {
+            for role in instance.orderRoles where role.isEarlier {
+                let key = key(instance.iterations, role.rule)
+                if instance.pendingInOrder {
+                    let left = (orderStates[role.rule].pending[key] ?? 1) - 1
+                    orderStates[role.rule].pending[key] = left > 0 ? left : nil
+                }
+                noteEarlier(role.rule, key: key, instance: instance, observed)
+            }
+            for role in instance.orderRoles where !role.isEarlier {
+                checkLater(role.rule, key: key(instance.iterations, role.rule), instance: instance, observed)
+            }
+        }
+        if !plan.userDataOrderRoles.isEmpty, let roles = plan.userDataOrderRoles[observed.cqe.userData] {
+            for role in roles where role.isEarlier {
+                orderStates[role.rule].earlierSeen = true
+                noteEarlier(role.rule, key: nil, instance: instance, observed)
+            }
+            for role in roles where !role.isEarlier {
+                checkLater(role.rule, key: [], instance: instance, observed)
+            }
+        }
+    }
+
+    /// Fills in when the earlier side of a violated constraint did arrive, for the report.
+    private func noteEarlier(_ rule: Int, key: [Int]?, instance: Instance, _ observed: ObservedCQE) {
+        guard let violation = orderStates[rule].first, violation.earlierArrival == nil else { return }
+        if let key, key != violation.key { return }
+        orderStates[rule].first!.earlierArrival = observed.arrival
+        orderStates[rule].first!.earlier = orderName(instance, side: plan.orders[rule].earlier)
+    }
+
+    private func checkLater(_ rule: Int, key: [Int], instance: Instance, _ observed: ObservedCQE) {
+        let state = orderStates[rule]
+        let done: Bool
+        switch plan.orders[rule].earlier {
+        case .userData:
+            done = state.earlierSeen
+        case .node(let node, let only):
+            let last = only ?? key + plan.blockCounts[node].dropFirst(key.count).map { $0 - 1 }
+            let allQueued = lastQueued[node].map { !ExpectationChecker.precedes($0, last) } ?? false
+            done = allQueued && (state.pending[key] ?? 0) == 0
+        }
+        guard !done else { return }
+        orderStates[rule].violations += 1
+        if state.first == nil {
+            orderStates[rule].first = OrderState.Violation(later: orderName(instance, side: plan.orders[rule].later),
+                                                           laterArrival: observed.arrival, key: key)
+        }
+    }
+
+    /// What the order report calls an instance: its id, or the user_data the constraint names.
+    private func orderName(_ instance: Instance, side: OrderRule.Side) -> String {
+        if case .userData(let value) = side { return "user_data \(value)" }
+        return plan.name(node: instance.node, iterations: instance.iterations, id: instance.id)
+    }
+
+    /// Whether iterations `a` come before `b` in execution order.
+    static func precedes(_ a: [Int], _ b: [Int]) -> Bool {
+        for (x, y) in zip(a, b) where x != y { return x < y }
+        return a.count < b.count
+    }
+
+    /// The violated constraints, as mismatches: `a before b` against `b (#3) before a (#5)`.
+    func recordOrderViolations(into log: inout FailureLog) {
+        for (index, state) in orderStates.enumerated() {
+            guard let violation = state.first else { continue }
+            let rule = plan.orders[index]
+            let earlierLabel = CheckPlan.label(rule.constraint.earlier)
+            let laterLabel = CheckPlan.label(rule.constraint.later)
+            let earlier = violation.earlier ?? earlierLabel
+            let when = violation.earlierArrival.map { "(#\($0))" } ?? "(not completed)"
+            log.record(.order(index), "", position: violation.laterArrival, count: state.violations) {
+                .init(mark: rule.constraint.mark, subject: "order", family: nil,
+                      expected: "\(earlierLabel) before \(laterLabel)",
+                      actual: "\(violation.later) (#\(violation.laterArrival)) before \(earlier) \(when)")
+            }
+        }
+    }
+}

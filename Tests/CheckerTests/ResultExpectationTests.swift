@@ -1,0 +1,355 @@
+import Testing
+@testable import Checker
+
+/// One single-shot request `r` with the expectation `pattern`.
+private func scenario(_ pattern: String) -> String {
+    """
+    name: result form
+    steps:
+      - nop: {}
+        id: r
+    expect:
+      r: \(pattern)
+    """
+}
+
+/// A result form, a res that matches it, one that does not, and the report for that one.
+struct ResultForm: CustomTestStringConvertible, Sendable {
+    var pattern: String
+    var passing: Int32
+    var failing: Int32
+    var report: String
+    var testDescription: String { pattern }
+}
+
+@Suite struct ResultExpectationTests {
+    static let forms: [ResultForm] = [
+        ResultForm(pattern: "{ res: 11 }", passing: 11, failing: 12, report: """
+            FAIL  result form (3.0 ms)
+              t.yaml:6:3: r: res  (first divergence)
+                expected | actual
+                11       ≠ 12
+            """),
+        ResultForm(pattern: "0", passing: 0, failing: 1, report: """
+            FAIL  result form (3.0 ms)
+              t.yaml:6:3: r: res  (first divergence)
+                expected | actual
+                0        ≠ 1
+            """),
+        ResultForm(pattern: "{ res: -EBADF }", passing: -9, failing: -2, report: """
+            FAIL  result form (3.0 ms)
+              t.yaml:6:3: r: res  (first divergence)
+                expected | actual
+                -EBADF   ≠ -ENOENT
+            """),
+        ResultForm(pattern: "{ res: 0..64 }", passing: 64, failing: 65, report: """
+            FAIL  result form (3.0 ms)
+              t.yaml:6:3: r: res  (first divergence)
+                expected | actual
+                0..64    ≠ 65
+            """),
+        ResultForm(pattern: "{ res: \"1..\" }", passing: 1, failing: 0, report: """
+            FAIL  result form (3.0 ms)
+              t.yaml:6:3: r: res  (first divergence)
+                expected | actual
+                1..      ≠ 0
+            """),
+        ResultForm(pattern: "{ res: { min: -EAGAIN, max: 10 } }", passing: -11, failing: -12, report: """
+            FAIL  result form (3.0 ms)
+              t.yaml:6:3: r: res  (first divergence)
+                expected    | actual
+                -EAGAIN..10 ≠ -ENOMEM
+            """),
+        ResultForm(pattern: "{ res: \">= 0\" }", passing: 0, failing: -1, report: """
+            FAIL  result form (3.0 ms)
+              t.yaml:6:3: r: res  (first divergence)
+                expected | actual
+                >= 0     ≠ -EPERM
+            """),
+        ResultForm(pattern: "\"!= -EINTR\"", passing: -5, failing: -4, report: """
+            FAIL  result form (3.0 ms)
+              t.yaml:6:3: r: res  (first divergence)
+                expected  | actual
+                != -EINTR ≠ -EINTR
+            """),
+        ResultForm(pattern: "{ res: [0, -EALREADY, \"> 100\"] }", passing: -114, failing: 100, report: """
+            FAIL  result form (3.0 ms)
+              t.yaml:6:3: r: res  (first divergence)
+                expected              | actual
+                [0, -EALREADY, > 100] ≠ 100
+            """),
+    ]
+
+    @Test(arguments: forms) func resultFormPasses(_ form: ResultForm) throws {
+        let run = try CheckerHarness(scenario(form.pattern))
+        run.queueAll()
+        run.complete("r", res: form.passing)
+        #expect(run.report() == "PASS  result form (3.0 ms)")
+    }
+
+    @Test(arguments: forms) func resultFormFailsWithTheExactReport(_ form: ResultForm) throws {
+        let run = try CheckerHarness(scenario(form.pattern))
+        run.queueAll()
+        run.complete("r", res: form.failing)
+        #expect(run.report() == form.report)
+    }
+
+    @Test func anyResultAcceptsErrorsButTheCQEMustCome() throws {
+        let passing = try CheckerHarness(scenario("{ res: any }"))
+        passing.queueAll()
+        passing.complete("r", res: -125)
+        #expect(passing.report() == "PASS  result form (3.0 ms)")
+
+        let failing = try CheckerHarness(scenario("{ res: any }"))
+        failing.queueAll()
+        #expect(failing.report() == """
+            FAIL  result form (3.0 ms)
+              t.yaml:6:3: r: never completed
+            """)
+    }
+
+    @Test func requiredAndForbiddenFlags() throws {
+        let yaml = """
+            name: flags
+            steps:
+              - nop: {}
+                id: r
+            expect:
+              r: { flags: { set: [buffer], clear: [more, IORING_CQE_F_SOCK_NONEMPTY] } }
+            """
+        let passing = try CheckerHarness(yaml)
+        passing.queueAll()
+        passing.complete("r", res: 0, flags: buffer(3))
+        #expect(passing.report() == "PASS  flags (3.0 ms)")
+
+        let missing = try CheckerHarness(yaml)
+        missing.queueAll()
+        missing.complete("r", res: 0, flags: 0)
+        #expect(missing.report() == """
+            FAIL  flags (3.0 ms)
+              t.yaml:6:3: r: flags  (first divergence)
+                expected                                | actual
+                with buffer, without more|sock_nonempty ≠ none
+            """)
+
+        let forbidden = try CheckerHarness(yaml)
+        forbidden.queueAll()
+        forbidden.complete("r", res: 0, flags: buffer(5) | 0x4)
+        #expect(forbidden.report() == """
+            FAIL  flags (3.0 ms)
+              t.yaml:6:3: r: flags  (first divergence)
+                expected                                | actual
+                with buffer, without more|sock_nonempty ≠ buffer|sock_nonempty (bid 5)
+            """)
+    }
+
+    @Test func flagsShorthandRequiresThem() throws {
+        let yaml = """
+            name: flags
+            steps:
+              - nop: {}
+                id: r
+            expect:
+              r: { res: 0, flags: [more] }
+            """
+        let failing = try CheckerHarness(yaml)
+        failing.queueAll()
+        failing.complete("r", res: 0)
+        #expect(failing.report() == """
+            FAIL  flags (3.0 ms)
+              t.yaml:6:3: r: flags  (first divergence)
+                expected  | actual
+                with more ≠ none
+            """)
+    }
+
+    @Test func providedBufferIDs() throws {
+        let yaml = """
+            name: buffer ids
+            resources:
+              s:     { socketpair: {} }
+              group: { provided_buffers: { group: 2, count: 4, size: 8 } }
+            steps:
+              - recv: { fd: s.b, buffer_group: group }
+                id: rx
+              - recv: { fd: s.b, buffer_group: group }
+                id: one
+            expect:
+              rx: { res: 3, buffer: [0, 1] }
+              one: { buffer: 2 }
+            """
+        let passing = try CheckerHarness(yaml)
+        passing.queueAll()
+        passing.complete("rx", res: 3, flags: buffer(1))
+        passing.complete("one", res: 5, flags: buffer(2))
+        #expect(passing.report() == "PASS  buffer ids (3.0 ms)")
+
+        let failing = try CheckerHarness(yaml)
+        failing.queueAll()
+        failing.complete("rx", res: 3, flags: buffer(3))
+        failing.complete("one", res: -105)
+        #expect(failing.report() == """
+            FAIL  buffer ids (3.0 ms)
+              t.yaml:11:3: rx: buffer  (first divergence)
+                expected         | actual
+                buffer id 0 or 1 ≠ buffer id 3
+              t.yaml:12:3: one: buffer
+                expected    | actual
+                buffer id 2 ≠ no buffer (flags none)
+            """)
+    }
+
+    @Test func mustNotComplete() throws {
+        let yaml = """
+            name: must not complete
+            steps:
+              - timeout: { after: 10s }
+                id: long
+              - nop: {}
+                id: quick
+            expect:
+              long: never
+              quick: 0
+            """
+        let passing = try CheckerHarness(yaml)
+        passing.queueAll()
+        passing.complete("quick", res: 0)
+        passing.teardown()
+        passing.complete("long", res: -125)
+        #expect(passing.report() == "PASS  must not complete (3.0 ms)")
+
+        let failing = try CheckerHarness(yaml)
+        failing.queueAll()
+        failing.complete("long", res: -62)
+        failing.complete("quick", res: 0)
+        #expect(failing.report() == """
+            FAIL  must not complete (3.0 ms)
+              t.yaml:8:3: long: completes  (first divergence)
+                expected | actual
+                no CQE   ≠ res -ETIME, flags none (#0)
+            """)
+    }
+
+    @Test func zeroCopyNotification() throws {
+        let yaml = """
+            name: zero copy
+            resources:
+              s: { socketpair: {} }
+            steps:
+              - send_zc: { fd: s.a, data: "zero copy" }
+                id: zc
+              - send_zc: { fd: s.a, data: "zero copy" }
+                id: quiet
+            expect:
+              zc: { res: 9, flags: [more], notification: true }
+              quiet: { notification: false }
+            """
+        let passing = try CheckerHarness(yaml)
+        passing.queueAll()
+        passing.complete("zc", res: 9, flags: more)
+        passing.complete("quiet", res: 9)
+        passing.complete("zc", res: 0, flags: notif)
+        #expect(passing.report() == "PASS  zero copy (3.0 ms)")
+
+        let failing = try CheckerHarness(yaml)
+        failing.queueAll()
+        failing.complete("zc", res: -32)
+        failing.complete("quiet", res: 9, flags: more)
+        failing.complete("quiet", res: 0, flags: notif)
+        #expect(failing.report() == """
+            FAIL  zero copy (3.0 ms)
+              t.yaml:10:3: zc: res  (first divergence)
+                expected | actual
+                9        ≠ -EPIPE
+              t.yaml:10:3: zc: flags
+                expected  | actual
+                with more ≠ none
+              t.yaml:10:3: zc: notification
+                expected                   | actual
+                a notification CQE (notif) ≠ none; it ended with res -EPIPE, flags none (#0)
+              t.yaml:11:3: quiet: notification
+                expected            | actual
+                no notification CQE ≠ a notification: res 0, flags notif (#2)
+            """)
+    }
+
+    @Test func skipSuccessPostsNothingOnSuccess() throws {
+        let yaml = """
+            name: skip success
+            steps:
+              - nop: {}
+                id: quiet
+                skip_success: true
+              - nop: {}
+                id: failing
+                skip_success: true
+            expect:
+              quiet: 0
+              failing: -EBADF
+            """
+        let passing = try CheckerHarness(yaml)
+        passing.queueAll()
+        passing.complete("failing", res: -9)
+        #expect(passing.report() == "PASS  skip success (3.0 ms)")
+
+        let failing = try CheckerHarness(yaml)
+        failing.queueAll()
+        #expect(failing.report() == """
+            FAIL  skip success (3.0 ms)
+              t.yaml:11:3: failing: res  (first divergence)
+                expected | actual
+                -EBADF   ≠ no CQE: with IOSQE_CQE_SKIP_SUCCESS that means it succeeded
+            """)
+    }
+
+    @Test func requestsWithoutExpectationsOnlyHaveToComplete() throws {
+        let yaml = """
+            name: unexpected results are fine
+            steps:
+              - nop: {}
+                id: r
+              - write: { fd: -1, data: "x" }
+            """
+        let passing = try CheckerHarness(yaml)
+        passing.queueAll()
+        passing.complete("r", res: 0)
+        passing.complete(userData: 2, res: -9)
+        #expect(passing.report() == "PASS  unexpected results are fine (3.0 ms)")
+
+        let failing = try CheckerHarness(yaml)
+        failing.queueAll()
+        failing.complete("r", res: 0)
+        #expect(failing.report() == """
+            FAIL  unexpected results are fine (3.0 ms)
+              t.yaml:5:5: write at line 5: never completed
+            """)
+    }
+
+    @Test func registrationResults() throws {
+        let yaml = """
+            name: registrations
+            resources:
+              f: { file: {} }
+            steps:
+              - register_files: { files: [f] }
+              - probe: { supported: [read] }
+                expect: -EOPNOTSUPP
+            """
+        let passing = try CheckerHarness(yaml)
+        passing.checker.observe(.registered(RegistrationOutcome(node: 0, iterations: [], result: 0, elapsed: .zero)))
+        passing.checker.observe(.registered(RegistrationOutcome(node: 1, iterations: [], result: -95, elapsed: .zero)))
+        #expect(passing.report() == "PASS  registrations (3.0 ms)")
+
+        let failing = try CheckerHarness(yaml)
+        failing.queueAll(registrationResult: -22)
+        #expect(failing.report() == """
+            FAIL  registrations (3.0 ms)
+              t.yaml:5:5: register_files  (first divergence)
+                expected | actual
+                >= 0     ≠ -EINVAL
+              t.yaml:7:5: probe
+                expected    | actual
+                -EOPNOTSUPP ≠ -EINVAL
+            """)
+    }
+}

@@ -1,0 +1,140 @@
+import Testing
+@testable import Checker
+
+@Suite struct StreamExpectationTests {
+    static let yaml = """
+        name: streams
+        resources:
+          p:  { pipe: {} }
+          l:  { tcp_listener: {} }
+          s:  { socketpair: {} }
+          br: { buffer_ring: { group: 4, entries: 4, size: 16 } }
+        steps:
+          - poll_add: { fd: p.read, events: POLLIN, multishot: true }
+            id: poll
+          - accept_multishot: { fd: l }
+            id: acc
+          - timeout: { after: 1ms, count: 3, multishot: true }
+            id: tick
+          - recv: { fd: s.b, buffer_group: br, multishot: true }
+            id: rx
+        expect:
+          poll: { stream: { count: 1..5, each: { res: "> 0" }, final: none } }
+          acc: { res: ">= 0", stream: { more: 2, final: none } }
+          tick: { stream: { more: 2, count: 3, each: -ETIME, final: -ETIME } }
+          rx:
+            flags: [buffer]
+            stream:
+              more: 2..
+              each: { res: 3, flags: [more, buffer] }
+              final: { res: 0, flags: { clear: [more] } }
+        """
+
+    @Test func streamsOfTheRightShapePass() throws {
+        let run = try CheckerHarness(Self.yaml)
+        run.queueAll()
+        run.complete("poll", res: 1, flags: more)
+        run.complete("acc", res: 5, flags: more)
+        run.complete("tick", res: -62, flags: more)
+        run.complete("rx", res: 3, flags: more | buffer(0))
+        run.complete("acc", res: 6, flags: more)
+        run.complete("tick", res: -62, flags: more)
+        run.complete("rx", res: 3, flags: more | buffer(1))
+        run.complete("poll", res: 1, flags: more)
+        run.complete("tick", res: -62)
+        run.complete("rx", res: 0, flags: buffer(2))
+        run.teardown()
+        run.complete("poll", res: -125)
+        run.complete("acc", res: -125)
+        #expect(run.report() == "PASS  streams (3.0 ms)")
+    }
+
+    @Test func everyPartOfAStreamIsChecked() throws {
+        let run = try CheckerHarness(Self.yaml)
+        run.queueAll()
+        run.complete("poll", res: 1, flags: more)
+        run.complete("poll", res: 0, flags: more)        // each: > 0
+        run.complete("acc", res: 5, flags: more)
+        run.complete("acc", res: -11, flags: more)       // res: >= 0
+        run.complete("acc", res: 6, flags: more)
+        run.complete("acc", res: -125)                   // res again, final: none, more: 2
+        run.complete("tick", res: -62, flags: more)
+        run.complete("tick", res: 0, flags: more)        // each: -ETIME
+        run.complete("tick", res: 0)                     // final: -ETIME, more: 2, count: 3
+        run.complete("rx", res: 3, flags: more | buffer(0))
+        run.complete("rx", res: -105)                    // flags: buffer, final, more: 2..
+        #expect(run.report() == """
+            FAIL  streams (3.0 ms)
+              t.yaml:17:40: poll: each CQE: res  (first divergence)
+                expected | actual
+                > 0      ≠ 0
+              t.yaml:18:3: acc: res (2 times)
+                expected | actual
+                >= 0     ≠ -EAGAIN
+              t.yaml:18:31: acc: final CQE
+                expected                     | actual
+                none (the stream stays open) ≠ res -ECANCELED, flags none (#5)
+              t.yaml:18:31: acc: CQEs with more
+                expected | actual
+                2        ≠ 3
+              t.yaml:19:46: tick: each CQE: res
+                expected | actual
+                -ETIME   ≠ 0
+              t.yaml:19:61: tick: final CQE: res
+                expected | actual
+                -ETIME   ≠ 0
+              t.yaml:20:3: rx: flags
+                expected    | actual
+                with buffer ≠ none
+              t.yaml:25:14: rx: final CQE: res
+                expected | actual
+                0        ≠ -ENOBUFS
+              t.yaml:23:7: rx: CQEs with more
+                expected   | actual
+                at least 2 ≠ 1
+            """)
+    }
+
+    @Test func theCountOfAStreamThatStaysOpenIsCheckedAtTeardown() throws {
+        let run = try CheckerHarness(Self.yaml)
+        run.queueAll()
+        for _ in 0..<6 { run.complete("poll", res: 1, flags: more) }
+        run.complete("acc", res: 5, flags: more)
+        run.complete("tick", res: -62, flags: more)
+        run.complete("tick", res: -62, flags: more)
+        run.complete("tick", res: -62)
+        run.complete("rx", res: 3, flags: more | buffer(0))
+        run.complete("rx", res: 3, flags: more | buffer(1))
+        run.complete("rx", res: 0, flags: buffer(2))
+        run.teardown()
+        #expect(run.report() == """
+            FAIL  streams (3.0 ms)
+              t.yaml:17:19: poll: CQE count  (first divergence)
+                expected | actual
+                1 to 5   ≠ 6
+              t.yaml:18:31: acc: CQEs with more
+                expected | actual
+                2        ≠ 1
+            """)
+    }
+
+    @Test func aStreamWhoseFinalCQENeverCameNeverCompleted() throws {
+        let run = try CheckerHarness(Self.yaml)
+        run.queueAll()
+        run.complete("poll", res: 1, flags: more)
+        run.complete("acc", res: 5, flags: more)
+        run.complete("acc", res: 6, flags: more)
+        run.complete("tick", res: -62, flags: more)
+        run.complete("tick", res: -62, flags: more)
+        run.complete("rx", res: 3, flags: more | buffer(0))
+        run.complete("rx", res: 3, flags: more | buffer(1))
+        run.teardown(deadlineExpired: true)
+        run.complete("tick", res: -125)
+        run.complete("rx", res: -125)
+        #expect(run.report(deadlineExpired: true) == """
+            FAIL  streams (3.0 ms)
+              t.yaml:19:3: tick: never completed
+              t.yaml:20:3: rx: never completed
+            """)
+    }
+}
