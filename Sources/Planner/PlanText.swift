@@ -187,8 +187,8 @@ public struct PlanRenderer: Sendable {
 
     private func located(_ node: Node) -> String { "  (line \(node.mark.line))" }
 
-    /// `10s`, `1.5s`, `10ms`, `250us`, `100ns`.
-    static func format(_ duration: Duration) -> String {
+    /// `10s`, `1.5s`, `10ms`, `250us`, `100ns`: a duration as the scenario language writes it.
+    public static func format(_ duration: Duration) -> String {
         let (seconds, attoseconds) = duration.components
         let nanoseconds = Int64(seconds) * 1_000_000_000 + attoseconds / 1_000_000_000
         for (unit, size) in [("s", Int64(1_000_000_000)), ("ms", 1_000_000), ("us", 1_000)] where nanoseconds >= size {

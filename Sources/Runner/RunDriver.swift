@@ -259,7 +259,7 @@ final class RunDriver {
             if try waitUntil(limit, { conditions.allSatisfy(isDone) }) {
                 summary = "wait for \(names): done"
             } else if limit < deadline {
-                summary = "wait for \(names): gave up after \(timeout.map { Duration.nanoseconds($0) } ?? .zero)"
+                summary = "wait for \(names): gave up after \(PlanRenderer.format(.nanoseconds(timeout ?? 0)))"
             } else {
                 expired = true
                 summary = "wait for \(names): the deadline passed"
@@ -269,7 +269,7 @@ final class RunDriver {
             let wake = ContinuousClock.now + .nanoseconds(nanoseconds)
             System.sleep(min(wake, deadline) - ContinuousClock.now)
             if wake > deadline { expired = true }
-            summary = "sleep \(Duration.nanoseconds(nanoseconds))"
+            summary = "sleep \(PlanRenderer.format(.nanoseconds(nanoseconds)))"
         default:
             try submitPending()
             let result = try resources.peerAction(step, at: instance, node: instance.node, until: deadline)

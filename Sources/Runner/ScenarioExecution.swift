@@ -102,6 +102,8 @@ public struct ScenarioExecution {
     /// Called with the ring every `inspectionInterval` instances and once at the end (tests).
     var inspect: ((borrowing IoUring, ExecutionStatistics) -> Void)?
     var inspectionInterval: UInt64 = 10_000
+    /// Called with the resources once they are created, before the first step (tests).
+    var inspectResources: ((RunResources) -> Void)?
 
     public init(scenario: Scenario, plan: Plan, options: ExecutionOptions = ExecutionOptions(), observer: any TraceObserver) {
         self.scenario = scenario
@@ -159,6 +161,7 @@ public struct ScenarioExecution {
         } catch {
             return finished(.failed(error))
         }
+        inspectResources?(resources)
 
         let driver = RunDriver(ring: ring, scenario: scenario, plan: plan, resources: resources, observer: observer,
                                start: start, deadline: deadlineInstant)

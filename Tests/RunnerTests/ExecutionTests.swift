@@ -60,3 +60,70 @@ import Testing
         #expect(observer.results == ["r1: 11", "bad: -ECANCELED", "after: -ECANCELED"])
     }
 }
+
+@Suite struct DeadlineAndSkipTests {
+    @Test func aRequestThatNeverCompletesStopsAtTheDeadline() throws {
+        let observer = RecordingObserver()
+        let clock = ContinuousClock()
+        let started = clock.now
+        let result = try execute("""
+            name: waits forever
+            deadline: 300ms
+            resources:
+              p:   { pipe: {} }
+              buf: { buffer: { size: 8 } }
+            steps:
+              - read: { fd: p.read, buf: buf }
+                id: stuck
+            expect:
+              stuck: 0
+            """, observer: observer)
+        let took = clock.now - started
+        #expect(result.ending?.deadlineExpired == true)
+        // Nothing came back before the deadline; the cancel in teardown brings the read back.
+        #expect(observer.checkedCompletions.isEmpty)
+        #expect(observer.teardownCompletions.map { $0.cqe.res } == [-Errno.ECANCELED.rawValue])
+        #expect(took < .milliseconds(600))
+        #expect(result.ending!.duration >= .milliseconds(300))
+        #expect(result.drained)
+    }
+
+    @Test func theDeadlineOptionOverridesTheScenario() throws {
+        let result = try execute("""
+            name: waits forever
+            deadline: 30s
+            resources:
+              p:   { pipe: {} }
+              buf: { buffer: { size: 8 } }
+            steps:
+              - read: { fd: p.read, buf: buf }
+            """, options: ExecutionOptions(deadline: .milliseconds(100)))
+        #expect(result.ending?.deadlineExpired == true)
+        #expect(result.duration < .seconds(1))
+    }
+
+    @Test func unmetRequirementsSkipWithTheReasonBeforeAnythingRuns() throws {
+        let observer = RecordingObserver()
+        let result = try execute("""
+            name: needs a future kernel
+            requires: { kernel: "99.1", ops: [nop] }
+            resources:
+              f: { file: { content: "x" } }
+            steps:
+              - nop
+            """, observer: observer)
+        #expect(result.skipReason == "requires kernel 99.1 or newer (running \(KernelRelease.current))")
+        #expect(observer.events.isEmpty)
+    }
+
+    @Test func aRingSetupTheKernelRefusesIsASkipNamingTheFlagAndErrno() throws {
+        // IORING_SETUP_DEFER_TASKRUN without SINGLE_ISSUER: io_uring_setup(2) answers EINVAL.
+        let result = try execute("""
+            name: defer_taskrun alone
+            ring: { flags: [defer_taskrun] }
+            steps:
+              - nop
+            """)
+        #expect(result.skipReason == "the kernel refuses ring setup with IORING_SETUP_DEFER_TASKRUN: io_uring_setup: EINVAL (unsupported flag, bad entries, or a reserved field set)")
+    }
+}
