@@ -48,8 +48,9 @@ final class RunDriver {
     /// Requests whose CQE res is a new descriptor the run must close at the end.
     private let producesDescriptor: [Bool]
     private var arrivals = 0
-    /// CQEs reaped since the current `submit: { wait: N }` began.
-    private var completionsSeen = 0
+    /// CQEs reaped since the scenario last waited (`submit: { wait: N }`, `wait`, a capture): what a
+    /// program that reaps only when it waits would still find in its CQ.
+    private var completionsSinceWait = 0
     private let isSQPoll: Bool
     private let isIOPoll: Bool
 
@@ -148,6 +149,7 @@ final class RunDriver {
                 expired = true
                 return
             }
+            completionsSinceWait = 0
         }
         var needed: UInt32 = 1
         if case .head(_, let length)? = step.chain {
@@ -239,13 +241,17 @@ final class RunDriver {
         switch step.action {
         case .submit(let wait):
             let queued = ring.sqReady
-            completionsSeen = 0
             if let wait, wait > 0 {
-                try submitPending(waitingFor: wait)
-                let reached = try waitUntil(deadline, minimum: { wait > UInt32(clamping: self.completionsSeen) ? wait - UInt32(self.completionsSeen) : 1 },
-                                            { completionsSeen >= Int(wait) })
+                // min_complete counts CQEs the scenario has not consumed: those that arrived since its
+                // last wait, which the runner has reaped already, count too.
+                reapReady()
+                let missing = UInt32(clamping: max(Int(wait) - completionsSinceWait, 0))
+                try submitPending(waitingFor: missing)
+                let reached = try waitUntil(deadline, minimum: { UInt32(clamping: max(Int(wait) - self.completionsSinceWait, 1)) },
+                                            { completionsSinceWait >= Int(wait) })
                 if !reached { expired = true }
-                summary = "submit \(queued) SQE\(queued == 1 ? "" : "s"), \(completionsSeen) of \(wait) CQE\(wait == 1 ? "" : "s") arrived"
+                summary = "submit \(queued) SQE\(queued == 1 ? "" : "s"), \(min(completionsSinceWait, Int(wait))) of \(wait) CQE\(wait == 1 ? "" : "s") arrived"
+                completionsSinceWait = 0
             } else {
                 try submitPending()
                 summary = "submit \(queued) SQE\(queued == 1 ? "" : "s")"
@@ -256,6 +262,7 @@ final class RunDriver {
             for reference in references { conditions.append(try condition(for: reference, at: instance)) }
             let limit = timeout.map { min(ContinuousClock.now + .nanoseconds($0), deadline) } ?? deadline
             let names = references.map(\.description).joined(separator: ", ")
+            defer { completionsSinceWait = 0 }
             if try waitUntil(limit, { conditions.allSatisfy(isDone) }) {
                 summary = "wait for \(names): done"
             } else if limit < deadline {
@@ -411,7 +418,7 @@ final class RunDriver {
     private func handle(_ cqe: CompletionQueueEntry) {
         let arrival = arrivals
         arrivals += 1
-        completionsSeen += 1
+        completionsSinceWait += 1
         statistics.completions += 1
         observer.observe(.completed(ObservedCQE(cqe: cqe, arrival: arrival, elapsed: elapsed)))
         let userData = cqe.userData

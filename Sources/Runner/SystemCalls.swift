@@ -37,16 +37,17 @@ enum System {
         return (written, nil)
     }
 
-    /// Waits until `fd` has `events` (poll(2)) or `deadline` passes; false on timeout or error.
+    /// Waits until `fd` has `events` (poll(2)) or `deadline` passes; false on timeout or error. A
+    /// deadline already past polls once without waiting.
     static func waitFor(_ fd: Int32, events: Int16, until deadline: ContinuousClock.Instant) -> Bool {
         while true {
             let remaining = deadline - ContinuousClock.now
-            if remaining <= .zero { return false }
             var entry = pollfd(fd: fd, events: events, revents: 0)
-            let milliseconds = Int32(clamping: max(remaining.components.seconds * 1000
+            let milliseconds = remaining <= .zero ? 0 : Int32(clamping: max(remaining.components.seconds * 1000
                                                    + remaining.components.attoseconds / 1_000_000_000_000_000, 1))
             let result = poll(&entry, 1, milliseconds)
-            if result > 0 { return true }
+            if result > 0 { return entry.revents & (events | Int16(POLLHUP) | Int16(POLLERR)) != 0 }
+            if result == 0 && milliseconds == 0 { return false }
             if result < 0 && errno != .EINTR { return false }
         }
     }
