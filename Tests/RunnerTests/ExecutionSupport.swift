@@ -82,7 +82,7 @@ final class CountingObserver: TraceObserver {
 }
 
 enum ResultText {
-    static func describe(_ res: Int32) -> String { res < 0 ? "-" + Errno(rawValue: -res).name : String(res) }
+    static func describe(_ res: Int32) -> String { res < 0 && res > -4096 ? "-" + Errno(rawValue: -res).name : String(res) }
 }
 
 /// Loads, plans and runs a scenario.

@@ -143,6 +143,42 @@ import Testing
         #expect(result.facts != nil)
     }
 
+    @Test func submitWaitCountsCQEsNotYetConsumed() throws {
+        // The nop's CQE arrived after the first submit; `submit: 1` finds it like io_uring_enter's
+        // min_complete would in a program that has not reaped yet, and does not wait for another.
+        let observer = RecordingObserver()
+        let result = try execute("""
+            name: min_complete
+            deadline: 2s
+            steps:
+              - nop
+              - submit
+              - submit: 1
+              - nop
+              - submit: 1
+            """, observer: observer)
+        #expect(result.ending?.deadlineExpired == false)
+        #expect(observer.controlSummaries == ["submit 1 SQE", "submit 0 SQEs, 1 of 1 CQE arrived", "submit 1 SQE, 1 of 1 CQE arrived"])
+    }
+
+    @Test func peerReadTakesWhatIsThereWithoutWaiting() throws {
+        let observer = RecordingObserver()
+        let result = try execute("""
+            name: peer reads
+            deadline: 2s
+            resources:
+              s: { socketpair: {} }
+            steps:
+              - peer_read: { fd: s.b, len: 16 }
+              - send: { fd: s.a, data: "hello" }
+                id: tx
+              - wait: tx
+              - peer_read: { fd: s.b, len: 16 }
+            """, observer: observer)
+        #expect(result.duration < .seconds(1))
+        #expect(observer.controlSummaries == ["peer_read s.b: nothing to read", "wait for tx: done", "peer_read s.b: 5 bytes"])
+    }
+
     @Test func aWaitThatTimesOutMovesOn() throws {
         let observer = RecordingObserver()
         let result = try execute("""
