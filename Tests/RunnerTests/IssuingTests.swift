@@ -321,10 +321,12 @@ import Scenario
               data: { file: { content: "two" } }
               link: { symlink: { target: data } }
             steps:
-              - openat2: { path: data, flags: O_RDONLY, resolve: RESOLVE_BENEATH }
+              - openat2: { path: data, flags: O_RDONLY, mode: 0, resolve: RESOLVE_BENEATH }
                 id: ok
-              - openat2: { path: link, flags: O_RDONLY, resolve: RESOLVE_NO_SYMLINKS }
+              - openat2: { path: link, flags: O_RDONLY, mode: 0, resolve: RESOLVE_NO_SYMLINKS }
                 id: refused
+              - openat2: { path: new, flags: [O_CREAT, O_WRONLY], mode: 0o640 }
+                id: created
             """)
         try h.issue("ok")
         #expect(h.lastSQE?.len == 24)  // sizeof(struct open_how)
@@ -333,5 +335,11 @@ import Scenario
         close(fd.res)
         try h.issue("refused")
         #expect(try h.complete("refused").res == negated(.ELOOP))
+        try h.issue("created")
+        let created = try h.complete("created")
+        #expect(created.res >= 0)
+        close(created.res)
+        var status = stat()
+        #expect(stat(h.sandbox.resolve("new"), &status) == 0 && status.st_mode & 0o777 == 0o640)
     }
 }

@@ -216,15 +216,12 @@ extension OperationIssuer {
     }
 
     /// IORING_OP_OPENAT2, as io_uring_prep_openat2(): the path in `addr`, a `struct open_how` (flags,
-    /// mode, resolve) in `off` with its size in `len`. openat2(2) refuses a mode without O_CREAT or
-    /// O_TMPFILE (EINVAL), so the op table's default mode is sent only with those; a written mode always is.
+    /// mode, resolve) in `off` with its size in `len`. (openat2(2) refuses a non-zero mode without
+    /// O_CREAT or O_TMPFILE with EINVAL; the mode is sent as the step has it.)
     static func openat2(_ op: Issue, _ ring: inout IoUring) throws {
         let path = try pathBuffer(op, "path")
-        let openFlags = op.constants("flags")
-        let createsFile = openFlags & (0o100 | 0o20000000) != 0  // O_CREAT, __O_TMPFILE
-        let modeIsDefault = op.spec.arguments.argument("mode")?.isDefault ?? true
-        let mode = modeIsDefault && !createsFile ? 0 : try op.unsigned("mode")
-        let how = IoBuffer(KernelBytes.of(openFlags) + KernelBytes.of(mode) + KernelBytes.of(op.constants("resolve")))
+        let how = IoBuffer(KernelBytes.of(op.constants("flags")) + KernelBytes.of(try op.unsigned("mode"))
+                           + KernelBytes.of(op.constants("resolve")))
         var sqe = op.rawSQE(.openat2, file: .descriptor(try op.directory("dir")))
         sqe.addr = path.kernelAddress
         sqe.len = UInt32(how.count)

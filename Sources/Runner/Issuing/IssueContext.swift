@@ -14,9 +14,11 @@ struct Issue {
 
     // MARK: - Failures
 
-    /// An error naming the step, and the argument's mark when it has one.
+    /// An error naming the step, at the argument's mark (or the step's: where defaults are marked).
     func failure(_ argument: String?, _ message: String) -> RunnerError {
+        let items = spec.arguments.items
         let mark = argument.flatMap { spec.arguments.argument($0)?.mark }
+            ?? items.first(where: \.isDefault)?.mark ?? items.first?.mark
         let prefix = mark.map { "\($0): " } ?? ""
         return .unsupported("\(prefix)'\(spec.operation)': \(message)")
     }
