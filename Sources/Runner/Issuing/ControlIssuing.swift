@@ -141,7 +141,7 @@ extension OperationIssuer {
         sqe.userData = op.userData
         sqe.setFile(try op.file("fd"))
         sqe.ioprio = try op.unsigned("ioprio", as: UInt16.self)
-        sqe.off = try op.unsigned("off")
+        sqe.off = try op.unsigned(op.has("offset") ? "offset" : "off")  // the SQE's `off` / `addr2`
         switch op.spec.arguments["addr"] {
         case .addressField(let operand?, _)?:
             let region = try op.resolver.buffer(operand, length: nil)

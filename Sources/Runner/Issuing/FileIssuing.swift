@@ -216,7 +216,8 @@ extension OperationIssuer {
     }
 
     /// IORING_OP_OPENAT2, as io_uring_prep_openat2(): the path in `addr`, a `struct open_how` (flags,
-    /// mode, resolve) in `off` with its size in `len`.
+    /// mode, resolve) in `off` with its size in `len`. (openat2(2) refuses a non-zero mode without
+    /// O_CREAT or O_TMPFILE with EINVAL; the mode is sent as the step has it.)
     static func openat2(_ op: Issue, _ ring: inout IoUring) throws {
         let path = try pathBuffer(op, "path")
         let how = IoBuffer(KernelBytes.of(op.constants("flags")) + KernelBytes.of(try op.unsigned("mode"))

@@ -14,9 +14,11 @@ struct Issue {
 
     // MARK: - Failures
 
-    /// An error naming the step, and the argument's mark when it has one.
+    /// An error naming the step, at the argument's mark (or the step's: where defaults are marked).
     func failure(_ argument: String?, _ message: String) -> RunnerError {
+        let items = spec.arguments.items
         let mark = argument.flatMap { spec.arguments.argument($0)?.mark }
+            ?? items.first(where: \.isDefault)?.mark ?? items.first?.mark
         let prefix = mark.map { "\($0): " } ?? ""
         return .unsupported("\(prefix)'\(spec.operation)': \(message)")
     }
@@ -171,9 +173,28 @@ struct Issue {
         return try resolver.iovecs(resource)
     }
 
-    /// The clock of a timeout (`monotonic` unless the step says otherwise).
+    /// The clock of a timeout (`monotonic` unless the step says otherwise). Read from its name, or from
+    /// the IORING_TIMEOUT_BOOTTIME / IORING_TIMEOUT_REALTIME bit when the value is a flag word.
     func clock(_ name: String = "clock") throws(RunnerError) -> TimeoutClock {
-        switch spec.arguments.text(name)?.description ?? "monotonic" {
+        let written: String
+        switch spec.arguments[name] {
+        case nil: return .monotonic
+        case .text(let text)?: written = text.description
+        case .named(let value)?:
+            if let first = value.names.first {
+                written = first
+            } else if UInt32(truncatingIfNeeded: value.value) == TimeoutFlags.boottime.rawValue {
+                return .boottime
+            } else if UInt32(truncatingIfNeeded: value.value) == TimeoutFlags.realtime.rawValue {
+                return .realtime
+            } else if value.value == 0 {
+                return .monotonic
+            } else {
+                throw failure(name, "unknown clock \(value)")
+            }
+        default: throw missing(name)
+        }
+        switch written {
         case "monotonic": return .monotonic
         case "boottime": return .boottime
         case "realtime": return .realtime

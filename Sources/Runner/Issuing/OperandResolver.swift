@@ -9,6 +9,9 @@ import Scenario
 ///
 /// Errors carry their context (the operand, and the scenario's `file:line:col` when known), so a
 /// resolver failure reads well on its own.
+///
+/// The issuer keeps nothing between calls and holds the resolver as `any OperandResolver` while it fills
+/// one SQE: a class (or a struct of at most three words) avoids a heap box per request.
 public protocol OperandResolver {
     /// The descriptor or registered-file slot a file operand names at `instance`: a resource's (or
     /// resource end's) descriptor, a number as written (`.descriptor`), `{ slot: N }` (`.fixed`), or a
@@ -33,8 +36,9 @@ public protocol OperandResolver {
     /// The regions of an `iovecs` resource, in order.
     func iovecs(_ name: String) throws(RunnerError) -> [IoBufferSlice]
 
-    /// A path with the repeat indices of `instance` filled in, as the op should pass it: relative to
-    /// the sandbox directory (which `directory(.currentDirectory, …)` returns), or absolute.
+    /// A path with the repeat indices of `instance` filled in, otherwise as written: a relative path stays
+    /// relative (the kernel resolves it against the op's dirfd, the sandbox directory for `cwd`), and a
+    /// symlink target is stored exactly as returned.
     func path(_ text: TemplateText, at instance: StepInstance) throws(RunnerError) -> String
 
     /// A socket address: where a `tcp_listener` / `udp_socket` resource is bound, or a literal address.
