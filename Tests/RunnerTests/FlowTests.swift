@@ -277,6 +277,32 @@ import Testing
         #expect(observer.checkedCompletions.allSatisfy { $0.cqe.res == 1 })
     }
 
+    @Test func aScenarioThatWantsOverflowGetsItWhileTheRunnerSleeps() throws {
+        // The runner reaps only when it submits or waits, so a scenario overflows its CQ by letting
+        // CQEs pile up during a `sleep`: here a multishot timeout ticks into a CQ of two. The kernel ends
+        // a multishot request whose next CQE does not fit: two ticks with IORING_CQE_F_MORE fill the CQ,
+        // the third is the final CQE, kept in the overflow list (IORING_FEAT_NODROP) until the runner
+        // flushes it with an io_uring_enter(GETEVENTS) that submits nothing.
+        let observer = RecordingObserver()
+        let result = try execute("""
+            name: overflow on purpose
+            ring: { entries: 2, cq_entries: 2 }
+            steps:
+              - timeout: { after: 1ms, count: 10, multishot: true }
+                id: tick
+              - submit
+              - sleep: 50ms
+            expect:
+              tick: { stream: { more: 2, count: 3, each: -ETIME, final: -ETIME } }
+            """, observer: observer)
+        #expect(result.ending?.deadlineExpired == false)
+        let ticks = observer.checkedCompletions
+        #expect(ticks.map { $0.cqe.res } == [-62, -62, -62])
+        #expect(ticks.map { $0.cqe.flags.contains(.more) } == [true, true, false])
+        #expect(observer.enters.dropFirst().first.map { $0.toSubmit == 0 && $0.minComplete == 0 && $0.flags == [.getEvents] } == true,
+                "the overflowed CQE was flushed by an enter with GETEVENTS")
+    }
+
     @Test func aMillionStyleRepeatRunsInConstantMemory() throws {
         // 200,000 nops: the engine's scratch arena and the runner's outstanding table must not grow with
         // the iterations; sizes are asserted, not time.
