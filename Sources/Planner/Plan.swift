@@ -33,7 +33,10 @@ public struct Plan: Hashable, Sendable {
     public func step(_ node: NodeID) -> PlannedStep { steps[node] }
 
     /// Whether the run waits, after its last step, for the final CQE of the request at `node` queued
-    /// at `iterations` with `userData`.
+    /// at `iterations` with `userData`. Every request is awaited (a multishot one until its CQE without
+    /// IORING_CQE_F_MORE), except IOSQE_CQE_SKIP_SUCCESS requests and those an expectation lets stay open
+    /// (`completes: false`, `final: none`): the checker's rule, so the run never ends before a CQE the
+    /// checker requires, nor waits for one it does not.
     public func awaitsCompletion(node: NodeID, iterations: [Int], userData: UInt64) -> Bool {
         guard case .awaited = steps[node].completion else { return false }
         if openUserData.contains(userData) { return false }
@@ -144,8 +147,6 @@ public enum CompletionPolicy: Hashable, Sendable, CustomStringConvertible {
         case notExpectedToComplete = "completes: false"
         /// A multishot stream expected to stay open (`final: none`).
         case streamStaysOpen = "stream stays open"
-        /// A multishot request nothing expects a final CQE of.
-        case multishotWithoutExpectation = "multishot, no expectation"
     }
 
     public var description: String {

@@ -66,7 +66,6 @@ public enum Planner {
         var openNodes: [NodeID: CompletionPolicy.OpenReason] = [:]
         var openInstances: [NodeID: Set<[Int]>] = [:]
         var openUserData = Set<UInt64>()
-        var expectedNodes = Set<NodeID>()
         for expectation in scenario.expectations.completions {
             let staysOpen: CompletionPolicy.OpenReason?
             if !expectation.completes {
@@ -78,7 +77,6 @@ public enum Planner {
             }
             switch expectation.subject {
             case .request(let node, let iterations, _):
-                expectedNodes.insert(node)
                 guard let staysOpen else { continue }
                 switch iterations {
                 case .each: openNodes[node] = staysOpen
@@ -86,11 +84,6 @@ public enum Planner {
                 }
             case .userData(let value):
                 if staysOpen != nil { openUserData.insert(value) }
-                for node in graph.nodes {
-                    if case .request(let spec) = node.kind, spec.userData.isExplicit, spec.userData.base == value {
-                        expectedNodes.insert(node.id)
-                    }
-                }
             }
         }
 
@@ -106,8 +99,6 @@ public enum Planner {
                     step.completion = .open(.skipSuccess)
                 } else if let reason = openNodes[node.id] {
                     step.completion = .open(reason)
-                } else if spec.isMultishot && !expectedNodes.contains(node.id) {
-                    step.completion = .open(.multishotWithoutExpectation)
                 } else {
                     step.completion = .awaited
                 }

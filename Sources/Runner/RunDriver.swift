@@ -47,6 +47,9 @@ final class RunDriver {
     private var pendingRenames: [UInt64: (from: UInt64, to: UInt64)] = [:]
     /// Requests whose CQE res is a new descriptor the run must close at the end.
     private let producesDescriptor: [Bool]
+    /// Requests that may post several CQEs (multishot, zero-copy, `raw`): they end with the CQE without
+    /// IORING_CQE_F_MORE. Others end with their first CQE, as the checker counts them.
+    private let followsMoreFlag: [Bool]
     private var arrivals = 0
     /// CQEs reaped since the scenario last waited (`submit: { wait: N }`, `wait`, a capture): what a
     /// program that reaps only when it waits would still find in its CQ.
@@ -73,6 +76,10 @@ final class RunDriver {
         producesDescriptor = scenario.graph.nodes.map { node in
             guard case .request(let spec) = node.kind else { return false }
             return RunDriver.descriptorOperations.contains(spec.operation)
+        }
+        followsMoreFlag = scenario.graph.nodes.map { node in
+            guard case .request(let spec) = node.kind else { return false }
+            return spec.isMultishot || spec.operation == "raw"
         }
         isSQPoll = self.ring.setupFlags.contains(.sqPoll)
         isIOPoll = self.ring.setupFlags.contains(.ioPoll)
@@ -441,7 +448,7 @@ final class RunDriver {
         }
         guard var entry = outstanding[userData] else { return }
         if producesDescriptor[entry.node], cqe.res >= 0, !isNotification { resources.ringDescriptors.insert(cqe.res) }
-        if cqe.flags.contains(.more) { return }
+        if cqe.flags.contains(.more) && followsMoreFlag[entry.node] { return }
         let node = entry.otherNodes.isEmpty ? entry.node : entry.otherNodes.removeFirst()
         outstandingByNode[node] -= 1
         entry.count -= 1

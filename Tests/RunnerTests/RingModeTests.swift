@@ -72,6 +72,7 @@ import Testing
               - sleep: 20ms
             expect:
               poll: { stream: { count: 1.., final: none } }
+              acc: { stream: { more: 2, final: none } }
               long: never
               last: 0
               allow_other_cqes: true
