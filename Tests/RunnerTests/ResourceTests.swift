@@ -206,3 +206,90 @@ import Testing
         mkdir(base, 0o755)
     }
 }
+
+@Suite struct TeardownTests {
+    /// (device, inode) of every descriptor open in this process.
+    static func openFiles() -> Set<[UInt64]> {
+        var found = Set<[UInt64]>()
+        guard let directory = opendir("/proc/self/fd") else { return found }
+        defer { closedir(directory) }
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            guard let fd = Int32(name) else { continue }
+            var status = stat()
+            if fstat(fd, &status) == 0 { found.insert([UInt64(status.st_dev), UInt64(status.st_ino)]) }
+        }
+        return found
+    }
+
+    static func identity(_ fd: Int32) -> [UInt64]? {
+        var status = stat()
+        guard fstat(fd, &status) == 0 else { return nil }
+        return [UInt64(status.st_dev), UInt64(status.st_ino)]
+    }
+
+    @Test func everyDescriptorIsClosedAndEveryChildReaped() throws {
+        var identities: [[UInt64]] = []
+        var child: pid_t = 0
+        let observer = RecordingObserver()
+        let accepted = AcceptedSocketObserver(userData: 2)
+        let result = try execute("""
+            name: leaves nothing behind
+            resources:
+              f:     { file: { content: "x" } }
+              p:     { pipe: {} }
+              s:     { socketpair: {} }
+              l:     { tcp_listener: {} }
+              conn:  { tcp_pair: {} }
+              efd:   { eventfd: {} }
+              ep:    { epoll: {} }
+              child: { child_process: { exit_code: 0, delay: 10s } }
+            steps:
+              - openat: { path: f }
+                id: open
+                capture: fd
+              - accept: { fd: l }
+                id: acc
+              - peer_connect: { to: l, count: 2 }
+              - wait: acc
+            """, observer: TraceFanOut([observer, accepted])) { execution in
+            execution.inspectResources = { resources in
+                // eventfds and epoll instances share one anonymous inode with every other in the
+                // process, so only files, pipes and sockets can be told apart this way.
+                for handle in resources.handles.values {
+                    if case .eventfd = handle.resource.kind { continue }
+                    if case .epoll = handle.resource.kind { continue }
+                    if handle.fd >= 0, let identity = TeardownTests.identity(handle.fd) { identities.append(identity) }
+                    for fd in handle.ends.values { if let identity = TeardownTests.identity(fd) { identities.append(identity) } }
+                    if let pid = handle.pid { child = pid }
+                }
+            }
+        }
+        #expect(result.error == nil)
+        #expect(identities.count == 8)
+        let acceptedIdentity = try #require(accepted.identity)
+        identities.append(acceptedIdentity)
+        // The descriptors the ring opened (openat, accept) and the peer's sockets are gone too: nothing
+        // left open refers to the sandbox's files, and the resources' own descriptors are all closed.
+        let open = TeardownTests.openFiles()
+        #expect(identities.allSatisfy { !open.contains($0) })
+        #expect(observer.results.count == 2)
+        // The child, still sleeping at the end, was killed and reaped.
+        var status: Int32 = 0
+        #expect(child > 0 && waitpid(child, &status, WNOHANG) == -1 && errno == ECHILD)
+    }
+}
+
+/// Notes the identity of the descriptor a request's CQE returns, while it is still open.
+final class AcceptedSocketObserver: TraceObserver {
+    let userData: UInt64
+    var identity: [UInt64]?
+
+    init(userData: UInt64) { self.userData = userData }
+
+    func observe(_ event: TraceEvent) {
+        if case .completed(let observed) = event, observed.cqe.userData == userData, observed.cqe.res >= 0 {
+            identity = TeardownTests.identity(observed.cqe.res)
+        }
+    }
+}
