@@ -318,15 +318,6 @@ final class RunResources: OperandResolver {
         }
     }
 
-    /// The index values of `instance`'s enclosing repeat blocks, by index name.
-    private func indices(_ instance: StepInstance) -> [String: Int] {
-        var values: [String: Int] = [:]
-        for (block, iteration) in zip(plan.steps[instance.node].blocks, instance.iterations) {
-            values[scenario.graph.blocks[block].indexName] = iteration
-        }
-        return values
-    }
-
     /// `template` with the repeat indices of `instance` filled in, without building a dictionary.
     func render(_ template: TemplateText, at instance: StepInstance) -> String {
         guard template.isTemplate else { return template.description }
