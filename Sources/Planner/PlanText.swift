@@ -241,10 +241,13 @@ public struct PlanRenderer: Sendable {
         }
         emitNodes(graph.topLevel, indent: "  ")
         // Consecutive steps in order, faintly, so the layout follows the listing.
+        let joined = Set(graph.edges.map { [$0.from, $0.to] })
         var previous: NodeID?
         for node in graph.nodes {
             if case .repeatBlock = node.kind { continue }
-            if let previous { lines.append("  n\(previous) -> n\(node.id) [style=invis];") }
+            if let previous, !joined.contains([previous, node.id]) {
+                lines.append("  n\(previous) -> n\(node.id) [style=invis];")
+            }
             previous = node.id
         }
         for edge in graph.edges {
