@@ -198,6 +198,23 @@ func load(_ yaml: String, file: String = "inline.yaml") throws -> Scenario {
         #expect(PlanRenderer.format(.nanoseconds(100)) == "100ns")
     }
 
+    @Test func dotOfTheIssueSketch() throws {
+        let (plan, scenario) = try plan("issue-sketch")
+        #expect(PlanRenderer(plan: plan, scenario: scenario).dot == """
+            digraph "a failing link member cancels the rest of the chain" {
+              rankdir=TB;
+              node [fontname="monospace", fontsize=10];
+              edge [fontname="monospace", fontsize=9];
+              n0 [shape=box, label="r1\\nread\\nuser_data 1\\nlink"];
+              n1 [shape=box, label="bad\\nwrite\\nuser_data 2\\nlink"];
+              n2 [shape=box, label="after\\nnop\\nuser_data 3"];
+              n0 -> n1 [label="link", color="black"];
+              n1 -> n2 [label="link", color="black"];
+            }
+
+            """)
+    }
+
     @Test func dotNamesEveryNodeAndEdgeKind() throws {
         let (plan, scenario) = try plan("captures-in-repeat")
         let dot = PlanRenderer(plan: plan, scenario: scenario).dot
