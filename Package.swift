@@ -27,8 +27,10 @@ let package = Package(
         .target(name: "Scenario", dependencies: ["IoUring", "CYAML"]),
         // Trace against expectations → verdicts; text, JSON, JUnit and TAP reports. Pure value types.
         .target(name: "Checker", dependencies: ["Scenario", "IoUring"]),
+        // A validated graph → the submissions, waits and link chains the runner follows. Pure value types.
+        .target(name: "Planner", dependencies: ["Scenario"]),
         // Runs a plan on a fresh ring inside a sandbox and records the trace.
-        .target(name: "Runner", dependencies: ["IoUring", "Scenario", "Checker"]),
+        .target(name: "Runner", dependencies: ["IoUring", "Scenario", "Checker", "Planner"]),
         .executableTarget(
             name: "ringscript",
             dependencies: [
@@ -36,12 +38,14 @@ let package = Package(
                 "Scenario",
                 "Checker",
                 "Runner",
+                "Planner",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "IoUringTests", dependencies: ["IoUring"]),
         .testTarget(name: "CheckerTests", dependencies: ["Checker"]),
-        .testTarget(name: "RunnerTests", dependencies: ["Runner"]),
+        .testTarget(name: "PlannerTests", dependencies: ["Planner", "Scenario"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "RunnerTests", dependencies: ["Runner", "Planner", "Scenario", "Checker", "IoUring"]),
         .testTarget(name: "ScenarioTests", dependencies: ["Scenario"], resources: [.copy("Fixtures")]),
     ]
 )

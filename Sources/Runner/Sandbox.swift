@@ -26,9 +26,11 @@ public struct Sandbox: Sendable {
         return Sandbox(path: path, directoryFD: fd)
     }
 
-    /// The absolute path of `relative` inside the sandbox.
+    /// The absolute path of `relative` inside the sandbox; an absolute path (allowed only with
+    /// `allow_outside_sandbox`) stays as it is.
     public func resolve(_ relative: String) -> String {
-        relative.isEmpty || relative == "." ? path : path + "/" + relative
+        if relative.hasPrefix("/") { return relative }
+        return relative.isEmpty || relative == "." ? path : path + "/" + relative
     }
 
     /// Closes the directory descriptor and deletes the tree (not following symlinks).

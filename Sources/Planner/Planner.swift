@@ -1,0 +1,156 @@
+import IoUring
+import Scenario
+
+/// Turns a validated scenario into the `Plan` the runner follows.
+public enum Planner {
+    /// Plans `scenario` for the ring its `ring:` section asks for: `entries` SQEs and `cq_entries` CQEs
+    /// (twice the SQ when not given), each rounded up to a power of two as io_uring_setup(2) does.
+    public static func plan(_ scenario: Scenario) -> Result<Plan, DiagnosticList> {
+        let sizes = ringSizes(of: scenario.ring)
+        return plan(scenario, sqEntries: sizes.sq, cqEntries: sizes.cq)
+    }
+
+    /// The SQ and CQ sizes io_uring_setup(2) gives for `ring` (without IORING_SETUP_CLAMP limits).
+    public static func ringSizes(of ring: RingSpec) -> (sq: UInt32, cq: UInt32) {
+        let sq = roundUpToPowerOfTwo(max(ring.entries, 1))
+        let cq = ring.cqEntries.map { roundUpToPowerOfTwo(max($0, 1)) } ?? sq * 2
+        return (sq, cq)
+    }
+
+    /// Plans `scenario` for a ring of `sqEntries` SQEs and `cqEntries` CQEs. Fails, compiler style,
+    /// when a link chain cannot fit in the submission queue.
+    public static func plan(_ scenario: Scenario, sqEntries: UInt32, cqEntries: UInt32) -> Result<Plan, DiagnosticList> {
+        let graph = scenario.graph
+        var diagnostics: [Diagnostic] = []
+
+        // Link chains: follow link / hardlink edges from requests nothing links to.
+        var next: [NodeID: (to: NodeID, kind: Edge.Kind)] = [:]
+        var linkedTo = Set<NodeID>()
+        var captureUses: [NodeID: [CaptureDependency]] = [:]
+        for edge in graph.edges {
+            switch edge.kind {
+            case .link, .hardlink:
+                next[edge.from] = (edge.to, edge.kind)
+                linkedTo.insert(edge.to)
+            case .capture(let name):
+                if case .request = graph.nodes[edge.from].kind {
+                    captureUses[edge.to, default: []].append(CaptureDependency(name: name, producer: edge.from))
+                }
+            case .drain, .submitBoundary:
+                break
+            }
+        }
+        var chains: [LinkChain] = []
+        var roles: [NodeID: ChainRole] = [:]
+        for node in graph.nodes where next[node.id] != nil && !linkedTo.contains(node.id) {
+            var chain = LinkChain(nodes: [node.id], links: [], mark: node.mark, block: node.block)
+            var current = node.id
+            while let link = next[current] {
+                chain.links.append(link.kind)
+                chain.nodes.append(link.to)
+                current = link.to
+            }
+            let index = chains.count
+            roles[node.id] = .head(chain: index, length: chain.length)
+            for (position, member) in chain.nodes.enumerated().dropFirst() {
+                roles[member] = .member(chain: index, position: position)
+            }
+            if chain.length > Int(sqEntries) {
+                let needed = roundUpToPowerOfTwo(UInt32(clamping: chain.length))
+                diagnostics.append(Diagnostic(at: chain.mark, "this link chain has \(chain.length) SQEs but the submission queue holds \(sqEntries); the kernel only links SQEs submitted together, so raise 'ring.entries' to \(needed) or more"))
+            }
+            chains.append(chain)
+        }
+
+        // Requests whose final CQE the run need not wait for.
+        var openNodes: [NodeID: CompletionPolicy.OpenReason] = [:]
+        var openInstances: [NodeID: Set<[Int]>] = [:]
+        var openUserData = Set<UInt64>()
+        for expectation in scenario.expectations.completions {
+            let staysOpen: CompletionPolicy.OpenReason?
+            if !expectation.completes {
+                staysOpen = .notExpectedToComplete
+            } else if expectation.stream?.final == .absent {
+                staysOpen = .streamStaysOpen
+            } else {
+                staysOpen = nil
+            }
+            switch expectation.subject {
+            case .request(let node, let iterations, _):
+                guard let staysOpen else { continue }
+                switch iterations {
+                case .each: openNodes[node] = staysOpen
+                case .instance(let indices): openInstances[node, default: []].insert(indices)
+                }
+            case .userData(let value):
+                if staysOpen != nil { openUserData.insert(value) }
+            }
+        }
+
+        var steps: [PlannedStep] = []
+        steps.reserveCapacity(graph.nodes.count)
+        for node in graph.nodes {
+            var step = PlannedStep(node: node.id, kind: .request, blocks: graph.enclosingBlocks(of: node.id),
+                                   submitsBefore: nil, awaitedCaptures: captureUses[node.id] ?? [],
+                                   chain: roles[node.id], completion: .notApplicable, capture: nil)
+            switch node.kind {
+            case .request(let spec):
+                if spec.flags.contains(.skipSuccess) {
+                    step.completion = .open(.skipSuccess)
+                } else if let reason = openNodes[node.id] {
+                    step.completion = .open(reason)
+                } else {
+                    step.completion = .awaited
+                }
+                if let capture = spec.capture {
+                    var source = PlannedCapture.Source.result
+                    if capture.kind == .slot, case .slot(.index(let slot))? = spec.arguments["slot"] {
+                        source = .namedSlot(slot)
+                    }
+                    step.capture = PlannedCapture(name: capture.name, kind: capture.kind, source: source)
+                }
+            case .registration(let registration):
+                step.kind = .registration
+                step.submitsBefore = .registration(registration.registration.kernelName)
+            case .control(let control):
+                step.kind = .control
+                step.submitsBefore = submitPoint(of: control.action)
+                if let capture = control.capture {
+                    step.capture = PlannedCapture(name: capture.name, kind: capture.kind, source: .controlStep)
+                }
+            case .repeatBlock(let block):
+                step.kind = .repeatBlock(block)
+            }
+            steps.append(step)
+        }
+
+        if !diagnostics.isEmpty { return .failure(DiagnosticList(diagnostics)) }
+        return .success(Plan(name: scenario.name, file: scenario.file, sqEntries: sqEntries, cqEntries: cqEntries,
+                             steps: steps, chains: chains, requestCount: graph.requestCount,
+                             deadline: scenario.deadlineNanoseconds.map { .nanoseconds($0) },
+                             openInstances: openInstances, openUserData: openUserData))
+    }
+
+    /// The submit point a control step makes.
+    static func submitPoint(of action: ControlAction) -> SubmitPoint {
+        switch action {
+        case .submit(let wait): return .submit(waitFor: wait)
+        case .wait: return .wait
+        case .sleep: return .sleep
+        case .peerWrite: return .peerAction("peer_write")
+        case .peerRead: return .peerAction("peer_read")
+        case .peerClose: return .peerAction("peer_close")
+        case .peerShutdown: return .peerAction("peer_shutdown")
+        case .peerConnect: return .peerAction("peer_connect")
+        case .peerSend: return .peerAction("peer_send")
+        case .peerSignal: return .peerAction("peer_signal")
+        }
+    }
+
+    /// The smallest power of two ≥ `value` (`value` ≥ 1).
+    static func roundUpToPowerOfTwo(_ value: UInt32) -> UInt32 {
+        guard value > 1 else { return 1 }
+        let shift = UInt32.bitWidth - (value - 1).leadingZeroBitCount
+        return shift >= 32 ? UInt32(1) << 31 : UInt32(1) << UInt32(shift)
+    }
+}

@@ -1,0 +1,197 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import Checker
+import IoUring
+import Planner
+import Scenario
+
+/// How one scenario run behaves beyond what the scenario says.
+public struct ExecutionOptions: Sendable {
+    /// Overrides the scenario's `deadline:` (and the 10 s default), like `--deadline`.
+    public var deadline: Duration?
+    /// Leave the sandbox directory in place and report its path (`--keep-sandbox`).
+    public var keepSandbox: Bool
+    /// Where sandboxes are made; $TMPDIR or /tmp when nil.
+    public var sandboxBase: String?
+    /// How long teardown waits for cancelled requests to come back (the drained barrier included).
+    public var teardownGrace: Duration
+
+    public init(deadline: Duration? = nil, keepSandbox: Bool = false, sandboxBase: String? = nil,
+                teardownGrace: Duration = .seconds(1)) {
+        self.deadline = deadline
+        self.keepSandbox = keepSandbox
+        self.sandboxBase = sandboxBase
+        self.teardownGrace = teardownGrace
+    }
+}
+
+/// Why the runner could not run (or finish running) a scenario, with where in the scenario, if known.
+public struct ExecutionError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// The step or resource that failed.
+    public var mark: SourceMark?
+    public var message: String
+
+    public init(mark: SourceMark?, _ message: String) {
+        self.mark = mark
+        self.message = message
+    }
+
+    public init(mark: SourceMark?, _ error: RunnerError) {
+        self.init(mark: mark, error.description)
+    }
+
+    /// `file:line:col: error: message`, like a compiler diagnostic.
+    public var description: String {
+        (mark.map { "\($0): " } ?? "") + "error: " + message
+    }
+}
+
+/// What a run produced, beyond the trace the observer saw.
+public struct ExecutionResult: Sendable {
+    public enum Outcome: Sendable {
+        /// The steps ran, to the end or to the deadline: check the trace against these facts.
+        case ran(PostRunFacts, RunEnding)
+        /// `requires:` is not met, or the kernel refused the ring setup the scenario asks for: nothing
+        /// ran. The reason is exact (`requires IORING_OP_SEND_ZC, which this kernel does not support`).
+        case skipped(reason: String)
+        /// The runner could not run the scenario; the trace may be partial.
+        case failed(ExecutionError)
+    }
+
+    public var outcome: Outcome
+    /// How long the run took, setup and teardown included.
+    public var duration: Duration
+    /// The sandbox directory, when it was kept.
+    public var keptSandbox: String?
+    /// False when teardown could not prove the ring idle: memory the kernel may still write was then
+    /// left to the engine, which never frees it under the kernel.
+    public var drained: Bool
+    public var statistics: ExecutionStatistics
+
+    /// The skip reason, if the scenario was skipped.
+    public var skipReason: String? {
+        if case .skipped(let reason) = outcome { return reason }
+        return nil
+    }
+
+    /// The error, if the run failed.
+    public var error: ExecutionError? {
+        if case .failed(let error) = outcome { return error }
+        return nil
+    }
+}
+
+/// Runs one scenario on a fresh ring inside its own sandbox, following its plan, and reports every
+/// SQE, `io_uring_enter(2)`, registration, control step and CQE to an observer:
+///
+/// 1. checks `requires:` (root, kernel release, ops through the probe, setup flags by trying them,
+///    feature bits) and sets up the ring the scenario asks for; either failing is a SKIP with the reason;
+/// 2. creates the sandbox and every resource;
+/// 3. walks the step instances (repeat blocks streamed), queueing, submitting, waiting and acting;
+/// 4. waits until every awaited request has posted its final CQE, or the deadline;
+/// 5. emits `.teardown`, cancels what is in flight (IORING_ASYNC_CANCEL_ANY) and drains the ring,
+///    gathers the post-run facts the expectations need, closes every descriptor and removes the sandbox.
+public struct ScenarioExecution {
+    public let scenario: Scenario
+    public let plan: Plan
+    public let options: ExecutionOptions
+    public let observer: any TraceObserver
+    /// Called with the ring every `inspectionInterval` instances and once at the end (tests).
+    var inspect: ((borrowing IoUring, ExecutionStatistics) -> Void)?
+    var inspectionInterval: UInt64 = 10_000
+    /// Called with the resources once they are created, before the first step (tests).
+    var inspectResources: ((RunResources) -> Void)?
+
+    public init(scenario: Scenario, plan: Plan, options: ExecutionOptions = ExecutionOptions(), observer: any TraceObserver) {
+        self.scenario = scenario
+        self.plan = plan
+        self.options = options
+        self.observer = observer
+    }
+
+    /// The deadline this run uses: the option, else the scenario's, else 10 s.
+    public var deadline: Duration { options.deadline ?? plan.deadline ?? Plan.defaultDeadline }
+
+    /// Runs the scenario. Never throws: a skip or a failure is part of the result.
+    public func run() -> ExecutionResult {
+        _ = ScenarioExecution.ignoreBrokenPipes
+        let start = ContinuousClock.now
+        let deadlineInstant = start + deadline
+        var result = ExecutionResult(outcome: .skipped(reason: ""), duration: .zero, keptSandbox: nil, drained: true,
+                                     statistics: ExecutionStatistics())
+        func finished(_ outcome: ExecutionResult.Outcome) -> ExecutionResult {
+            result.outcome = outcome
+            result.duration = ContinuousClock.now - start
+            return result
+        }
+
+        if let reason = RequirementCheck.unmetWithoutRing(scenario.requirements) {
+            return finished(.skipped(reason: reason))
+        }
+        var ring: IoUring
+        do {
+            ring = try RequirementCheck.setUpRing(scenario)
+        } catch {
+            switch error {
+            case .skip(let reason): return finished(.skipped(reason: reason))
+            case .error(let error): return finished(.failed(ExecutionError(mark: nil, error)))
+            }
+        }
+        if let reason = RequirementCheck.unmetWithRing(scenario.requirements, ring: ring) {
+            return finished(.skipped(reason: reason))
+        }
+
+        let sandbox: Sandbox
+        do {
+            sandbox = try Sandbox.create(label: ScenarioExecution.label(for: scenario), base: options.sandboxBase)
+        } catch {
+            return finished(.failed(ExecutionError(mark: nil, error)))
+        }
+        let resources = RunResources(scenario: scenario, plan: plan, sandbox: sandbox)
+        defer {
+            resources.closeAll()
+            if options.keepSandbox { sandbox.keep() } else { sandbox.remove() }
+        }
+        if options.keepSandbox { result.keptSandbox = sandbox.path }
+        do {
+            try resources.create(ring: &ring, deadline: deadlineInstant)
+        } catch {
+            return finished(.failed(error))
+        }
+        inspectResources?(resources)
+
+        let driver = RunDriver(ring: ring, scenario: scenario, plan: plan, resources: resources, observer: observer,
+                               start: start, deadline: deadlineInstant)
+        driver.inspect = inspect
+        driver.inspectionInterval = inspectionInterval
+        var failure: ExecutionError?
+        do {
+            try driver.walk()
+            if !driver.expired { try driver.finish() }
+        } catch {
+            failure = error
+        }
+        result.drained = driver.tearDown(grace: options.teardownGrace)
+        result.statistics = driver.statistics
+        let facts = resources.facts(for: scenario.expectations)
+        if let failure { return finished(.failed(failure)) }
+        let ending = RunEnding(deadlineExpired: driver.expired, duration: ContinuousClock.now - start)
+        return finished(.ran(facts, ending))
+    }
+
+    /// A sandbox label from the scenario's file name.
+    static func label(for scenario: Scenario) -> String {
+        var name = Substring(scenario.file.split(separator: "/").last ?? "scenario")
+        for suffix in [".yaml", ".yml"] where name.hasSuffix(suffix) { name = name.dropLast(suffix.count) }
+        return name.isEmpty ? "scenario" : String(name)
+    }
+
+    /// Writing to a pipe or socket whose other end is closed must fail with EPIPE, not kill the process:
+    /// SIGPIPE is ignored, process-wide, once.
+    private static let ignoreBrokenPipes: Void = {
+        signal(SIGPIPE, SIG_IGN)
+    }()
+}

@@ -1,0 +1,175 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import IoUring
+
+/// Thin wrappers over the system calls the runner makes outside the ring (creating resources, acting
+/// as a peer). Each failure names the call and its errno.
+enum System {
+    /// The current errno as an `Errno`.
+    static var errno: Errno { Errno(rawValue: Glibc.errno) }
+
+    /// Fails with `call` and errno when `result` is negative.
+    @discardableResult
+    static func check(_ result: Int32, _ call: @autoclosure () -> String) throws(RunnerError) -> Int32 {
+        guard result >= 0 else { throw .system(call(), errno) }
+        return result
+    }
+
+    /// Writes every byte of `bytes` to `fd`, retrying short writes and EINTR; with a `deadline`, waits
+    /// for a full pipe or socket buffer to drain (poll(2) POLLOUT) until then. Returns the bytes written
+    /// and the errno that stopped it, if any.
+    static func writeAll(_ fd: Int32, _ bytes: [UInt8], until deadline: ContinuousClock.Instant? = nil) -> (Int, Errno?) {
+        var written = 0
+        while written < bytes.count {
+            let count = bytes[written...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            if count > 0 {
+                written += count
+                continue
+            }
+            let error = errno
+            if error == .EINTR { continue }
+            if error == .EAGAIN, let deadline, waitFor(fd, events: Int16(POLLOUT), until: deadline) { continue }
+            return (written, count == 0 ? nil : error)
+        }
+        return (written, nil)
+    }
+
+    /// Waits until `fd` has `events` (poll(2)) or `deadline` passes; false on timeout or error. A
+    /// deadline already past polls once without waiting.
+    static func waitFor(_ fd: Int32, events: Int16, until deadline: ContinuousClock.Instant) -> Bool {
+        while true {
+            let remaining = deadline - ContinuousClock.now
+            var entry = pollfd(fd: fd, events: events, revents: 0)
+            let milliseconds = remaining <= .zero ? 0 : Int32(clamping: max(remaining.components.seconds * 1000
+                                                   + remaining.components.attoseconds / 1_000_000_000_000_000, 1))
+            let result = poll(&entry, 1, milliseconds)
+            if result > 0 { return entry.revents & (events | Int16(POLLHUP) | Int16(POLLERR)) != 0 }
+            if result == 0 && milliseconds == 0 { return false }
+            if result < 0 && errno != .EINTR { return false }
+        }
+    }
+
+    /// Sleeps for `duration` (nanosleep(2)), resuming after signals.
+    static func sleep(_ duration: Duration) {
+        guard duration > .zero else { return }
+        let (seconds, attoseconds) = duration.components
+        var request = timespec(tv_sec: Int(seconds), tv_nsec: Int(attoseconds / 1_000_000_000))
+        var remaining = timespec()
+        while nanosleep(&request, &remaining) != 0 && errno == .EINTR { request = remaining }
+    }
+
+    /// Creates every missing directory of `path`'s parents (mkdir -p of its dirname), mode 0755.
+    static func makeParents(of path: String) throws(RunnerError) {
+        var prefix = ""
+        let components = path.split(separator: "/", omittingEmptySubsequences: false).dropLast()
+        for (index, component) in components.enumerated() {
+            prefix += (index == 0 ? "" : "/") + component
+            if prefix.isEmpty { continue }
+            if mkdir(prefix, 0o755) != 0 && errno != .EEXIST { throw .system("mkdir(\(prefix))", errno) }
+        }
+    }
+
+    /// Calls `body` with `address` as a `sockaddr` and its length.
+    static func withSockaddr<T>(_ address: SocketAddress, _ body: (UnsafePointer<sockaddr>, socklen_t) -> T) -> T {
+        var storage = sockaddr_storage()
+        var length: socklen_t = 0
+        withUnsafeMutableBytes(of: &storage) { raw in
+            switch address {
+            case .ipv4(let host, let port):
+                var value = sockaddr_in()
+                value.sin_family = sa_family_t(AF_INET)
+                value.sin_port = port.bigEndian
+                value.sin_addr = in_addr(s_addr: host.value.bigEndian)
+                raw.storeBytes(of: value, as: sockaddr_in.self)
+                length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            case .ipv6(let host, let port, let flowInfo, let scopeID):
+                var value = sockaddr_in6()
+                value.sin6_family = sa_family_t(AF_INET6)
+                value.sin6_port = port.bigEndian
+                value.sin6_flowinfo = flowInfo.bigEndian
+                value.sin6_scope_id = scopeID
+                withUnsafeMutableBytes(of: &value.sin6_addr) { $0.copyBytes(from: host.bytes.prefix(16)) }
+                raw.storeBytes(of: value, as: sockaddr_in6.self)
+                length = socklen_t(MemoryLayout<sockaddr_in6>.size)
+            case .unix(let path):
+                var value = sockaddr_un()
+                value.sun_family = sa_family_t(AF_UNIX)
+                let bytes = Array(path.utf8.prefix(107))
+                withUnsafeMutableBytes(of: &value.sun_path) { $0.copyBytes(from: bytes) }
+                raw.storeBytes(of: value, as: sockaddr_un.self)
+                length = socklen_t(MemoryLayout<sa_family_t>.size + bytes.count + (bytes.first == 0 ? 0 : 1))
+            case .other(let family, let bytes):
+                raw.storeBytes(of: family, as: UInt16.self)
+                let count = min(bytes.count, raw.count - 2)
+                UnsafeMutableRawBufferPointer(rebasing: raw[2..<(2 + count)]).copyBytes(from: bytes.prefix(count))
+                length = socklen_t(2 + count)
+            }
+        }
+        return withUnsafeBytes(of: &storage) { raw in
+            body(raw.baseAddress!.assumingMemoryBound(to: sockaddr.self), length)
+        }
+    }
+
+    /// SOCK_CLOEXEC and SOCK_NONBLOCK, for or-ing into a socket type.
+    static let SOCK_CLOEXEC = Int32(Glibc.SOCK_CLOEXEC.rawValue)
+    static let SOCK_NONBLOCK = Int32(Glibc.SOCK_NONBLOCK.rawValue)
+    static let SOCK_STREAM = Int32(Glibc.SOCK_STREAM.rawValue)
+    static let SOCK_DGRAM = Int32(Glibc.SOCK_DGRAM.rawValue)
+    /// F_SETPIPE_SZ (Linux, <fcntl.h> with _GNU_SOURCE, which Swift's Glibc module leaves out).
+    static let F_SETPIPE_SZ: Int32 = 1031
+
+    /// pipe2(2) and accept4(2), which Swift's Glibc module hides behind _GNU_SOURCE: looked up once in
+    /// the C library, so pipes and accepted sockets are close-on-exec from the start (a child spawned
+    /// meanwhile by another scenario must not inherit a pipe end and hold it open).
+    static let pipe2: @convention(c) (UnsafeMutablePointer<Int32>?, Int32) -> Int32 = symbol("pipe2")
+    static let accept4: @convention(c) (Int32, UnsafeMutablePointer<sockaddr>?, UnsafeMutablePointer<socklen_t>?, Int32) -> Int32 = symbol("accept4")
+
+    private static func symbol<T>(_ name: String) -> T {
+        guard let address = dlsym(nil, name) else { fatalError("the C library has no \(name)") }
+        return unsafeBitCast(address, to: T.self)
+    }
+
+    /// A socket of `family` and `type`, always close-on-exec.
+    static func socket(family: Int32, type: Int32, nonblocking: Bool = false) throws(RunnerError) -> Int32 {
+        let flags = SOCK_CLOEXEC | (nonblocking ? SOCK_NONBLOCK : 0)
+        return try check(Glibc.socket(family, type | flags, 0), "socket(\(family == AF_INET6 ? "AF_INET6" : "AF_INET"))")
+    }
+
+    static func bind(_ fd: Int32, _ address: SocketAddress) throws(RunnerError) {
+        let result = withSockaddr(address) { Glibc.bind(fd, $0, $1) }
+        try check(result, "bind(\(address))")
+    }
+
+    /// connect(2), waiting for a nonblocking connect to finish until `deadline`.
+    static func connect(_ fd: Int32, _ address: SocketAddress, until deadline: ContinuousClock.Instant) throws(RunnerError) {
+        let result = withSockaddr(address) { Glibc.connect(fd, $0, $1) }
+        if result == 0 { return }
+        let error = errno
+        guard error == .EINPROGRESS || error == .EINTR else { throw .system("connect(\(address))", error) }
+        guard waitFor(fd, events: Int16(POLLOUT), until: deadline) else { throw .system("connect(\(address))", .ETIMEDOUT) }
+        var status: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        getsockopt(fd, SOL_SOCKET, SO_ERROR, &status, &length)
+        if status != 0 { throw .system("connect(\(address))", Errno(rawValue: status)) }
+    }
+
+    /// Sets or clears O_NONBLOCK.
+    static func setNonblocking(_ fd: Int32, _ on: Bool) throws(RunnerError) {
+        let flags = try check(fcntl(fd, F_GETFL), "fcntl(F_GETFL)")
+        try check(fcntl(fd, F_SETFL, on ? flags | O_NONBLOCK : flags & ~O_NONBLOCK), "fcntl(F_SETFL)")
+    }
+
+    /// The loopback address of `family` on `port`.
+    static func loopback(ipv6: Bool, port: UInt16) -> SocketAddress {
+        ipv6 ? .loopbackIPv6(port: port) : .loopbackIPv4(port: port)
+    }
+
+    /// `IoUring.SocketAddress` from a scenario's literal address.
+    static func address(host: String, port: UInt16, ipv6: Bool) -> SocketAddress? {
+        if ipv6 { return IPv6Address(host).map { .ipv6($0, port: port) } }
+        return IPv4Address(host).map { .ipv4($0, port: port) }
+    }
+}

@@ -1,0 +1,129 @@
+import Checker
+import IoUring
+import Planner
+import Scenario
+import Testing
+@testable import Runner
+
+@Suite struct ExecutionTests {
+    /// The issue's sketch, with the read asking for exactly the file's 11 bytes.
+    static func sketch(readLength: Int) -> String {
+        """
+        name: a failing link member cancels the rest of the chain
+        requires: { ops: [openat, read, write] }
+        ring: { entries: 8 }
+        resources:
+          data: { file: { content: "hello world" } }
+          buf:  { buffer: { size: 64 } }
+        steps:
+          - read:  { fd: data, buf: buf, len: \(readLength), offset: 0 }
+            id: r1
+            link: true
+          - write: { fd: -1, buf: buf, len: 5 }
+            id: bad
+            link: true
+          - nop: {}
+            id: after
+        expect:
+          r1:    { res: 11 }
+          bad:   { res: -EBADF }
+          after: { res: -ECANCELED }
+          order: [r1, bad, after]
+          buffers: { buf: { prefix: "hello world" } }
+        """
+    }
+
+    @Test func theIssueSketchCancelsTheRestOfTheChain() throws {
+        let observer = RecordingObserver()
+        let result = try execute(ExecutionTests.sketch(readLength: 11), observer: observer)
+        #expect(result.error == nil && result.skipReason == nil)
+        #expect(observer.results == ["r1: 11", "bad: -EBADF", "after: -ECANCELED"])
+        #expect(observer.checkedCompletions.map(\.arrival) == [0, 1, 2])
+        #expect(observer.queued.map(\.userData) == [1, 2, 3])
+        #expect(observer.queued.map(\.id) == ["r1", "bad", "after"])
+        #expect(observer.queued.map { $0.sqe.flags } == [SubmissionFlags.link.rawValue, SubmissionFlags.link.rawValue, 0])
+        #expect(observer.queued.map { $0.sqe.opcode } == [Opcode.read.rawValue, Opcode.write.rawValue, Opcode.nop.rawValue])
+        // One submission of the whole chain.
+        #expect(observer.enters.first?.toSubmit == 3 && observer.enters.first?.result == 3)
+        #expect(result.ending?.deadlineExpired == false)
+        #expect(result.facts?.buffers["buf"]?.prefix(11) == ArraySlice(Array("hello world".utf8)))
+        #expect(observer.teardownCompletions.isEmpty)
+        #expect(result.drained)
+    }
+
+    /// The sketch as the issue writes it reads 64 bytes of an 11-byte file: the kernel counts that short
+    /// read as a failure of the link (io_uring/rw.c, __io_complete_rw_common: res != the length asked
+    /// for → req_set_fail), so `bad` never runs and is cancelled like `after`.
+    @Test func aShortReadBreaksTheLinkChainAsWell() throws {
+        let observer = RecordingObserver()
+        try execute(ExecutionTests.sketch(readLength: 64), observer: observer)
+        #expect(observer.results == ["r1: 11", "bad: -ECANCELED", "after: -ECANCELED"])
+    }
+}
+
+@Suite struct DeadlineAndSkipTests {
+    @Test func aRequestThatNeverCompletesStopsAtTheDeadline() throws {
+        let observer = RecordingObserver()
+        let clock = ContinuousClock()
+        let started = clock.now
+        let result = try execute("""
+            name: waits forever
+            deadline: 300ms
+            resources:
+              p:   { pipe: {} }
+              buf: { buffer: { size: 8 } }
+            steps:
+              - read: { fd: p.read, buf: buf }
+                id: stuck
+            expect:
+              stuck: 0
+            """, observer: observer)
+        let took = clock.now - started
+        #expect(result.ending?.deadlineExpired == true)
+        // Nothing came back before the deadline; the cancel in teardown brings the read back.
+        #expect(observer.checkedCompletions.isEmpty)
+        #expect(observer.teardownCompletions.map { $0.cqe.res } == [-Errno.ECANCELED.rawValue])
+        #expect(took < .milliseconds(600))
+        #expect(result.ending!.duration >= .milliseconds(300))
+        #expect(result.drained)
+    }
+
+    @Test func theDeadlineOptionOverridesTheScenario() throws {
+        let result = try execute("""
+            name: waits forever
+            deadline: 30s
+            resources:
+              p:   { pipe: {} }
+              buf: { buffer: { size: 8 } }
+            steps:
+              - read: { fd: p.read, buf: buf }
+            """, options: ExecutionOptions(deadline: .milliseconds(100)))
+        #expect(result.ending?.deadlineExpired == true)
+        #expect(result.duration < .seconds(1))
+    }
+
+    @Test func unmetRequirementsSkipWithTheReasonBeforeAnythingRuns() throws {
+        let observer = RecordingObserver()
+        let result = try execute("""
+            name: needs a future kernel
+            requires: { kernel: "99.1", ops: [nop] }
+            resources:
+              f: { file: { content: "x" } }
+            steps:
+              - nop
+            """, observer: observer)
+        #expect(result.skipReason == "requires kernel 99.1 or newer (running \(KernelRelease.current))")
+        #expect(observer.events.isEmpty)
+    }
+
+    @Test func aRingSetupTheKernelRefusesIsASkipNamingTheFlagAndErrno() throws {
+        // IORING_SETUP_DEFER_TASKRUN without SINGLE_ISSUER: io_uring_setup(2) answers EINVAL.
+        let result = try execute("""
+            name: defer_taskrun alone
+            ring: { flags: [defer_taskrun] }
+            steps:
+              - nop
+            """)
+        #expect(result.skipReason == "the kernel refuses ring setup with IORING_SETUP_DEFER_TASKRUN: io_uring_setup: EINVAL (unsupported flag, bad entries, or a reserved field set)")
+    }
+}
