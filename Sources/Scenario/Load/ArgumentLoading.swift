@@ -24,6 +24,7 @@ extension ScenarioBuilder {
                 given.append((argument, key, value))
             } else {
                 error(value.mark, "'\(spec.name)' takes a mapping of arguments, not \(value.kindDescription)")
+                return Arguments()
             }
         }
 
@@ -47,6 +48,7 @@ extension ScenarioBuilder {
         }
         deriveLengths(spec, &values, key: key)
         checkSlotArguments(spec, values)
+        checkPathArguments(spec, values)
         return Arguments(spec.arguments.compactMap { values[$0.name] })
     }
 
@@ -124,6 +126,8 @@ extension ScenarioBuilder {
 
     /// Slot numbers must exist in the file table registered at this point.
     private func checkSlotArguments(_ spec: StepSpec, _ values: [String: StepArgument]) {
+        // A raw SQE is written as given: that is the point of it.
+        guard spec.name != "raw" else { return }
         for argument in values.values.sorted(by: { $0.mark < $1.mark }) where !argument.isDefault {
             switch argument.value {
             case .file(.slot(let slot)): checkSlot(slot, at: argument.mark)
@@ -140,6 +144,26 @@ extension ScenarioBuilder {
         }
         if spec.name == "files_update", values["offset"]?.isDefault == true, case .files(let files)? = values["files"]?.value {
             checkSlotRange(0, count: UInt32(files.count), at: values["files"]!.mark)
+        }
+    }
+
+    /// Paths are checked against the sandbox as the kernel will resolve them: relative to their directory
+    /// argument when that is a directory resource.
+    private func checkPathArguments(_ spec: StepSpec, _ values: [String: StepArgument]) {
+        let directoryArgument = ["path": "dir", "old_path": "old_dir", "new_path": "new_dir", "link": "dir"]
+        for argument in spec.arguments where argument.type == .path {
+            guard let value = values[argument.name], case .text(let template) = value.value else { continue }
+            let written = template.description
+            var directory = ""
+            if let name = directoryArgument[argument.name], case .file(.resource(let reference))? = values[name]?.value,
+               let index = resourceIndex[reference.name], let path = resources[index].kind.path {
+                directory = path
+            }
+            let isTarget = spec.name == "symlinkat" && argument.name == "target"
+            checkSandbox(path: written, at: value.mark, what: isTarget ? "symlink target" : "path", relativeTo: isTarget ? "" : directory)
+            if spec.name == "symlinkat", argument.name == "link" {
+                symlinks[directory.isEmpty ? written : directory + "/" + written] = value.mark
+            }
         }
     }
 
@@ -204,8 +228,6 @@ extension ScenarioBuilder {
             guard let text = string(node, what) else { return nil }
             let template = TemplateText(parsing: text)
             guard checkPlaceholders(template, at: node.mark) else { return nil }
-            checkSandbox(path: text, at: node.mark, what: argument.name == "target" ? "symlink target" : "path")
-            if spec.name == "symlinkat", argument.name == "link" { symlinks[text] = node.mark }
             return .text(template)
         case .text:
             guard let text = string(node, what) else { return nil }
@@ -359,7 +381,7 @@ extension ScenarioBuilder {
             if ends.isEmpty {
                 error(node.mark, "'\(parts[0])' is \(article(resource.kind.keyword)) \(resource.kind.keyword), which has no ends; write '\(parts[0])'")
             } else {
-                error(node.mark, "\(article(resource.kind.keyword) == "an" ? "An" : "A") \(resource.kind.keyword) has no end '\(parts[1])'; use \(endList)")
+                error(node.mark, "\(resource.kind.keyword) '\(parts[0])' has no end '\(parts[1])'; use \(endList)")
             }
             return nil
         }

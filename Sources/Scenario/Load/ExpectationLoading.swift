@@ -471,14 +471,14 @@ extension ScenarioBuilder {
 
     /// Paths stay inside the sandbox: not absolute, no `..`, not through a symlink the scenario makes,
     /// unless the scenario or the runner opted in.
-    func checkSandbox(path: String, at mark: SourceMark, what: String) {
+    func checkSandbox(path: String, at mark: SourceMark, what: String, relativeTo directory: String = "") {
         guard !allowsOutsideSandbox else { return }
         let optIn = "(set 'allow_outside_sandbox: true' to allow it)"
         if path.hasPrefix("/") {
             error(mark, "\(what) '\(path)' is absolute; scenario paths are relative to the sandbox directory \(optIn)")
             return
         }
-        let components = path.split(separator: "/", omittingEmptySubsequences: true)
+        let components = (directory.split(separator: "/") + path.split(separator: "/")).filter { !$0.isEmpty }
         if components.contains("..") {
             error(mark, "\(what) '\(path)' leaves the sandbox through '..' \(optIn)")
             return

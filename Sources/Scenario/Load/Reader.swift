@@ -18,7 +18,14 @@ class NodeReader {
 
     /// ` (did you mean 'x'?)`, or nothing.
     func didYouMean(_ word: String, _ candidates: some Sequence<String>) -> String {
-        suggestion(for: word, among: candidates).map { " (did you mean '\($0)'?)" } ?? ""
+        let candidates = Array(candidates)
+        if let close = suggestion(for: word, among: candidates) { return " (did you mean '\(close)'?)" }
+        // A longer or shorter spelling of a name (`length` for `len`).
+        let lower = word.lowercased()
+        if lower.count >= 3, let stem = candidates.first(where: { $0.count >= 3 && (lower.hasPrefix($0.lowercased()) || $0.lowercased().hasPrefix(lower)) }) {
+            return " (did you mean '\(stem)'?)"
+        }
+        return ""
     }
 
     // MARK: - Shapes

@@ -203,14 +203,15 @@ final class ScenarioBuilder: NodeReader {
         var ring = RingSpec()
         guard let pairs = mapping(node, "'ring'") else { return ring }
         let keys = checkKeys(pairs, allowed: ["entries", "cq_entries", "flags", "sqpoll"], in: "'ring'")
+        var entriesValid = true
         if let pair = keys["entries"] {
-            if let value = integer(pair.value, "'entries'", in: 1...32768) { ring.entries = UInt32(value) }
+            if let value = integer(pair.value, "'entries'", in: 1...32768) { ring.entries = UInt32(value) } else { entriesValid = false }
         }
         if let pair = keys["cq_entries"] {
             if let value = integer(pair.value, "'cq_entries'", in: 1...65536) {
                 ring.cqEntries = UInt32(value)
                 ring.flags.insert(.cqSize)
-                if UInt32(value) < ring.entries {
+                if entriesValid, UInt32(value) < ring.entries {
                     error(pair.value.mark, "'cq_entries' (\(value)) must be at least 'entries' (\(ring.entries))")
                 }
             }

@@ -336,6 +336,13 @@ extension ScenarioBuilder {
         return CaptureSpec(name: bare, kind: kind, mark: pair.value.mark)
     }
 
+    /// Data dependencies of a control or registration step on the captures it uses.
+    private func addCaptureEdges(to nodeID: NodeID) {
+        for use in captureUses {
+            edges.append(Edge(from: use.reference.producer, to: nodeID, kind: .capture(use.reference.name)))
+        }
+    }
+
     // MARK: - Registrations
 
     private func addRegistration(_ spec: StepSpec, key: YAMLNode, value: YAMLNode?, expect: YAMLPair?, step: YAMLNode) {
@@ -344,6 +351,7 @@ extension ScenarioBuilder {
         closeBatch(before: nodeID)
         captureUses = []
         let arguments = readArguments(spec, key: key, value: value)
+        addCaptureEdges(to: nodeID)
         var expected = ResultPattern.success
         var expectationMark: SourceMark?
         if let expect {
@@ -430,7 +438,8 @@ extension ScenarioBuilder {
             return
         }
         if UInt64(offset) + UInt64(count) > UInt64(slots) {
-            error(mark, "slots \(offset)…\(UInt64(offset) + UInt64(count) - 1) are out of range: the registered file table has \(slots) slots")
+            let valid = slots == 0 ? "no slots" : slots == 1 ? "only slot 0" : "slots 0…\(slots - 1)"
+            error(mark, "slots \(offset)…\(UInt64(offset) + UInt64(count) - 1) are out of range: the registered file table has \(valid)")
         }
     }
 
@@ -441,7 +450,8 @@ extension ScenarioBuilder {
             return
         }
         if slot >= slots {
-            error(mark, "slot \(slot) is out of range: the registered file table has \(slots) slot\(slots == 1 ? "" : "s") (0…\(Int(slots) - 1))")
+            let valid = slots == 1 ? "only slot 0" : "slots 0…\(slots - 1)"
+            error(mark, "slot \(slot) is out of range: the registered file table has \(valid)")
         }
     }
 
@@ -460,6 +470,7 @@ extension ScenarioBuilder {
         closeBatch(before: nodeID)
         captureUses = []
         let arguments = readArguments(spec, key: key, value: value)
+        addCaptureEdges(to: nodeID)
         let action: ControlAction
         switch spec.name {
         case "submit":

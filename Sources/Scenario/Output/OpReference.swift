@@ -25,7 +25,7 @@ public enum OpReference {
         lines.append("| family | names |")
         lines.append("| --- | --- |")
         for family in ConstantFamily.all {
-            lines.append("| \(family.title)\(family.isBitSet ? "s (a list, or joined with `\|`)" : "") | " + family.names.map { "`\($0)`" }.joined(separator: " ") + " |")
+            lines.append("| \(family.title)\(family.isBitSet ? "s (a list, or joined with `\\|`)" : "") | " + family.names.map { "`\($0)`" }.joined(separator: " ") + " |")
         }
         lines.append("")
         lines.append(endMarker)
