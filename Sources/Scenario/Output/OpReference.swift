@@ -7,6 +7,15 @@ public enum OpReference {
     /// The section, markers included, ending with a newline.
     public static var markdown: String {
         var lines = [beginMarker, ""]
+        lines.append("### Resource kinds")
+        lines.append("")
+        for kind in ResourceTable.kinds {
+            lines.append("#### `\(kind.name)`")
+            lines.append("")
+            lines.append(kind.summary + (kind.acceptsList ? " The body may also be the list itself." : ""))
+            lines.append("")
+            if !kind.keys.isEmpty { lines += argumentTable(kind.keys, heading: "key") }
+        }
         lines.append("### SQE operations")
         lines.append("")
         lines.append("Every op takes the common step keys (`id`, `user_data`, `link`, `hardlink`, `drain`, `async`, `skip_success`, `capture`, `allow_dangling_link`, `expect`).")
@@ -54,27 +63,28 @@ public enum OpReference {
             lines.append(facts.joined(separator: " "))
             lines.append("")
         }
-        if !spec.arguments.isEmpty {
-            lines.append("| argument | type | default | meaning |")
-            lines.append("| --- | --- | --- | --- |")
-            for argument in spec.arguments {
-                let presence: String
-                switch argument.presence {
-                case .required: presence = "required"
-                case .optional: presence = "—"
-                case .defaulted(_, let shown): presence = "`\(shown)`"
-                case .derived(let shown): presence = shown
-                }
-                lines.append("| `\(argument.name)` | \(argument.type.title) | \(presence) | \(argument.doc) |")
-            }
-            lines.append("")
-        }
+        if !spec.arguments.isEmpty { lines += argumentTable(spec.arguments, heading: "argument") }
         let rules = spec.rules.map(ruleText)
         if !rules.isEmpty {
             lines.append("Rules: " + rules.joined(separator: "; ") + ".")
             lines.append("")
         }
         return lines
+    }
+
+    static func argumentTable(_ arguments: [ArgumentSpec], heading: String) -> [String] {
+        var lines = ["| \(heading) | type | default | meaning |", "| --- | --- | --- | --- |"]
+        for argument in arguments {
+            let presence: String
+            switch argument.presence {
+            case .required: presence = "required"
+            case .optional: presence = "—"
+            case .defaulted(_, let shown): presence = "`\(shown)`"
+            case .derived(let shown): presence = shown
+            }
+            lines.append("| `\(argument.name)` | \(argument.type.title) | \(presence) | \(argument.doc) |")
+        }
+        return lines + [""]
     }
 
     static func codeSpans(_ text: String) -> String {
