@@ -1,6 +1,9 @@
 import IoUring
 
 extension ScenarioBuilder {
+    /// Timeout clocks and the IORING_TIMEOUT_* flag that selects each (none for CLOCK_MONOTONIC).
+    static let clocks: [(name: String, flag: UInt64)] = [("monotonic", 0), ("boottime", 4), ("realtime", 8)]
+
     /// Reads a step's arguments against its op-table entry: unknown names, types, required ones,
     /// the rules between them, defaults and derived lengths. Returns them in table order.
     func readArguments(_ spec: StepSpec, key: YAMLNode, value: YAMLNode?) -> Arguments {
@@ -292,11 +295,12 @@ extension ScenarioBuilder {
             return .process(.resource(name))
         case .clock:
             guard let text = string(node, what) else { return nil }
-            guard ["monotonic", "boottime", "realtime"].contains(text) else {
-                error(node.mark, "\(what) must be monotonic, boottime or realtime, not '\(text)'\(didYouMean(text, ["monotonic", "boottime", "realtime"]))")
+            guard let clock = ScenarioBuilder.clocks.first(where: { $0.name == text }) else {
+                let names = ScenarioBuilder.clocks.map(\.name)
+                error(node.mark, "\(what) must be monotonic, boottime or realtime, not '\(text)'\(didYouMean(text, names))")
                 return nil
             }
-            return .text(TemplateText(parsing: text))
+            return .named(NamedValue(value: clock.flag, names: [clock.name]))
         case .rawAddress:
             if node.isPlain, let text = node.scalar, NodeReader.parseInteger(text) != nil {
                 return unsigned(node, what, bits: 64).map { ArgumentValue.addressField(nil, $0) }

@@ -79,8 +79,7 @@ final class ScenarioBuilder: NodeReader {
     var captureUses: [(reference: CaptureReference, mark: SourceMark)] = []
     var pendingRequestUses: [(name: String, mark: SourceMark)] = []
 
-    // Link state: the previous step, if it was a request in the current block.
-    var previousRequest: NodeID?
+    // Link state.
     /// The request before, when it set `link` / `hardlink`: the next request joins its chain.
     var pendingLink: (node: NodeID, kind: Edge.Kind, mark: SourceMark, allowsDangling: Bool)?
     /// The last request since the last submit point, for submit-boundary edges.
@@ -146,7 +145,7 @@ final class ScenarioBuilder: NodeReader {
             if let items = sequence(pair.value, "'steps'") {
                 if items.isEmpty { error(pair.value.mark, "'steps' is empty: a scenario issues at least one step") }
                 readSteps(items)
-                finishSteps(at: pair.value.mark)
+                finishSteps()
             }
         } else {
             error(root.mark, "a scenario needs 'steps'")

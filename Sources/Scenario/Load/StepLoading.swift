@@ -91,7 +91,6 @@ extension ScenarioBuilder {
         reportDanglingLink(reason: "before a submit point")
         if let last = lastRequestSinceBoundary { edges.append(Edge(from: last, to: node, kind: .submitBoundary)) }
         lastRequestSinceBoundary = nil
-        previousRequest = nil
     }
 
     private func reportDanglingLink(reason: String) {
@@ -103,7 +102,7 @@ extension ScenarioBuilder {
     }
 
     /// The end of the steps: an implicit final submit.
-    func finishSteps(at mark: SourceMark) {
+    func finishSteps() {
         reportDanglingLink(reason: "of the scenario")
     }
 
@@ -186,7 +185,6 @@ extension ScenarioBuilder {
         } else if allowsDangling, let pair = common["allow_dangling_link"] {
             error(pair.key.mark, "'allow_dangling_link' only matters on a request with 'link' or 'hardlink'")
         }
-        previousRequest = nodeID
         lastRequest = nodeID
         lastRequestSinceBoundary = nodeID
         requestCursor += 1
@@ -558,7 +556,6 @@ extension ScenarioBuilder {
         let requestStart = requestCursor
         openBlocks.append(blockID)
         blockCaptures.append([])
-        previousRequest = nil
 
         readSteps(items)
 
@@ -566,7 +563,6 @@ extension ScenarioBuilder {
             pendingLink = nil
             error(pending.mark, "a link chain cannot continue past the end of a repeat block (it would run into the next iteration); end it inside the block")
         }
-        previousRequest = nil
         for name in blockCaptures.removeLast() { captures[name] = nil }
         openBlocks.removeLast()
 

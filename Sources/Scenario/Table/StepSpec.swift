@@ -49,7 +49,7 @@ public enum ArgumentType: Hashable, Sendable {
     case buffers
     /// A `child_process` resource or a pid.
     case process
-    /// `monotonic`, `boottime` or `realtime`.
+    /// `monotonic`, `boottime` or `realtime`; the value carries the IORING_TIMEOUT_* clock flag (0, BOOTTIME, REALTIME).
     case clock
     /// A raw SQE `addr`: a buffer resource (its address) or a number.
     case rawAddress
