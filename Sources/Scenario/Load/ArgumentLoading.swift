@@ -1,5 +1,25 @@
 import IoUring
 
+/// The arguments of one step while they are read: one slot per op-table argument, looked up by name
+/// (a handful of short names, so a linear search beats hashing).
+struct ArgumentDraft {
+    let spec: StepSpec
+    var items: [StepArgument?]
+
+    init(spec: StepSpec) {
+        self.spec = spec
+        self.items = [StepArgument?](repeating: nil, count: spec.arguments.count)
+    }
+
+    subscript(name: String) -> StepArgument? {
+        get { spec.arguments.firstIndex { $0.name == name }.flatMap { items[$0] } }
+        set {
+            guard let index = spec.arguments.firstIndex(where: { $0.name == name }) else { return }
+            items[index] = newValue
+        }
+    }
+}
+
 extension ScenarioBuilder {
     /// Timeout clocks and the IORING_TIMEOUT_* flag that selects each (none for CLOCK_MONOTONIC).
     static let clocks: [(name: String, flag: UInt64)] = [("monotonic", 0), ("boottime", 4), ("realtime", 8)]
@@ -31,37 +51,35 @@ extension ScenarioBuilder {
             }
         }
 
-        var values: [String: StepArgument] = [:]
-        var keyMarks: [String: SourceMark] = [:]
-        for (argument, argumentKey, node) in given {
-            keyMarks[argument.name] = argumentKey.mark
+        var values = ArgumentDraft(spec: spec)
+        for (argument, _, node) in given {
             if let decoded = decode(argument, node, in: spec) {
                 values[argument.name] = StepArgument(name: argument.name, value: decoded, mark: node.mark)
             }
         }
-        let present = Set(given.map(\.spec.name))
-        for argument in spec.arguments where argument.isRequired && !present.contains(argument.name) {
+        for argument in spec.arguments where argument.isRequired && !given.contains(where: { $0.spec.name == argument.name }) {
             error(key.mark, "'\(spec.name)' is missing its required argument '\(argument.name)'")
         }
-        checkRules(spec, given: given, key: key)
-        for argument in spec.arguments where values[argument.name] == nil && !present.contains(argument.name) {
-            if case .defaulted(let value, _) = argument.presence {
-                values[argument.name] = StepArgument(name: argument.name, value: value, mark: key.mark, isDefault: true)
+        if !spec.rules.isEmpty { checkRules(spec, given: given, key: key) }
+        for (index, argument) in spec.arguments.enumerated() where values.items[index] == nil {
+            if case .defaulted(let value, _) = argument.presence, !given.contains(where: { $0.spec.name == argument.name }) {
+                values.items[index] = StepArgument(name: argument.name, value: value, mark: key.mark, isDefault: true)
             }
         }
         deriveLengths(spec, &values, key: key)
         checkSlotArguments(spec, values)
         checkPathArguments(spec, values)
-        return Arguments(spec.arguments.compactMap { values[$0.name] })
+        return Arguments(values.items.compactMap { $0 })
     }
 
     /// An argument counts as given for the rules unless it is a `false` bool.
     private func checkRules(_ spec: StepSpec, given: [(spec: ArgumentSpec, key: YAMLNode, value: YAMLNode)], key: YAMLNode) {
-        var marks: [String: SourceMark] = [:]
-        for item in given {
-            if item.spec.type == .bool, item.value.scalar == "false" { continue }
-            marks[item.spec.name] = item.key.mark
+        // Where each argument that counts was written, in source order.
+        let marks: [(name: String, mark: SourceMark)] = given.compactMap { item in
+            if item.spec.type == .bool, item.value.isPlain, item.value.scalar == "false" { return nil }
+            return (item.spec.name, item.key.mark)
         }
+        func mark(of name: String) -> SourceMark? { marks.first { $0.name == name }?.mark }
         func quoted(_ names: [String], _ conjunction: String) -> String {
             let parts = names.map { "'\($0)'" }
             return parts.count <= 1 ? parts.joined() : parts.dropLast().joined(separator: ", ") + " \(conjunction) " + parts.last!
@@ -69,19 +87,19 @@ extension ScenarioBuilder {
         for rule in spec.rules {
             switch rule {
             case .exactlyOne(let names), .atMostOne(let names):
-                let present = names.filter { marks[$0] != nil }.sorted { marks[$0]! < marks[$1]! }
+                let present = marks.filter { names.contains($0.name) }
                 if present.count > 1 {
-                    error(marks[present[1]]!, "'\(spec.name)' takes only one of \(quoted(present, "and"))")
+                    error(present[1].mark, "'\(spec.name)' takes only one of \(quoted(present.map(\.name), "and"))")
                 } else if present.isEmpty, case .exactlyOne = rule {
                     error(key.mark, "'\(spec.name)' needs one of \(quoted(names, "or"))")
                 }
             case .atLeastOne(let names):
-                if !names.contains(where: { marks[$0] != nil }) {
+                if !names.contains(where: { mark(of: $0) != nil }) {
                     error(key.mark, "'\(spec.name)' needs at least one of \(quoted(names, "or"))")
                 }
             case .requires(let first, let second):
-                if let mark = marks[first], marks[second] == nil {
-                    error(mark, "'\(first)' of '\(spec.name)' needs '\(second)'")
+                if let firstMark = mark(of: first), mark(of: second) == nil {
+                    error(firstMark, "'\(first)' of '\(spec.name)' needs '\(second)'")
                 }
             }
         }
@@ -90,25 +108,30 @@ extension ScenarioBuilder {
     // MARK: - Lengths
 
     /// Fills in derived lengths and checks given ones against the buffer they read or write.
-    private func deriveLengths(_ spec: StepSpec, _ values: inout [String: StepArgument], key: YAMLNode) {
+    private func deriveLengths(_ spec: StepSpec, _ values: inout ArgumentDraft, key: YAMLNode) {
         var available: UInt64?
-        var source = ""
+        var bufferName: String?
+        var bufferOffset: UInt64 = 0
         switch values["buf"]?.value {
         case .buffer(.resource(let name, let offset))?:
             if let buffer = resourceBuffer(name) {
                 available = buffer.size - min(offset, buffer.size)
-                source = "buffer '\(name)' holds" + (offset == 0 ? "" : " from offset \(offset)")
+                (bufferName, bufferOffset) = (name, offset)
             }
         case .registeredBuffer(let operand)?:
             if let buffer = resourceBuffer(operand.name) {
                 available = buffer.size - min(operand.offset, buffer.size)
-                source = "buffer '\(operand.name)' holds" + (operand.offset == 0 ? "" : " from offset \(operand.offset)")
+                (bufferName, bufferOffset) = (operand.name, operand.offset)
             }
         default:
             if case .bytes(let bytes)? = values["data"]?.value, spec.category != .control {
                 available = UInt64(bytes.count)
-                source = "the inline data holds"
             }
+        }
+        /// What holds the bytes, for messages (built only when one is needed).
+        var source: String {
+            guard let bufferName else { return "the inline data holds" }
+            return "buffer '\(bufferName)' holds" + (bufferOffset == 0 ? "" : " from offset \(bufferOffset)")
         }
         if let length = values["len"], !length.isDefault, case .unsigned(let count) = length.value, let available, count > available {
             error(length.mark, "'len' \(count) is more than \(source) (\(available) byte\(available == 1 ? "" : "s"))")
@@ -128,10 +151,10 @@ extension ScenarioBuilder {
     }
 
     /// Slot numbers must exist in the file table registered at this point.
-    private func checkSlotArguments(_ spec: StepSpec, _ values: [String: StepArgument]) {
+    private func checkSlotArguments(_ spec: StepSpec, _ values: ArgumentDraft) {
         // A raw SQE is written as given: that is the point of it.
         guard spec.name != "raw" else { return }
-        for argument in values.values.sorted(by: { $0.mark < $1.mark }) where !argument.isDefault {
+        for case let argument? in values.items where !argument.isDefault {
             switch argument.value {
             case .file(.slot(let slot)): checkSlot(slot, at: argument.mark)
             case .slot(.index(let slot)):
@@ -152,7 +175,7 @@ extension ScenarioBuilder {
 
     /// Paths are checked against the sandbox as the kernel will resolve them: relative to their directory
     /// argument when that is a directory resource.
-    private func checkPathArguments(_ spec: StepSpec, _ values: [String: StepArgument]) {
+    private func checkPathArguments(_ spec: StepSpec, _ values: ArgumentDraft) {
         let directoryArgument = ["path": "dir", "old_path": "old_dir", "new_path": "new_dir", "link": "dir"]
         for argument in spec.arguments where argument.type == .path {
             guard let value = values[argument.name], case .text(let template) = value.value else { continue }
@@ -370,26 +393,31 @@ extension ScenarioBuilder {
     /// `name` or `name.end`, checked against the resource's kind.
     func readResourceReference(_ node: YAMLNode, what: String) -> ResourceReference? {
         guard let text = string(node, what) else { return nil }
-        let parts = text.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
-        guard let resource = lookUpResource(parts[0], at: node.mark) else { return nil }
+        var name = text
+        var endName: String?
+        if let dot = text.utf8.firstIndex(of: UInt8(ascii: ".")) {
+            name = String(text[..<dot])
+            endName = String(text[text.index(after: dot)...])
+        }
+        guard let resource = lookUpResource(name, at: node.mark) else { return nil }
         let ends = resource.kind.endpoints
-        let endList = ends.map { "'\(parts[0]).\($0.rawValue)'" }.joined(separator: " or ")
-        if parts.count == 1 {
+        var endList: String { ends.map { "'\(name).\($0.rawValue)'" }.joined(separator: " or ") }
+        guard let endName else {
             if !ends.isEmpty {
-                error(node.mark, "'\(parts[0])' is \(article(resource.kind.keyword)) \(resource.kind.keyword): name one end, \(endList)")
+                error(node.mark, "'\(name)' is \(article(resource.kind.keyword)) \(resource.kind.keyword): name one end, \(endList)")
                 return nil
             }
-            return ResourceReference(name: parts[0])
+            return ResourceReference(name: name)
         }
-        guard let end = Endpoint(rawValue: parts[1]), ends.contains(end) else {
+        guard let end = Endpoint(rawValue: endName), ends.contains(end) else {
             if ends.isEmpty {
-                error(node.mark, "'\(parts[0])' is \(article(resource.kind.keyword)) \(resource.kind.keyword), which has no ends; write '\(parts[0])'")
+                error(node.mark, "'\(name)' is \(article(resource.kind.keyword)) \(resource.kind.keyword), which has no ends; write '\(name)'")
             } else {
-                error(node.mark, "\(resource.kind.keyword) '\(parts[0])' has no end '\(parts[1])'; use \(endList)")
+                error(node.mark, "\(resource.kind.keyword) '\(name)' has no end '\(endName)'; use \(endList)")
             }
             return nil
         }
-        return ResourceReference(name: parts[0], endpoint: end)
+        return ResourceReference(name: name, endpoint: end)
     }
 
     private func describe(_ reference: ResourceReference) -> String {

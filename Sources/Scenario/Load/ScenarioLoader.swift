@@ -302,8 +302,24 @@ final class ScenarioBuilder: NodeReader {
 
     /// A name made of letters, digits, `_`, `-` and `.`, possibly with `{i}` placeholders.
     func isValidName(_ text: String) -> Bool {
-        !text.isEmpty && text.allSatisfy { $0.isLetter || $0.isNumber || "_-.{}".contains($0) }
+        guard !text.isEmpty else { return false }
+        var hasNonASCII = false
+        for byte in text.utf8 {
+            if byte >= 0x80 {
+                hasNonASCII = true
+            } else if !isASCIIAlphanumeric(byte), !"_-.{}".utf8.contains(byte) {
+                return false
+            }
+        }
+        return !hasNonASCII || text.allSatisfy { $0.isASCII || $0.isLetter || $0.isNumber }
     }
+}
+
+/// Whether a byte is an ASCII letter or digit.
+@inline(__always)
+func isASCIIAlphanumeric(_ byte: UInt8) -> Bool {
+    (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
+        || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
 }
 
 extension StringProtocol {

@@ -20,7 +20,7 @@ extension ScenarioBuilder {
             readRepeat(node, pairs)
             return
         }
-        var opPairs: [YAMLPair] = []
+        var opPairs: [(pair: YAMLPair, spec: StepSpec)] = []
         var common: [String: YAMLPair] = [:]
         var unknown: [YAMLPair] = []
         for pair in pairs {
@@ -28,8 +28,8 @@ extension ScenarioBuilder {
                 error(pair.key.mark, "step keys must be names, not \(pair.key.kindDescription)")
                 continue
             }
-            if OpTable.spec(named: key) != nil {
-                opPairs.append(pair)
+            if let spec = OpTable.spec(named: key) {
+                opPairs.append((pair, spec))
             } else if requestStepKeys.contains(key) || key == "as" || key == "steps" {
                 common[key] = pair
             } else {
@@ -54,15 +54,15 @@ extension ScenarioBuilder {
             }
         }
         for extra in opPairs.dropFirst() {
-            error(extra.key.mark, "a step holds one op; this one already has '\(opPairs[0].key.scalar!)'")
+            error(extra.pair.key.mark, "a step holds one op; this one already has '\(opPairs[0].spec.name)'")
         }
-        guard let opPair = opPairs.first else {
+        guard let (opPair, spec) = opPairs.first else {
             if unknown.isEmpty {
                 error(node.mark, "a step needs an op such as read, write or nop, or a control step such as submit")
             }
             return
         }
-        addStep(OpTable.spec(named: opPair.key.scalar!)!, key: opPair.key, value: opPair.value, common: common, step: node)
+        addStep(spec, key: opPair.key, value: opPair.value, common: common, step: node)
     }
 
     private func addStep(_ spec: StepSpec, key: YAMLNode, value: YAMLNode?, common: [String: YAMLPair], step: YAMLNode) {
@@ -108,6 +108,11 @@ extension ScenarioBuilder {
 
     // MARK: - Requests
 
+    /// The step keys that set SQE flags.
+    static let stepFlags: [(name: String, flag: SubmissionFlags)] = [
+        ("link", .link), ("hardlink", .hardlink), ("drain", .drain), ("async", .async), ("skip_success", .skipSuccess),
+    ]
+
     private func addRequest(_ spec: StepSpec, key: YAMLNode, value: YAMLNode?, common: [String: YAMLPair], step: YAMLNode) {
         let nodeID = nodes.count
         nodes.append(Node(id: nodeID, kind: .repeatBlock(-1), mark: step.mark, block: openBlocks.last))
@@ -128,8 +133,7 @@ extension ScenarioBuilder {
         var flags: SubmissionFlags = []
         var linkMark: SourceMark?
         var allowsDangling = false
-        for (name, flag) in [("link", SubmissionFlags.link), ("hardlink", .hardlink), ("drain", .drain),
-                             ("async", .async), ("skip_success", .skipSuccess)] {
+        for (name, flag) in ScenarioBuilder.stepFlags {
             guard let pair = common[name], let on = bool(pair.value, "'\(name)'"), on else { continue }
             flags.insert(flag)
             if flag == .link || flag == .hardlink { linkMark = pair.key.mark }
@@ -226,7 +230,7 @@ extension ScenarioBuilder {
             error(mark, "id '\(text)' is reserved: it is a key of 'expect'")
             return nil
         }
-        guard isValidName(text), !text.contains(".") else {
+        guard isValidName(text), !text.utf8.contains(UInt8(ascii: ".")) else {
             error(mark, "id '\(text)' must be letters, digits, '_' and '-', with {index} placeholders inside repeat blocks")
             return nil
         }
@@ -257,6 +261,7 @@ extension ScenarioBuilder {
     /// Inside a repeat block that runs more than once, an id must name each iteration apart.
     @discardableResult
     private func requireDistinctIterations(_ template: TemplateText, node: NodeID, mark: SourceMark) -> Bool {
+        guard !openBlocks.isEmpty else { return true }
         let used = Set(template.indexNames)
         for block in openBlocks where blocks[block].count > 1 && !used.contains(blocks[block].indexName) {
             let name = blocks[block].indexName
@@ -268,6 +273,7 @@ extension ScenarioBuilder {
 
     /// Every `{name}` must be the index of an enclosing repeat block.
     func checkPlaceholders(_ template: TemplateText, at mark: SourceMark) -> Bool {
+        guard template.isTemplate else { return true }
         let names = openBlocks.map { blocks[$0].indexName }
         for name in template.indexNames where !names.contains(name) {
             if names.isEmpty {

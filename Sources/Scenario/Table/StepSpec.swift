@@ -118,8 +118,8 @@ public struct ArgumentSpec: Hashable, Sendable {
     public var isRequired: Bool { presence == .required }
 }
 
-/// What a step is, in the op table.
-public struct StepSpec: Hashable, Sendable {
+/// What a step is, in the op table. A class: entries are shared, never copied.
+public final class StepSpec: Hashable, Sendable {
     public enum Category: Hashable, Sendable {
         /// An SQE with this opcode.
         case operation(Opcode)
@@ -180,6 +180,9 @@ public struct StepSpec: Hashable, Sendable {
     }
 
     public func argument(_ name: String) -> ArgumentSpec? { arguments.first { $0.name == name } }
+
+    public static func == (lhs: StepSpec, rhs: StepSpec) -> Bool { lhs === rhs }
+    public func hash(into hasher: inout Hasher) { hasher.combine(name) }
 
     /// The opcode, for operations.
     public var opcode: Opcode? {
