@@ -76,7 +76,7 @@ extension ScenarioBuilder {
     private func checkRules(_ spec: StepSpec, given: [(spec: ArgumentSpec, key: YAMLNode, value: YAMLNode)], key: YAMLNode) {
         // Where each argument that counts was written, in source order.
         let marks: [(name: String, mark: SourceMark)] = given.compactMap { item in
-            if item.spec.type == .bool, item.value.isPlain, item.value.scalar == "false" { return nil }
+            if item.spec.isBool, item.value.isPlain, item.value.scalar == "false" { return nil }
             return (item.spec.name, item.key.mark)
         }
         func mark(of name: String) -> SourceMark? { marks.first { $0.name == name }?.mark }
@@ -177,7 +177,8 @@ extension ScenarioBuilder {
     /// argument when that is a directory resource.
     private func checkPathArguments(_ spec: StepSpec, _ values: ArgumentDraft) {
         let directoryArgument = ["path": "dir", "old_path": "old_dir", "new_path": "new_dir", "link": "dir"]
-        for argument in spec.arguments where argument.type == .path {
+        guard spec.hasPaths else { return }
+        for argument in spec.arguments where argument.isPath {
             guard let value = values[argument.name], case .text(let template) = value.value else { continue }
             let written = template.description
             var directory = ""
@@ -473,11 +474,11 @@ extension ScenarioBuilder {
             }
         }
         for use in pendingRequestUses {
-            if let defined = idMarks[use.name] {
+            if let defined = ids[use.name] {
                 error(use.mark, "'\(use.name)' is defined after this step; a step can only refer to requests before it",
-                      notes: [note(defined, "'\(use.name)' is defined here")])
+                      notes: [note(defined.mark, "'\(use.name)' is defined here")])
             } else {
-                error(use.mark, "no request has the id '\(use.name)'\(didYouMean(use.name, idMarks.keys.sorted()))")
+                error(use.mark, "no request has the id '\(use.name)'\(didYouMean(use.name, ids.keys.sorted()))")
             }
         }
     }
@@ -515,7 +516,7 @@ extension ScenarioBuilder {
 
     /// Resolves an id as written: a literal id, a repeated id's template, or one iteration of it.
     func resolveID(_ text: String, at mark: SourceMark) -> IDResolution {
-        if let node = literalIDs[text] { return .found(.request(node: node, iterations: .each, written: text)) }
+        if let entry = ids[text] { return .found(.request(node: entry.node, iterations: .each, written: text)) }
         for (template, node) in templateIDs {
             if template.description == text { return .found(.request(node: node, iterations: .each, written: text)) }
             guard let values = template.match(text) else { continue }

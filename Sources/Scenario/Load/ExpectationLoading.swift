@@ -63,7 +63,7 @@ extension ScenarioBuilder {
         case .found(let subject): return subject
         case .invalid: return nil
         case .unknown:
-            error(node.mark, "expectation for unknown id '\(text)'\(didYouMean(text, idMarks.keys.sorted() + reservedExpectKeys))")
+            error(node.mark, "expectation for unknown id '\(text)'\(didYouMean(text, ids.keys.sorted() + reservedExpectKeys))")
             return nil
         }
     }
@@ -212,6 +212,9 @@ extension ScenarioBuilder {
     // MARK: - Results
 
     /// `11`, `-EBADF`, `any`, `0..64`, `">= 0"`, `{ min: 0, max: 64 }`, or a list of those (any of).
+    /// `<=` must be tried before `<`.
+    static let comparisonsLongestFirst = ResultPattern.Comparison.allCases.sorted { $0.rawValue.count > $1.rawValue.count }
+
     func readResultPattern(_ node: YAMLNode) -> ResultPattern? {
         if let items = node.sequence {
             guard !items.isEmpty else {
@@ -244,7 +247,9 @@ extension ScenarioBuilder {
             return nil
         }
         if text == "any" { return .any }
-        for comparison in ResultPattern.Comparison.allCases.sorted(by: { $0.rawValue.count > $1.rawValue.count }) where text.hasPrefix(comparison.rawValue) {
+        let first = text.utf8.first ?? 0
+        let startsLikeComparison = first == UInt8(ascii: "<") || first == UInt8(ascii: ">") || first == UInt8(ascii: "=") || first == UInt8(ascii: "!")
+        for comparison in ScenarioBuilder.comparisonsLongestFirst where startsLikeComparison && text.hasPrefix(comparison.rawValue) {
             let operand = String(text.dropFirst(comparison.rawValue.count)).trimmingSpaces
             guard let value = parseResultValue(operand, at: node.mark) else { return nil }
             return .comparison(comparison, value)

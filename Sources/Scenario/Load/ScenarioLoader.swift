@@ -54,11 +54,9 @@ final class ScenarioBuilder: NodeReader {
     /// Index names of the repeat blocks around the step being read, outermost first.
     var openBlocks: [BlockID] = []
 
-    // Requests by id: literal ids, and templates (`r{i}`) which are few.
-    var literalIDs: [String: NodeID] = [:]
+    // Requests by id, as written (`r1`, `r{i}`), with where each was defined; templates also in a short list.
+    var ids: [String: (node: NodeID, mark: SourceMark, isTemplate: Bool)] = [:]
     var templateIDs: [(template: TemplateText, node: NodeID)] = []
-    /// Every id with where it was defined, for "defined later" notes.
-    var idMarks: [String: SourceMark] = [:]
     /// Explicit user_data values already used, with the first mark.
     var explicitUserData: [UInt64: SourceMark] = [:]
     var explicitUserDataUses: [(value: UInt64, mark: SourceMark)] = []
@@ -144,6 +142,8 @@ final class ScenarioBuilder: NodeReader {
         if let pair = keys["steps"] {
             if let items = sequence(pair.value, "'steps'") {
                 if items.isEmpty { error(pair.value.mark, "'steps' is empty: a scenario issues at least one step") }
+                ids.reserveCapacity(items.count)
+                nodes.reserveCapacity(items.count)
                 readSteps(items)
                 finishSteps()
             }
@@ -326,13 +326,15 @@ extension StringProtocol {
     /// The parts before and after the first `separator`, if it occurs.
     func splitOnce(_ separator: String) -> (SubSequence, SubSequence)? {
         let pattern = Array(separator.utf8)
-        var index = startIndex
-        while index < endIndex {
-            if self[index...].utf8.starts(with: pattern) {
-                let after = self.index(index, offsetBy: separator.count)
-                return (self[..<index], self[after...])
+        guard let first = pattern.first else { return nil }
+        let bytes = utf8
+        var index = bytes.startIndex
+        while let found = bytes[index...].firstIndex(of: first) {
+            if bytes[found...].starts(with: pattern) {
+                let after = bytes.index(found, offsetBy: pattern.count)
+                return (self[..<found], self[after...])
             }
-            index = self.index(after: index)
+            index = bytes.index(after: found)
         }
         return nil
     }

@@ -1,5 +1,23 @@
 import IoUring
 
+/// The step keys of one step (`id`, `link`…) in the order written; a few short names, searched linearly.
+struct StepKeys {
+    private(set) var items: [(name: String, pair: YAMLPair)] = []
+
+    subscript(name: String) -> YAMLPair? {
+        get { items.first { $0.name == name }?.pair }
+        set {
+            items.removeAll { $0.name == name }
+            if let newValue { items.append((name, newValue)) }
+        }
+    }
+
+    mutating func removeValue(forKey name: String) -> YAMLPair? {
+        defer { items.removeAll { $0.name == name } }
+        return self[name]
+    }
+}
+
 extension ScenarioBuilder {
     func readSteps(_ items: [YAMLNode]) {
         for item in items { readStep(item) }
@@ -12,7 +30,7 @@ extension ScenarioBuilder {
                 error(node.mark, "unknown op '\(text)'\(didYouMean(text, OpTable.names))")
                 return
             }
-            addStep(spec, key: node, value: nil, common: [:], step: node)
+            addStep(spec, key: node, value: nil, common: StepKeys(), step: node)
             return
         }
         guard let pairs = mapping(node, "a step") else { return }
@@ -21,17 +39,17 @@ extension ScenarioBuilder {
             return
         }
         var opPairs: [(pair: YAMLPair, spec: StepSpec)] = []
-        var common: [String: YAMLPair] = [:]
+        var common = StepKeys()
         var unknown: [YAMLPair] = []
         for pair in pairs {
             guard let key = pair.key.scalar else {
                 error(pair.key.mark, "step keys must be names, not \(pair.key.kindDescription)")
                 continue
             }
-            if let spec = OpTable.spec(named: key) {
-                opPairs.append((pair, spec))
-            } else if requestStepKeys.contains(key) || key == "as" || key == "steps" {
+            if requestStepKeys.contains(key) || key == "as" || key == "steps" {
                 common[key] = pair
+            } else if let spec = OpTable.spec(named: key) {
+                opPairs.append((pair, spec))
             } else {
                 unknown.append(pair)
             }
@@ -65,7 +83,7 @@ extension ScenarioBuilder {
         addStep(spec, key: opPair.key, value: opPair.value, common: common, step: node)
     }
 
-    private func addStep(_ spec: StepSpec, key: YAMLNode, value: YAMLNode?, common: [String: YAMLPair], step: YAMLNode) {
+    private func addStep(_ spec: StepSpec, key: YAMLNode, value: YAMLNode?, common: StepKeys, step: YAMLNode) {
         switch spec.category {
         case .operation:
             addRequest(spec, key: key, value: value, common: common, step: step)
@@ -78,8 +96,8 @@ extension ScenarioBuilder {
         }
     }
 
-    private func rejectKeys(_ common: [String: YAMLPair], except allowed: [String], for spec: StepSpec, kindName: String) {
-        for (key, pair) in common.sorted(by: { $0.value.key.mark < $1.value.key.mark }) where !allowed.contains(key) {
+    private func rejectKeys(_ common: StepKeys, except allowed: [String], for spec: StepSpec, kindName: String) {
+        for (key, pair) in common.items where !allowed.contains(key) {
             error(pair.key.mark, "'\(key)' does not apply to '\(spec.name)', which is \(kindName), not an SQE")
         }
     }
@@ -113,7 +131,7 @@ extension ScenarioBuilder {
         ("link", .link), ("hardlink", .hardlink), ("drain", .drain), ("async", .async), ("skip_success", .skipSuccess),
     ]
 
-    private func addRequest(_ spec: StepSpec, key: YAMLNode, value: YAMLNode?, common: [String: YAMLPair], step: YAMLNode) {
+    private func addRequest(_ spec: StepSpec, key: YAMLNode, value: YAMLNode?, common: StepKeys, step: YAMLNode) {
         let nodeID = nodes.count
         nodes.append(Node(id: nodeID, kind: .repeatBlock(-1), mark: step.mark, block: openBlocks.last))
         let linkedFromPrevious = pendingLink
@@ -237,24 +255,22 @@ extension ScenarioBuilder {
         let template = TemplateText(parsing: text)
         guard checkPlaceholders(template, at: mark) else { return nil }
         guard requireDistinctIterations(template, node: node, mark: mark) else { return nil }
-        if let first = idMarks[text] {
-            error(mark, "duplicate id '\(text)'", notes: [note(first, "'\(text)' first defined here")])
+        if let first = ids[text] {
+            error(mark, "duplicate id '\(text)'", notes: [note(first.mark, "'\(text)' first defined here")])
             return nil
         }
         if template.isTemplate {
-            if let clash = literalIDs.keys.first(where: { template.match($0) != nil }) {
-                error(mark, "id '\(text)' would repeat the id '\(clash)'", notes: [note(idMarks[clash]!, "'\(clash)' defined here")])
+            if let clash = ids.first(where: { !$0.value.isTemplate && template.match($0.key) != nil }) {
+                error(mark, "id '\(text)' would repeat the id '\(clash.key)'", notes: [note(clash.value.mark, "'\(clash.key)' defined here")])
                 return nil
             }
             templateIDs.append((template, node))
-        } else {
-            if let clash = templateIDs.first(where: { $0.template.match(text) != nil }) {
-                error(mark, "id '\(text)' is also an iteration of '\(clash.template)'", notes: [note(idMarks[clash.template.description]!, "'\(clash.template)' defined here")])
-                return nil
-            }
-            literalIDs[text] = node
+        } else if let clash = templateIDs.first(where: { $0.template.match(text) != nil }) {
+            error(mark, "id '\(text)' is also an iteration of '\(clash.template)'",
+                  notes: [note(ids[clash.template.description]!.mark, "'\(clash.template)' defined here")])
+            return nil
         }
-        idMarks[text] = mark
+        ids[text] = (node, mark, template.isTemplate)
         return template
     }
 

@@ -107,12 +107,17 @@ public struct ArgumentSpec: Hashable, Sendable {
     public let type: ArgumentType
     public let presence: Presence
     public let doc: String
+    /// Precomputed for the loader's hot path.
+    let isBool: Bool
+    let isPath: Bool
 
     public init(_ name: String, _ type: ArgumentType, _ presence: Presence, _ doc: String) {
         self.name = name
         self.type = type
         self.presence = presence
         self.doc = doc
+        self.isBool = type == .bool
+        self.isPath = type == .path
     }
 
     public var isRequired: Bool { presence == .required }
@@ -159,6 +164,8 @@ public final class StepSpec: Hashable, Sendable {
     public let opcodeVariant: OpcodeVariant?
     /// The argument a non-mapping value stands for (`sleep: 10ms` is `sleep: { duration: 10ms }`).
     public let shorthand: String?
+    /// Whether any argument is a path (checked against the sandbox).
+    let hasPaths: Bool
 
     public struct OpcodeVariant: Hashable, Sendable {
         public let argument: String
@@ -177,6 +184,7 @@ public final class StepSpec: Hashable, Sendable {
         self.multishot = multishot
         self.opcodeVariant = variant
         self.shorthand = shorthand
+        self.hasPaths = arguments.contains { $0.isPath }
     }
 
     public func argument(_ name: String) -> ArgumentSpec? { arguments.first { $0.name == name } }
