@@ -27,7 +27,19 @@ extension ScenarioBuilder {
     /// Reads a step's arguments against its op-table entry: unknown names, types, required ones,
     /// the rules between them, defaults and derived lengths. Returns them in table order.
     func readArguments(_ spec: StepSpec, key: YAMLNode, value: YAMLNode?) -> Arguments {
-        var given: [(spec: ArgumentSpec, key: YAMLNode, value: YAMLNode)] = []
+        var values = ArgumentDraft(spec: spec)
+        // Where each argument was written (its key), by table position; nil when left out.
+        var keyMarks = [SourceMark?](repeating: nil, count: spec.arguments.count)
+        // Bool arguments written as `false` do not count as given for the rules.
+        var writtenFalse = [Bool](repeating: false, count: spec.arguments.count)
+        func take(_ index: Int, keyMark: SourceMark, _ node: YAMLNode) {
+            let argument = spec.arguments[index]
+            keyMarks[index] = keyMark
+            writtenFalse[index] = argument.isBool && node.isPlain && node.scalar == "false"
+            if let decoded = decode(argument, node, in: spec) {
+                values.items[index] = StepArgument(name: argument.name, value: decoded, mark: node.mark)
+            }
+        }
         if let value, !value.isNull {
             if let pairs = value.mapping {
                 for pair in pairs {
@@ -35,51 +47,43 @@ extension ScenarioBuilder {
                         error(pair.key.mark, "argument names must be names, not \(pair.key.kindDescription)")
                         continue
                     }
-                    guard let argument = spec.argument(name) else {
+                    guard let index = spec.arguments.firstIndex(where: { $0.name == name }) else {
                         let names = spec.arguments.map(\.name)
                         let known = names.isEmpty ? " ('\(spec.name)' takes no arguments)" : didYouMean(name, names)
                         error(pair.key.mark, "unknown argument '\(name)' of '\(spec.name)'\(known)")
                         continue
                     }
-                    given.append((argument, pair.key, pair.value))
+                    take(index, keyMark: pair.key.mark, pair.value)
                 }
-            } else if let shorthand = spec.shorthand, let argument = spec.argument(shorthand) {
-                given.append((argument, key, value))
+            } else if let shorthand = spec.shorthand, let index = spec.arguments.firstIndex(where: { $0.name == shorthand }) {
+                take(index, keyMark: key.mark, value)
             } else {
                 error(value.mark, "'\(spec.name)' takes a mapping of arguments, not \(value.kindDescription)")
                 return Arguments()
             }
         }
-
-        var values = ArgumentDraft(spec: spec)
-        for (argument, _, node) in given {
-            if let decoded = decode(argument, node, in: spec) {
-                values[argument.name] = StepArgument(name: argument.name, value: decoded, mark: node.mark)
-            }
-        }
-        for argument in spec.arguments where argument.isRequired && !given.contains(where: { $0.spec.name == argument.name }) {
-            error(key.mark, "'\(spec.name)' is missing its required argument '\(argument.name)'")
-        }
-        if !spec.rules.isEmpty { checkRules(spec, given: given, key: key) }
-        for (index, argument) in spec.arguments.enumerated() where values.items[index] == nil {
-            if case .defaulted(let value, _) = argument.presence, !given.contains(where: { $0.spec.name == argument.name }) {
+        for (index, argument) in spec.arguments.enumerated() where keyMarks[index] == nil {
+            switch argument.presence {
+            case .required:
+                error(key.mark, "'\(spec.name)' is missing its required argument '\(argument.name)'")
+            case .defaulted(let value, _):
                 values.items[index] = StepArgument(name: argument.name, value: value, mark: key.mark, isDefault: true)
+            default:
+                break
             }
         }
+        if !spec.rules.isEmpty { checkRules(spec, keyMarks: keyMarks, writtenFalse: writtenFalse, key: key) }
         deriveLengths(spec, &values, key: key)
         checkSlotArguments(spec, values)
-        checkPathArguments(spec, values)
+        if spec.hasPaths { checkPathArguments(spec, values) }
         return Arguments(values.items.compactMap { $0 })
     }
 
-    /// An argument counts as given for the rules unless it is a `false` bool.
-    private func checkRules(_ spec: StepSpec, given: [(spec: ArgumentSpec, key: YAMLNode, value: YAMLNode)], key: YAMLNode) {
-        // Where each argument that counts was written, in source order.
-        let marks: [(name: String, mark: SourceMark)] = given.compactMap { item in
-            if item.spec.isBool, item.value.isPlain, item.value.scalar == "false" { return nil }
-            return (item.spec.name, item.key.mark)
+    private func checkRules(_ spec: StepSpec, keyMarks: [SourceMark?], writtenFalse: [Bool], key: YAMLNode) {
+        func mark(of name: String) -> SourceMark? {
+            guard let index = spec.arguments.firstIndex(where: { $0.name == name }), !writtenFalse[index] else { return nil }
+            return keyMarks[index]
         }
-        func mark(of name: String) -> SourceMark? { marks.first { $0.name == name }?.mark }
         func quoted(_ names: [String], _ conjunction: String) -> String {
             let parts = names.map { "'\($0)'" }
             return parts.count <= 1 ? parts.joined() : parts.dropLast().joined(separator: ", ") + " \(conjunction) " + parts.last!
@@ -87,8 +91,10 @@ extension ScenarioBuilder {
         for rule in spec.rules {
             switch rule {
             case .exactlyOne(let names), .atMostOne(let names):
-                let present = marks.filter { names.contains($0.name) }
+                var present: [(name: String, mark: SourceMark)] = []
+                for name in names { if let found = mark(of: name) { present.append((name, found)) } }
                 if present.count > 1 {
+                    present.sort { $0.mark < $1.mark }
                     error(present[1].mark, "'\(spec.name)' takes only one of \(quoted(present.map(\.name), "and"))")
                 } else if present.isEmpty, case .exactlyOne = rule {
                     error(key.mark, "'\(spec.name)' needs one of \(quoted(names, "or"))")
