@@ -50,7 +50,7 @@ extension ScenarioBuilder {
     }
 
     /// An id key of `expect` (or of an order): a request id, one iteration of a repeated id, or a user_data number.
-    private func readSubject(_ node: YAMLNode) -> ExpectationSubject? {
+    private func readSubject(_ node: YAMLNode, inOrder: Bool = false) -> ExpectationSubject? {
         guard let text = node.scalar else { return nil }
         if node.isPlain, let parts = NodeReader.parseInteger(text), !parts.negative {
             guard explicitUserData[parts.magnitude] != nil || extraUserData.contains(parts.magnitude) else {
@@ -63,7 +63,12 @@ extension ScenarioBuilder {
         case .found(let subject): return subject
         case .invalid: return nil
         case .unknown:
-            error(node.mark, "expectation for unknown id '\(text)'\(didYouMean(text, ids.keys.sorted() + reservedExpectKeys))")
+            let known = ids.keys.sorted()
+            if inOrder {
+                error(node.mark, "unknown id '\(text)' in an order constraint\(didYouMean(text, known))")
+            } else {
+                error(node.mark, "expectation for unknown id '\(text)'\(didYouMean(text, known + reservedExpectKeys))")
+            }
             return nil
         }
     }
@@ -108,7 +113,7 @@ extension ScenarioBuilder {
         for (name, subjectIsEarlier) in [("before", true), ("after", false)] {
             guard let pair = keys[name] else { continue }
             for item in list(pair.value) {
-                guard let other = readSubject(item) else { continue }
+                guard let other = readSubject(item, inOrder: true) else { continue }
                 if other == subject {
                     error(item.mark, "'\(subject)' cannot come \(name) itself")
                     continue
@@ -324,7 +329,7 @@ extension ScenarioBuilder {
                     error(member.mark, "an unordered group holds ids, not another list")
                     continue
                 }
-                guard let subject = readSubject(member) else { continue }
+                guard let subject = readSubject(member, inOrder: true) else { continue }
                 if let first = seen[subject] {
                     error(member.mark, "'\(subject)' appears twice in this order", notes: [note(first, "first listed here")])
                     continue
