@@ -86,7 +86,7 @@ public enum ScenarioSchema {
         }
         return .object([
             ("$schema", .string("https://json-schema.org/draft/2020-12/schema")),
-            ("$id", .string("https://ringscript.dev/schema/scenario-\(ScenarioLanguage.version).json")),
+            ("$id", .string("urn:ringscript:scenario:\(ScenarioLanguage.version)")),
             ("title", .string("ringscript scenario")),
             ("description", .string("An io_uring scenario: resources, the SQEs to issue, the CQEs to expect. See Grammar.md.")),
             ("type", .string("object")),
