@@ -151,12 +151,16 @@ extension ScenarioBuilder {
         var flags: SubmissionFlags = []
         var linkMark: SourceMark?
         var allowsDangling = false
-        for (name, flag) in ScenarioBuilder.stepFlags {
-            guard let pair = common[name], let on = bool(pair.value, "'\(name)'"), on else { continue }
-            flags.insert(flag)
-            if flag == .link || flag == .hardlink { linkMark = pair.key.mark }
+        // One pass over the keys written (usually one or two), not a look-up per possible key.
+        for (name, pair) in common.items {
+            if name == "allow_dangling_link" {
+                allowsDangling = bool(pair.value, "'allow_dangling_link'") ?? false
+            } else if let flag = ScenarioBuilder.stepFlags.first(where: { $0.name == name })?.flag {
+                guard let on = bool(pair.value, "'\(name)'"), on else { continue }
+                flags.insert(flag)
+                if flag == .link || flag == .hardlink { linkMark = pair.key.mark }
+            }
         }
-        if let pair = common["allow_dangling_link"] { allowsDangling = bool(pair.value, "'allow_dangling_link'") ?? false }
         if impliesFixedFile(spec), case .file(let operand)? = arguments[primaryFileArgument(spec)], operand.isFixed {
             flags.insert(.fixedFile)
         }
