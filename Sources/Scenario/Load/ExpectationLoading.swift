@@ -1,0 +1,506 @@
+import IoUring
+
+extension ScenarioBuilder {
+    static let completionKeys = ["res", "flags", "buffer", "stream", "completes", "notification", "before", "after"]
+
+    func readExpectations(_ node: YAMLNode) -> Expectations {
+        var expectations = Expectations()
+        guard let pairs = mapping(node, "'expect'") else { return expectations }
+        for pair in pairs {
+            guard let key = pair.key.scalar else {
+                error(pair.key.mark, "keys of 'expect' must be ids, not \(pair.key.kindDescription)")
+                continue
+            }
+            switch key {
+            case "order":
+                readOrderChain(pair.value, into: &expectations.order)
+            case "orders":
+                guard let chains = sequence(pair.value, "'orders' (a list of orders)") else { continue }
+                for chain in chains { readOrderChain(chain, into: &expectations.order) }
+            case "allow_other_cqes":
+                expectations.allowsOtherCompletions = bool(pair.value, "'allow_other_cqes'") ?? false
+            case "buffers":
+                expectations.buffers += readBufferConditions(pair.value)
+            case "files":
+                expectations.files += readFileConditions(pair.value)
+            default:
+                guard let subject = readSubject(pair.key) else { continue }
+                var request: RequestSpec?
+                if case .request(let node, let iterations, _) = subject {
+                    if case .request(let spec) = nodes[node].kind { request = spec }
+                    if iterations == .each, let inline = inlineExpectationNodes[node] {
+                        error(pair.key.mark, "'\(key)' already has an expectation in its step", notes: [note(inline, "the step's 'expect' is here")])
+                        continue
+                    }
+                }
+                if let expectation = readCompletionExpectation(pair.value, subject: subject, request: request, mark: pair.key.mark) {
+                    expectations.completions.append(expectation)
+                }
+            }
+        }
+        expectations.order += pendingOrder
+        pendingOrder = []
+        return expectations
+    }
+
+    func mergeInlineExpectations(into expectations: inout Expectations) {
+        expectations.completions = (inlineExpectations + expectations.completions).sorted { $0.mark < $1.mark }
+        expectations.order += pendingOrder
+        pendingOrder = []
+    }
+
+    /// An id key of `expect` (or of an order): a request id, one iteration of a repeated id, or a user_data number.
+    private func readSubject(_ node: YAMLNode, inOrder: Bool = false) -> ExpectationSubject? {
+        guard let text = node.scalar else { return nil }
+        if node.isPlain, let parts = NodeReader.parseInteger(text), !parts.negative {
+            guard explicitUserData[parts.magnitude] != nil || extraUserData.contains(parts.magnitude) else {
+                error(node.mark, "no request has user_data \(text) (numeric keys name explicit 'user_data' values)")
+                return nil
+            }
+            return .userData(parts.magnitude)
+        }
+        switch resolveID(text, at: node.mark) {
+        case .found(let subject): return subject
+        case .invalid: return nil
+        case .unknown:
+            let known = ids.keys.sorted()
+            if inOrder {
+                error(node.mark, "unknown id '\(text)' in an order constraint\(didYouMean(text, known))")
+            } else {
+                error(node.mark, "expectation for unknown id '\(text)'\(didYouMean(text, known + reservedExpectKeys))")
+            }
+            return nil
+        }
+    }
+
+    // MARK: - Per request
+
+    func readCompletionExpectation(_ node: YAMLNode, subject: ExpectationSubject, request: RequestSpec?,
+                                   mark: SourceMark) -> CompletionExpectation? {
+        var expectation = CompletionExpectation(subject: subject, mark: mark, cqe: CQEPattern(mark: node.mark),
+                                                stream: nil, completes: true, notification: nil)
+        if node.isPlain, node.scalar == "never" {
+            expectation.completes = false
+            return expectation
+        }
+        guard let pairs = node.mapping else {
+            guard let result = readResultPattern(node) else { return nil }
+            expectation.cqe.result = result
+            return expectation
+        }
+        let keys = checkKeys(pairs, allowed: ScenarioBuilder.completionKeys, in: "the expectation of '\(subject)'")
+        readPattern(keys, into: &expectation.cqe)
+        if let pair = keys["completes"], let completes = bool(pair.value, "'completes'") {
+            expectation.completes = completes
+            if !completes, let other = ["res", "flags", "buffer", "stream", "notification"].first(where: { keys[$0] != nil }) {
+                error(keys[other]!.key.mark, "'\(other)' describes a CQE, but 'completes: false' says '\(subject)' posts none")
+            }
+        }
+        if let pair = keys["stream"] {
+            if let request, !request.isMultishot {
+                error(pair.key.mark, "'stream' describes a multishot request, but '\(subject)' (\(request.operation)) posts one CQE")
+            } else {
+                expectation.stream = readStream(pair.value)
+            }
+        }
+        if let pair = keys["notification"], let value = bool(pair.value, "'notification'") {
+            if let request, !["send_zc", "send_zc_fixed", "sendmsg_zc"].contains(request.operation) {
+                error(pair.key.mark, "'notification' is for zero-copy sends, but '\(subject)' is \(request.operation)")
+            } else {
+                expectation.notification = value
+            }
+        }
+        for (name, subjectIsEarlier) in [("before", true), ("after", false)] {
+            guard let pair = keys[name] else { continue }
+            for item in list(pair.value) {
+                guard let other = readSubject(item, inOrder: true) else { continue }
+                if other == subject {
+                    error(item.mark, "'\(subject)' cannot come \(name) itself")
+                    continue
+                }
+                let constraint = subjectIsEarlier
+                    ? OrderConstraint(earlier: subject, later: other, mark: item.mark)
+                    : OrderConstraint(earlier: other, later: subject, mark: item.mark)
+                pendingOrder.append(constraint)
+            }
+        }
+        return expectation
+    }
+
+    /// `res`, `flags` and `buffer` of a CQE pattern.
+    private func readPattern(_ keys: [String: YAMLPair], into pattern: inout CQEPattern) {
+        if let pair = keys["res"] { pattern.result = readResultPattern(pair.value) }
+        if let pair = keys["flags"] {
+            if let pairs = pair.value.mapping {
+                let flags = checkKeys(pairs, allowed: ["set", "clear"], in: "'flags'")
+                if let set = flags["set"] { pattern.flagsSet = readConstants(set.value, .completionFlags, what: "'set'") }
+                if let clear = flags["clear"] { pattern.flagsClear = readConstants(clear.value, .completionFlags, what: "'clear'") }
+                if let set = pattern.flagsSet, let clear = pattern.flagsClear, set.value & clear.value != 0 {
+                    error(pair.value.mark, "a CQE flag cannot be both set and clear")
+                }
+            } else {
+                pattern.flagsSet = readConstants(pair.value, .completionFlags, what: "'flags'")
+            }
+        }
+        if let pair = keys["buffer"] {
+            let ids = list(pair.value).compactMap { unsigned($0, "a buffer id", bits: 16).map(UInt16.init) }
+            pattern.bufferIDs = ids
+        }
+    }
+
+    private func readStream(_ node: YAMLNode) -> StreamExpectation? {
+        guard let pairs = mapping(node, "'stream'") else { return nil }
+        let keys = checkKeys(pairs, allowed: ["more", "count", "each", "final"], in: "'stream'")
+        var stream = StreamExpectation(moreCount: nil, totalCount: nil, each: nil, final: .required, mark: node.mark)
+        if let pair = keys["more"] { stream.moreCount = readCountRange(pair.value, "'more'") }
+        if let pair = keys["count"] { stream.totalCount = readCountRange(pair.value, "'count'") }
+        if let more = stream.moreCount, let total = stream.totalCount, let upper = total.upper, more.lower + 1 > upper {
+            error(keys["count"]!.value.mark, "a stream with at least \(more.lower) CQEs with 'more' has at least \(more.lower + 1) CQEs, not at most \(upper)")
+        }
+        if let pair = keys["each"] { stream.each = readCQEPattern(pair.value, "'each'") }
+        if let pair = keys["final"] {
+            if pair.value.isPlain, pair.value.scalar == "none" {
+                stream.final = .absent
+            } else if let pattern = readCQEPattern(pair.value, "'final'") {
+                stream.final = .matching(pattern)
+            }
+        }
+        return stream
+    }
+
+    /// A CQE pattern given as a mapping (`res`, `flags`, `buffer`) or as a bare result.
+    private func readCQEPattern(_ node: YAMLNode, _ what: String) -> CQEPattern? {
+        var pattern = CQEPattern(mark: node.mark)
+        if let pairs = node.mapping {
+            let keys = checkKeys(pairs, allowed: ["res", "flags", "buffer"], in: what)
+            readPattern(keys, into: &pattern)
+        } else {
+            guard let result = readResultPattern(node) else { return nil }
+            pattern.result = result
+        }
+        return pattern
+    }
+
+    /// `3`, `"2..5"`, `"1.."` or `{ min: 1, max: 5 }`.
+    private func readCountRange(_ node: YAMLNode, _ what: String) -> CountRange? {
+        if let pairs = node.mapping {
+            let keys = checkKeys(pairs, allowed: ["min", "max"], in: what)
+            let lower = keys["min"].flatMap { integer($0.value, "'min'", in: 0...Int64(Int32.max)) } ?? 0
+            let upper = keys["max"].flatMap { integer($0.value, "'max'", in: 0...Int64(Int32.max)) }
+            return checkedRange(Int(lower), upper.map { Int($0) }, node)
+        }
+        guard let text = node.scalar else {
+            error(node.mark, "\(what) must be a count, a range such as 2..5, or { min, max }, not \(node.kindDescription)")
+            return nil
+        }
+        if let (lowText, highText) = text.splitOnce("..") {
+            let low = lowText.trimmingSpaces
+            let high = highText.trimmingSpaces
+            guard let lower = low.isEmpty ? 0 : Int(low), lower >= 0, high.isEmpty || Int(high) != nil else {
+                error(node.mark, "\(what) must be a count or a range such as 2..5, not '\(text)'")
+                return nil
+            }
+            return checkedRange(lower, high.isEmpty ? nil : Int(high)!, node)
+        }
+        guard let count = integer(node, what, in: 0...Int64(Int32.max)) else { return nil }
+        return .exactly(Int(count))
+    }
+
+    private func checkedRange(_ lower: Int, _ upper: Int?, _ node: YAMLNode) -> CountRange? {
+        if let upper, upper < lower {
+            error(node.mark, "the range \(lower)..\(upper) is empty")
+            return nil
+        }
+        return CountRange(lower: lower, upper: upper)
+    }
+
+    // MARK: - Results
+
+    /// `11`, `-EBADF`, `any`, `0..64`, `">= 0"`, `{ min: 0, max: 64 }`, or a list of those (any of).
+    /// `<=` must be tried before `<`.
+    static let comparisonsLongestFirst = ResultPattern.Comparison.allCases.sorted { $0.rawValue.count > $1.rawValue.count }
+
+    func readResultPattern(_ node: YAMLNode) -> ResultPattern? {
+        if let items = node.sequence {
+            guard !items.isEmpty else {
+                error(node.mark, "an any-of list of results needs at least one entry")
+                return nil
+            }
+            var patterns: [ResultPattern] = []
+            for item in items {
+                if item.sequence != nil {
+                    error(item.mark, "any-of lists do not nest")
+                    continue
+                }
+                if let pattern = readResultPattern(item) { patterns.append(pattern) }
+            }
+            return patterns.count == items.count ? .anyOf(patterns) : nil
+        }
+        if let pairs = node.mapping {
+            let keys = checkKeys(pairs, allowed: ["min", "max"], in: "a result range")
+            let lower = keys["min"].flatMap { readResultValue($0.value) }
+            let upper = keys["max"].flatMap { readResultValue($0.value) }
+            if keys.isEmpty { error(node.mark, "a result range needs 'min', 'max' or both") }
+            if let lower, let upper, lower > upper {
+                error(node.mark, "the range \(ResultPattern.format(lower))..\(ResultPattern.format(upper)) is empty")
+                return nil
+            }
+            return .range(min: lower, max: upper)
+        }
+        guard let text = node.scalar, !node.isNull else {
+            error(node.mark, "a result must be a number, -ERRNO, a range, a comparison, a list or any, not \(node.kindDescription)")
+            return nil
+        }
+        if text == "any" { return .any }
+        let first = text.utf8.first ?? 0
+        let startsLikeComparison = first == UInt8(ascii: "<") || first == UInt8(ascii: ">") || first == UInt8(ascii: "=") || first == UInt8(ascii: "!")
+        for comparison in ScenarioBuilder.comparisonsLongestFirst where startsLikeComparison && text.hasPrefix(comparison.rawValue) {
+            let operand = String(text.dropFirst(comparison.rawValue.count)).trimmingSpaces
+            guard let value = parseResultValue(operand, at: node.mark) else { return nil }
+            return .comparison(comparison, value)
+        }
+        if let (lowText, highText) = text.splitOnce("..") {
+            let low = lowText.trimmingSpaces
+            let high = highText.trimmingSpaces
+            let lower = low.isEmpty ? nil : parseResultValue(low, at: node.mark)
+            let upper = high.isEmpty ? nil : parseResultValue(high, at: node.mark)
+            if (!low.isEmpty && lower == nil) || (!high.isEmpty && upper == nil) { return nil }
+            if low.isEmpty && high.isEmpty {
+                error(node.mark, "a result range needs at least one end, as in 0..64")
+                return nil
+            }
+            if let lower, let upper, lower > upper {
+                error(node.mark, "the range \(text) is empty")
+                return nil
+            }
+            return .range(min: lower, max: upper)
+        }
+        if text.hasPrefix("-E"), let errno = Errno(name: String(text.dropFirst())) { return .errno(errno) }
+        guard let value = parseResultValue(text, at: node.mark) else { return nil }
+        return .exact(value)
+    }
+
+    private func readResultValue(_ node: YAMLNode) -> Int64? {
+        guard let text = node.scalar else {
+            error(node.mark, "a result must be a number or -ERRNO, not \(node.kindDescription)")
+            return nil
+        }
+        return parseResultValue(text, at: node.mark)
+    }
+
+    /// A number in the range of `res` (Int32), or `-ENAME`.
+    private func parseResultValue(_ text: String, at mark: SourceMark) -> Int64? {
+        if let parts = NodeReader.parseInteger(text) {
+            let magnitude = Int64(clamping: parts.magnitude)
+            let value = parts.negative ? -magnitude : magnitude
+            guard value >= Int64(Int32.min), value <= Int64(Int32.max) else {
+                error(mark, "\(text) is out of range for a CQE result (a 32-bit signed number)")
+                return nil
+            }
+            return value
+        }
+        if text.hasPrefix("-E") || text.hasPrefix("E") {
+            let name = text.hasPrefix("-") ? String(text.dropFirst()) : text
+            guard let errno = Errno(name: name) else {
+                error(mark, "unknown errno name '\(name)'\(didYouMean(name, Errno.allNames))")
+                return nil
+            }
+            guard text.hasPrefix("-") else {
+                error(mark, "CQE results carry errors negated: write '-\(name)'")
+                return nil
+            }
+            return -Int64(errno.rawValue)
+        }
+        error(mark, "a result must be a number, -ERRNO, a range (0..64), a comparison (\">= 0\"), a list or any, not '\(text)'")
+        return nil
+    }
+
+    // MARK: - Order
+
+    /// `[a, b, [c, d], e]`: each entry before the next; an inner list is a group in any order.
+    private func readOrderChain(_ node: YAMLNode, into order: inout [OrderConstraint]) {
+        guard let items = sequence(node, "an order") else { return }
+        var groups: [[(subject: ExpectationSubject, mark: SourceMark)]] = []
+        var seen: [ExpectationSubject: SourceMark] = [:]
+        for item in items {
+            var group: [(ExpectationSubject, SourceMark)] = []
+            for member in item.sequence ?? [item] {
+                if member.sequence != nil {
+                    error(member.mark, "an unordered group holds ids, not another list")
+                    continue
+                }
+                guard let subject = readSubject(member, inOrder: true) else { continue }
+                if let first = seen[subject] {
+                    error(member.mark, "'\(subject)' appears twice in this order", notes: [note(first, "first listed here")])
+                    continue
+                }
+                seen[subject] = member.mark
+                group.append((subject, member.mark))
+            }
+            if !group.isEmpty { groups.append(group) }
+        }
+        for (earlier, later) in zip(groups, groups.dropFirst()) {
+            for first in earlier {
+                for second in later {
+                    order.append(OrderConstraint(earlier: first.subject, later: second.subject, mark: second.mark))
+                }
+            }
+        }
+    }
+
+    /// An order that contradicts itself has a cycle; report the first one found, with each constraint.
+    func checkOrder(_ constraints: [OrderConstraint]) {
+        var successors: [ExpectationSubject: [Int]] = [:]
+        for (index, constraint) in constraints.enumerated() { successors[constraint.earlier, default: []].append(index) }
+        var state: [ExpectationSubject: Int] = [:]  // 1: on the current path, 2: done
+        for start in constraints.map(\.earlier) where state[start] == nil {
+            // Iterative depth-first search; `path` holds the constraints taken.
+            var stack: [(subject: ExpectationSubject, next: Int)] = [(start, 0)]
+            var path: [Int] = []
+            state[start] = 1
+            while let top = stack.last {
+                let outgoing = successors[top.subject] ?? []
+                if top.next < outgoing.count {
+                    stack[stack.count - 1].next += 1
+                    let edge = outgoing[top.next]
+                    let target = constraints[edge].later
+                    if state[target] == 1 {
+                        let cycleStart = path.firstIndex { constraints[$0].earlier == target } ?? path.count
+                        let cycle = Array(path[cycleStart...]) + [edge]
+                        let names = cycle.map { constraints[$0].earlier.description } + [target.description]
+                        let closing = constraints[edge]
+                        error(closing.mark, "the order contradicts itself: \(names.joined(separator: " before "))",
+                              notes: cycle.dropLast().map { note(constraints[$0].mark, "'\(constraints[$0].earlier)' before '\(constraints[$0].later)' is required here") })
+                        return
+                    }
+                    if state[target] == nil {
+                        state[target] = 1
+                        stack.append((target, 0))
+                        path.append(edge)
+                    }
+                } else {
+                    state[top.subject] = 2
+                    stack.removeLast()
+                    if !path.isEmpty { path.removeLast() }
+                }
+            }
+        }
+    }
+
+    // MARK: - Buffers and files
+
+    private func readBufferConditions(_ node: YAMLNode) -> [BufferCondition] {
+        guard let pairs = mapping(node, "'buffers'") else { return [] }
+        var conditions: [BufferCondition] = []
+        for pair in pairs {
+            guard let name = string(pair.key, "a buffer name"), let buffer = bufferResource(name, at: pair.key.mark) else { continue }
+            guard let checks = mapping(pair.value, "the expectation of buffer '\(name)'") else { continue }
+            let keys = checkKeys(checks, allowed: ["equals", "prefix", "hex", "hex_prefix", "unchanged"], in: "the expectation of buffer '\(name)'")
+            for check in checks {
+                guard let key = check.key.scalar, keys[key] != nil,
+                      let content = readContentCheck(key, check.value) else { continue }
+                if case .equals(let bytes) = content, UInt64(bytes.count) != buffer.size {
+                    error(check.value.mark, "'\(key)' gives \(bytes.count) bytes, but buffer '\(name)' has \(buffer.size); use '\(key == "hex" ? "hex_prefix" : "prefix")' to check the start")
+                    continue
+                }
+                if case .prefix(let bytes) = content, UInt64(bytes.count) > buffer.size {
+                    error(check.value.mark, "'\(key)' gives \(bytes.count) bytes, more than buffer '\(name)' has (\(buffer.size))")
+                    continue
+                }
+                conditions.append(BufferCondition(buffer: name, check: content, mark: check.key.mark))
+            }
+        }
+        return conditions
+    }
+
+    /// `equals`/`content`, `prefix`, `hex`, `hex_prefix` or `unchanged: true`.
+    private func readContentCheck(_ key: String, _ node: YAMLNode) -> ContentCheck? {
+        switch key {
+        case "unchanged":
+            guard let value = bool(node, "'unchanged'") else { return nil }
+            if !value { error(node.mark, "'unchanged: false' checks nothing; leave it out") }
+            return value ? .unchanged : nil
+        case "hex", "hex_prefix":
+            guard let text = string(node, "'\(key)'") else { return nil }
+            guard let bytes = NodeReader.parseHex(text) else {
+                error(node.mark, "'\(key)' must be pairs of hex digits, as in \"68 65 6c 6c 6f\"")
+                return nil
+            }
+            return key == "hex" ? .equals(bytes) : .prefix(bytes)
+        default:
+            guard let text = string(node, "'\(key)'") else { return nil }
+            return key == "prefix" ? .prefix(Array(text.utf8)) : .equals(Array(text.utf8))
+        }
+    }
+
+    private func readFileConditions(_ node: YAMLNode) -> [FileCondition] {
+        guard let pairs = mapping(node, "'files'") else { return [] }
+        var conditions: [FileCondition] = []
+        for pair in pairs {
+            guard let key = string(pair.key, "a file name or path") else { continue }
+            var path = key
+            var resourceName: String?
+            if let index = resourceIndex[key] {
+                guard let resourcePath = resources[index].kind.path else {
+                    error(pair.key.mark, "'\(key)' is \(article(resources[index].kind.keyword)) \(resources[index].kind.keyword), not a file, directory or symlink")
+                    continue
+                }
+                path = resourcePath
+                resourceName = key
+            } else {
+                checkSandbox(path: key, at: pair.key.mark, what: "path")
+            }
+            guard let checks = mapping(pair.value, "the expectation of '\(key)'") else { continue }
+            let keys = checkKeys(checks, allowed: ["exists", "type", "size", "content", "prefix", "hex", "hex_prefix"], in: "the expectation of '\(key)'")
+            var condition = FileCondition(path: path, resource: resourceName, exists: nil, type: nil, size: nil, content: nil, mark: pair.key.mark)
+            if let pair = keys["exists"] { condition.exists = bool(pair.value, "'exists'") }
+            if let pair = keys["type"], let text = string(pair.value, "'type'") {
+                if let type = FileCondition.FileType(rawValue: text) { condition.type = type } else {
+                    error(pair.value.mark, "'type' must be file, directory or symlink, not '\(text)'")
+                }
+            }
+            if let pair = keys["size"] { condition.size = unsigned(pair.value, "'size'", bits: 64) }
+            let contentKeys = ["content", "prefix", "hex", "hex_prefix"].filter { keys[$0] != nil }
+            if contentKeys.count > 1 {
+                error(keys[contentKeys[1]]!.key.mark, "the expectation of '\(key)' takes one of content, prefix, hex or hex_prefix")
+            } else if let contentKey = contentKeys.first {
+                condition.content = readContentCheck(contentKey == "content" ? "equals" : contentKey, keys[contentKey]!.value)
+            }
+            if condition.exists == false, let other = ["type", "size", "content", "prefix", "hex", "hex_prefix"].first(where: { keys[$0] != nil }) {
+                error(keys[other]!.key.mark, "'\(other)' describes a file, but 'exists: false' says there is none")
+            }
+            if case .equals(let bytes)? = condition.content, let size = condition.size, UInt64(bytes.count) != size {
+                error(keys["size"]!.value.mark, "'size' \(size) contradicts the \(bytes.count) bytes of the expected content")
+            }
+            conditions.append(condition)
+        }
+        return conditions
+    }
+
+    // MARK: - Sandbox
+
+    /// Paths stay inside the sandbox: not absolute, no `..`, not through a symlink the scenario makes,
+    /// unless the scenario or the runner opted in.
+    func checkSandbox(path: String, at mark: SourceMark, what: String, relativeTo directory: String = "") {
+        guard !allowsOutsideSandbox else { return }
+        let optIn = "(set 'allow_outside_sandbox: true' to allow it)"
+        if path.hasPrefix("/") {
+            error(mark, "\(what) '\(path)' is absolute; scenario paths are relative to the sandbox directory \(optIn)")
+            return
+        }
+        let components = (directory.split(separator: "/") + path.split(separator: "/")).filter { !$0.isEmpty }
+        if components.contains("..") {
+            error(mark, "\(what) '\(path)' leaves the sandbox through '..' \(optIn)")
+            return
+        }
+        var prefix = ""
+        for component in components.dropLast() where component != "." {
+            prefix = prefix.isEmpty ? String(component) : prefix + "/" + component
+            if let link = symlinks[prefix] {
+                error(mark, "\(what) '\(path)' goes through the symlink '\(prefix)', which may point outside the sandbox \(optIn)",
+                      notes: [note(link, "'\(prefix)' is made a symlink here")])
+                return
+            }
+        }
+    }
+}

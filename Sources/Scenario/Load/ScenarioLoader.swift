@@ -1,0 +1,349 @@
+import IoUring
+
+/// Options the runner (or `ringscript check`) passes to loading.
+public struct LoadOptions: Hashable, Sendable {
+    /// Accept paths outside the sandbox even when the scenario does not say `allow_outside_sandbox: true`.
+    public var allowOutsideSandbox: Bool
+
+    public init(allowOutsideSandbox: Bool = false) {
+        self.allowOutsideSandbox = allowOutsideSandbox
+    }
+}
+
+/// Turns scenario text into a validated `Scenario`, or every problem found, compiler style.
+public enum ScenarioLoader {
+    /// Parses and validates `text`; `file` is the name diagnostics use.
+    public static func load(_ text: String, file: String, options: LoadOptions = LoadOptions()) -> Result<Scenario, DiagnosticList> {
+        let root: YAMLNode
+        switch YAMLParser.parse(text, file: file) {
+        case .success(let node): root = node
+        case .failure(let list): return .failure(list)
+        }
+        return load(root, file: file, options: options)
+    }
+
+    /// Validates an already parsed document.
+    public static func load(_ root: YAMLNode, file: String, options: LoadOptions = LoadOptions()) -> Result<Scenario, DiagnosticList> {
+        let builder = ScenarioBuilder(file: file, options: options)
+        let scenario = builder.build(root)
+        if builder.hasErrors || scenario == nil { return .failure(DiagnosticList(builder.diagnostics)) }
+        return .success(scenario!)
+    }
+}
+
+/// Keys of a step that are not its op.
+let requestStepKeys = ["id", "user_data", "link", "hardlink", "drain", "async", "skip_success", "capture",
+                       "allow_dangling_link", "expect"]
+/// Keys of `expect` that are not ids.
+let reservedExpectKeys = ["order", "orders", "allow_other_cqes", "buffers", "files"]
+
+/// Builds a scenario from its YAML tree in one forward pass over the steps (so every look-up is a
+/// dictionary hit and loading stays linear), then resolves expectations.
+final class ScenarioBuilder: NodeReader {
+    let options: LoadOptions
+    var scenarioOptions = ScenarioOptions()
+
+    // Resources.
+    var resources: [Resource] = []
+    var resourceIndex: [String: Int] = [:]
+
+    // The graph under construction.
+    var nodes: [Node] = []
+    var edges: [Edge] = []
+    var blocks: [RepeatBlock] = []
+    /// Index names of the repeat blocks around the step being read, outermost first.
+    var openBlocks: [BlockID] = []
+
+    // Requests by id, as written (`r1`, `r{i}`), with where each was defined; templates also in a short list.
+    var ids: [String: (node: NodeID, mark: SourceMark, isTemplate: Bool)] = [:]
+    var templateIDs: [(template: TemplateText, node: NodeID)] = []
+    /// Explicit user_data values already used, with the first mark.
+    var explicitUserData: [UInt64: SourceMark] = [:]
+    var explicitUserDataUses: [(value: UInt64, mark: SourceMark)] = []
+    /// Requests numbered automatically so far (one iteration of each open block).
+    var automaticCursor: UInt64 = 0
+    /// SQEs so far, repeat blocks expanded (one iteration of each open block).
+    var requestCursor: UInt64 = 0
+
+    // Captures visible at the current step: name → producer. Captures made inside a repeat block are
+    // dropped when it ends.
+    var captures: [String: (node: NodeID, kind: CaptureKind, mark: SourceMark, block: BlockID?)] = [:]
+    /// Every capture ever made, for "used before produced" and "made inside a repeat block" messages.
+    var allCaptures: [String: (mark: SourceMark, block: BlockID?)] = [:]
+    var pendingCaptureUses: [(name: String, mark: SourceMark)] = []
+    /// Captures made inside each open repeat block, dropped when it ends.
+    var blockCaptures: [[String]] = []
+    /// Captures the step being read uses.
+    var captureUses: [(reference: CaptureReference, mark: SourceMark)] = []
+    var pendingRequestUses: [(name: String, mark: SourceMark)] = []
+
+    // Link state.
+    /// The request before, when it set `link` / `hardlink`: the next request joins its chain.
+    var pendingLink: (node: NodeID, kind: Edge.Kind, mark: SourceMark, allowsDangling: Bool)?
+    /// The last request since the last submit point, for submit-boundary edges.
+    var lastRequestSinceBoundary: NodeID?
+    /// The last request issued, for drain edges.
+    var lastRequest: NodeID?
+
+    // Registration state along the steps, for slot and buffer checks.
+    var fileTableSlots: UInt32?
+    var registeredBuffers: [String: UInt16]?
+    var bufferGroups: Set<UInt16> = []
+    var symlinks: [String: SourceMark] = [:]
+
+    /// Order constraints from `before` / `after` of per-id expectations.
+    var pendingOrder: [OrderConstraint] = []
+    /// user_data values requests get later (poll_update's new_user_data), usable as expect keys.
+    var extraUserData: Set<UInt64> = []
+
+    // Inline expectations from steps.
+    var inlineExpectations: [CompletionExpectation] = []
+    var inlineExpectationNodes: [NodeID: SourceMark] = [:]
+
+    init(file: String, options: LoadOptions) {
+        self.options = options
+        super.init(file: file)
+    }
+
+    var allowsOutsideSandbox: Bool { options.allowOutsideSandbox || scenarioOptions.allowOutsideSandbox }
+
+    // MARK: - Top level
+
+    static let topLevelKeys = ["name", "description", "tags", "requires", "xfail", "deadline", "ring", "resources",
+                               "steps", "expect", "allow_outside_sandbox", "allow_duplicate_user_data"]
+
+    func build(_ root: YAMLNode) -> Scenario? {
+        guard let pairs = mapping(root, "a scenario") else { return nil }
+        let keys = checkKeys(pairs, allowed: ScenarioBuilder.topLevelKeys, in: "the scenario")
+
+        var name = ""
+        if let pair = keys["name"] {
+            name = string(pair.value, "'name'") ?? ""
+        } else {
+            error(root.mark, "a scenario needs a 'name'")
+        }
+        let description = keys["description"].flatMap { string($0.value, "'description'") }
+        var tags: [String] = []
+        if let pair = keys["tags"] {
+            tags = list(pair.value).compactMap { string($0, "a tag") }
+        }
+        let expectedFailure = keys["xfail"].flatMap { string($0.value, "'xfail' (the reason the scenario is expected to fail)") }
+        let deadline = keys["deadline"].flatMap { duration($0.value, "'deadline'") }
+        if let pair = keys["allow_outside_sandbox"] {
+            scenarioOptions.allowOutsideSandbox = bool(pair.value, "'allow_outside_sandbox'") ?? false
+        }
+        if let pair = keys["allow_duplicate_user_data"] {
+            scenarioOptions.allowDuplicateUserData = bool(pair.value, "'allow_duplicate_user_data'") ?? false
+        }
+        let requirements = keys["requires"].map { readRequirements($0.value) } ?? Requirements()
+        let ring = keys["ring"].map { readRing($0.value) } ?? RingSpec()
+        if let pair = keys["resources"] { readResources(pair.value) }
+
+        if let pair = keys["steps"] {
+            if let items = sequence(pair.value, "'steps'") {
+                if items.isEmpty { error(pair.value.mark, "'steps' is empty: a scenario issues at least one step") }
+                ids.reserveCapacity(items.count)
+                nodes.reserveCapacity(items.count)
+                readSteps(items)
+                finishSteps()
+            }
+        } else {
+            error(root.mark, "a scenario needs 'steps'")
+        }
+        reportPendingUses()
+        checkUserDataCollisions()
+
+        var expectations = Expectations()
+        if let pair = keys["expect"] { expectations = readExpectations(pair.value) }
+        mergeInlineExpectations(into: &expectations)
+        checkOrder(expectations.order)
+
+        let graph = ScenarioGraph(nodes: nodes, edges: edges, blocks: blocks, requestCount: totalRequestCount())
+        return Scenario(file: file, name: name, description: description, tags: tags, expectedFailure: expectedFailure,
+                        deadlineNanoseconds: deadline, requirements: requirements, ring: ring, options: scenarioOptions,
+                        resources: resources, graph: graph, expectations: expectations)
+    }
+
+    // MARK: - requires
+
+    func readRequirements(_ node: YAMLNode) -> Requirements {
+        var requirements = Requirements()
+        guard let pairs = mapping(node, "'requires'") else { return requirements }
+        let keys = checkKeys(pairs, allowed: ["ops", "setup", "features", "kernel", "root"], in: "'requires'")
+        if let pair = keys["ops"] {
+            for item in list(pair.value) {
+                if let opcode = readOpcode(item) { requirements.operations.append(opcode) }
+            }
+        }
+        if let pair = keys["setup"] {
+            let value = readConstants(pair.value, .setupFlags, what: "'setup'")
+            requirements.setupFlags = SetupFlags(rawValue: UInt32(truncatingIfNeeded: value?.value ?? 0))
+        }
+        if let pair = keys["features"] {
+            let value = readConstants(pair.value, .features, what: "'features'")
+            requirements.features = Features(rawValue: UInt32(truncatingIfNeeded: value?.value ?? 0))
+        }
+        if let pair = keys["kernel"] {
+            if let text = string(pair.value, "'kernel'") {
+                if let release = KernelRelease(parsing: text), text.first?.isNumber == true {
+                    requirements.kernel = release
+                } else {
+                    error(pair.value.mark, "'kernel' must be a release such as \"6.1\" or \"6.8.2\", not '\(text)'")
+                }
+            }
+        }
+        if let pair = keys["root"] { requirements.root = bool(pair.value, "'root'") ?? false }
+        return requirements
+    }
+
+    // MARK: - ring
+
+    func readRing(_ node: YAMLNode) -> RingSpec {
+        var ring = RingSpec()
+        guard let pairs = mapping(node, "'ring'") else { return ring }
+        let keys = checkKeys(pairs, allowed: ["entries", "cq_entries", "flags", "sqpoll"], in: "'ring'")
+        var entriesValid = true
+        if let pair = keys["entries"] {
+            if let value = integer(pair.value, "'entries'", in: 1...32768) { ring.entries = UInt32(value) } else { entriesValid = false }
+        }
+        if let pair = keys["cq_entries"] {
+            if let value = integer(pair.value, "'cq_entries'", in: 1...65536) {
+                ring.cqEntries = UInt32(value)
+                ring.flags.insert(.cqSize)
+                if entriesValid, UInt32(value) < ring.entries {
+                    error(pair.value.mark, "'cq_entries' (\(value)) must be at least 'entries' (\(ring.entries))")
+                }
+            }
+        }
+        if let pair = keys["flags"], let value = readConstants(pair.value, .setupFlags, what: "'flags'") {
+            ring.flags.formUnion(SetupFlags(rawValue: UInt32(truncatingIfNeeded: value.value)))
+        }
+        if let pair = keys["sqpoll"] {
+            ring.flags.insert(.sqPoll)
+            if pair.value.mapping != nil {
+                let sqpoll = checkKeys(pair.value.mapping!, allowed: ["idle", "cpu"], in: "'sqpoll'")
+                if let idle = sqpoll["idle"], let nanoseconds = duration(idle.value, "'idle'") {
+                    ring.sqThreadIdleMilliseconds = UInt32(clamping: nanoseconds / 1_000_000)
+                }
+                if let cpu = sqpoll["cpu"], let value = unsigned(cpu.value, "'cpu'", bits: 32) {
+                    ring.sqThreadCPU = UInt32(value)
+                    ring.flags.insert(.sqAffinity)
+                }
+            } else if bool(pair.value, "'sqpoll' (true, or a mapping with idle and cpu)") == false {
+                ring.flags.remove(.sqPoll)
+            }
+        }
+        return ring
+    }
+
+    // MARK: - Shared readers
+
+    /// An op by table name, kernel name (`IORING_OP_READ`) or, when `allowNumber`, number.
+    func readOpcode(_ node: YAMLNode, allowNumber: Bool = false) -> Opcode? {
+        guard let text = string(node, "an op") else { return nil }
+        if allowNumber, node.isPlain, let value = NodeReader.parseInteger(text) {
+            guard !value.negative, value.magnitude <= 255 else {
+                error(node.mark, "an opcode must be between 0 and 255, not \(text)")
+                return nil
+            }
+            return Opcode(rawValue: UInt8(value.magnitude))
+        }
+        if let spec = OpTable.spec(named: text), let opcode = spec.opcode, spec.name != "raw" { return opcode }
+        if text.hasPrefix("IORING_OP_"), let opcode = Opcode(kernelName: text) { return opcode }
+        let names = OpTable.operations.filter { $0.name != "raw" }.map(\.name)
+        error(node.mark, "unknown op '\(text)'\(didYouMean(text, names + Opcode.allCases.map(\.kernelName)))")
+        return nil
+    }
+
+    /// Names of `family` (`O_CREAT`, `[O_CREAT, O_RDWR]`, `"O_CREAT|O_RDWR"`) or a number.
+    func readConstants(_ node: YAMLNode, _ family: ConstantFamily, what: String) -> NamedValue? {
+        if node.isPlain, let text = node.scalar, let parts = NodeReader.parseInteger(text) {
+            guard !parts.negative else {
+                error(node.mark, "\(what) must not be negative")
+                return nil
+            }
+            return NamedValue(value: parts.magnitude)
+        }
+        var words: [(String, SourceMark)] = []
+        if let items = node.sequence {
+            guard family.isBitSet else {
+                error(node.mark, "\(what) takes one \(family.title), not a list")
+                return nil
+            }
+            for item in items {
+                guard let text = string(item, "a \(family.title)") else { continue }
+                words.append((text, item.mark))
+            }
+        } else if let text = node.scalar, !node.isNull {
+            let pieces = text.split(separator: "|", omittingEmptySubsequences: false)
+            guard family.isBitSet || pieces.count == 1 else {
+                error(node.mark, "\(what) takes one \(family.title), not a combination")
+                return nil
+            }
+            for piece in pieces { words.append((piece.trimmingSpaces, node.mark)) }
+        } else {
+            error(node.mark, "\(what) must be \(family.isBitSet ? "names of \(family.title)s" : "a \(family.title) name") or a number, not \(node.kindDescription)")
+            return nil
+        }
+        var value: UInt64 = 0
+        var names: [String] = []
+        var failed = false
+        for (word, mark) in words {
+            if let bits = family.value(of: word) {
+                value |= bits
+                names.append(word)
+            } else {
+                error(mark, "unknown \(family.title) '\(word)'\(didYouMean(word, family.names))")
+                failed = true
+            }
+        }
+        return failed ? nil : NamedValue(value: value, names: names)
+    }
+
+    /// A name made of letters, digits, `_`, `-` and `.`, possibly with `{i}` placeholders.
+    func isValidName(_ text: String) -> Bool {
+        guard !text.isEmpty else { return false }
+        var hasNonASCII = false
+        for byte in text.utf8 {
+            if byte >= 0x80 {
+                hasNonASCII = true
+            } else if !isASCIIAlphanumeric(byte), !"_-.{}".utf8.contains(byte) {
+                return false
+            }
+        }
+        return !hasNonASCII || text.allSatisfy { $0.isASCII || $0.isLetter || $0.isNumber }
+    }
+}
+
+/// Whether a byte is an ASCII letter or digit.
+@inline(__always)
+func isASCIIAlphanumeric(_ byte: UInt8) -> Bool {
+    (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
+        || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
+}
+
+extension StringProtocol {
+    /// The parts before and after the first `separator`, if it occurs.
+    func splitOnce(_ separator: String) -> (SubSequence, SubSequence)? {
+        let pattern = Array(separator.utf8)
+        guard let first = pattern.first else { return nil }
+        let bytes = utf8
+        var index = bytes.startIndex
+        while let found = bytes[index...].firstIndex(of: first) {
+            if bytes[found...].starts(with: pattern) {
+                let after = bytes.index(found, offsetBy: pattern.count)
+                return (self[..<found], self[after...])
+            }
+            index = bytes.index(after: found)
+        }
+        return nil
+    }
+
+    /// The text without leading and trailing spaces.
+    var trimmingSpaces: String {
+        var slice = Substring(self)
+        while slice.first == " " { slice = slice.dropFirst() }
+        while slice.last == " " { slice = slice.dropLast() }
+        return String(slice)
+    }
+}

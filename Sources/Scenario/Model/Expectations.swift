@@ -1,0 +1,226 @@
+import IoUring
+
+/// What the CQEs and the sandbox must look like after the run.
+public struct Expectations: Hashable, Sendable {
+    /// Per-request expectations, in the order written.
+    public var completions: [CompletionExpectation] = []
+    /// Pairwise "earlier before later" constraints from `order`, `orders`, `before` and `after`.
+    public var order: [OrderConstraint] = []
+    /// `allow_other_cqes: true`: CQEs no expectation or step claims are not an error.
+    public var allowsOtherCompletions = false
+    public var buffers: [BufferCondition] = []
+    public var files: [FileCondition] = []
+
+    public init() {}
+}
+
+/// Which CQEs an expectation is about.
+public enum ExpectationSubject: Hashable, Sendable, CustomStringConvertible {
+    /// A request by id; `.each` for a repeated id means every iteration.
+    case request(node: NodeID, iterations: Iterations, written: String)
+    /// Every CQE with this user_data (explicit numeric user_data, possibly shared on purpose).
+    case userData(UInt64)
+
+    public var description: String {
+        switch self {
+        case .request(_, _, let written): return written
+        case .userData(let value): return String(value)
+        }
+    }
+}
+
+/// The expectation for one id.
+public struct CompletionExpectation: Hashable, Sendable {
+    public var subject: ExpectationSubject
+    public var mark: SourceMark
+    /// What its CQE must look like; for a multishot request, every CQE it posts (zero-copy sends: the
+    /// result CQE, not the notification). `stream` adds the shape of a multishot stream.
+    public var cqe: CQEPattern
+    /// For multishot requests: the shape of the CQE stream.
+    public var stream: StreamExpectation?
+    /// `completes: false`: no CQE may arrive for it (skip_success, cancelled before submission…).
+    public var completes: Bool
+    /// For zero-copy sends: whether a notification CQE (IORING_CQE_F_NOTIF) must follow; nil: not checked.
+    public var notification: Bool?
+}
+
+/// A pattern one CQE must match. Empty parts are not checked.
+public struct CQEPattern: Hashable, Sendable {
+    public var result: ResultPattern?
+    public var flagsSet: NamedValue?
+    public var flagsClear: NamedValue?
+    /// The provided-buffer id (upper 16 bits of flags with IORING_CQE_F_BUFFER): any of these.
+    public var bufferIDs: [UInt16]?
+    public var mark: SourceMark
+
+    public init(result: ResultPattern? = nil, flagsSet: NamedValue? = nil, flagsClear: NamedValue? = nil,
+                bufferIDs: [UInt16]? = nil, mark: SourceMark) {
+        self.result = result
+        self.flagsSet = flagsSet
+        self.flagsClear = flagsClear
+        self.bufferIDs = bufferIDs
+        self.mark = mark
+    }
+
+    /// Whether `res` and `flags` match every part given.
+    public func matches(res: Int32, flags: UInt32) -> Bool {
+        if let result, !result.matches(res) { return false }
+        if let flagsSet, UInt64(flags) & flagsSet.value != flagsSet.value { return false }
+        if let flagsClear, UInt64(flags) & flagsClear.value != 0 { return false }
+        if let bufferIDs {
+            guard flags & 1 != 0, bufferIDs.contains(UInt16(truncatingIfNeeded: flags >> 16)) else { return false }
+        }
+        return true
+    }
+}
+
+/// The shape of a multishot CQE stream: some CQEs with IORING_CQE_F_MORE, then one without.
+public struct StreamExpectation: Hashable, Sendable {
+    /// How many CQEs carry IORING_CQE_F_MORE.
+    public var moreCount: CountRange?
+    /// How many CQEs in all, the final one included.
+    public var totalCount: CountRange?
+    /// What every CQE with IORING_CQE_F_MORE must match.
+    public var each: CQEPattern?
+    public var final: FinalCompletion
+    public var mark: SourceMark
+}
+
+public enum FinalCompletion: Hashable, Sendable {
+    /// A final CQE (without IORING_CQE_F_MORE) must arrive; it is not otherwise checked.
+    case required
+    /// The final CQE must match this.
+    case matching(CQEPattern)
+    /// `final: none`: the stream is still open when the scenario ends.
+    case absent
+}
+
+/// An inclusive count range; `upper` nil means no limit.
+public struct CountRange: Hashable, Sendable, CustomStringConvertible {
+    public var lower: Int
+    public var upper: Int?
+
+    public init(lower: Int, upper: Int?) {
+        self.lower = lower
+        self.upper = upper
+    }
+
+    public static func exactly(_ count: Int) -> CountRange { CountRange(lower: count, upper: count) }
+
+    public func contains(_ count: Int) -> Bool { count >= lower && (upper.map { count <= $0 } ?? true) }
+
+    public var description: String {
+        if upper == lower { return String(lower) }
+        return "\(lower)..\(upper.map(String.init) ?? "")"
+    }
+}
+
+/// What a `res` must be.
+public indirect enum ResultPattern: Hashable, Sendable, CustomStringConvertible {
+    /// `any`.
+    case any
+    case exact(Int64)
+    /// `-EBADF`: res == -errno.
+    case errno(Errno)
+    /// `0..64`, `{ min: 0, max: 64 }`: inclusive; a missing bound is open.
+    case range(min: Int64?, max: Int64?)
+    /// `">= 0"`, `"!= -EAGAIN"`.
+    case comparison(Comparison, Int64)
+    /// `[0, -EALREADY]`: any of these.
+    case anyOf([ResultPattern])
+
+    public enum Comparison: String, Hashable, Sendable, CaseIterable {
+        case equal = "=="
+        case notEqual = "!="
+        case less = "<"
+        case lessOrEqual = "<="
+        case greater = ">"
+        case greaterOrEqual = ">="
+    }
+
+    /// Success of a registration: res ≥ 0.
+    public static let success = ResultPattern.comparison(.greaterOrEqual, 0)
+
+    public func matches(_ res: Int32) -> Bool {
+        let value = Int64(res)
+        switch self {
+        case .any: return true
+        case .exact(let expected): return value == expected
+        case .errno(let errno): return value == -Int64(errno.rawValue)
+        case .range(let lower, let upper): return (lower.map { value >= $0 } ?? true) && (upper.map { value <= $0 } ?? true)
+        case .comparison(let comparison, let operand):
+            switch comparison {
+            case .equal: return value == operand
+            case .notEqual: return value != operand
+            case .less: return value < operand
+            case .lessOrEqual: return value <= operand
+            case .greater: return value > operand
+            case .greaterOrEqual: return value >= operand
+            }
+        case .anyOf(let patterns): return patterns.contains { $0.matches(res) }
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .any: return "any"
+        case .exact(let value): return ResultPattern.format(value)
+        case .errno(let errno): return "-" + errno.name
+        case .range(let lower, let upper):
+            return "\(lower.map(ResultPattern.format) ?? "")..\(upper.map(ResultPattern.format) ?? "")"
+        case .comparison(let comparison, let operand): return "\(comparison.rawValue) \(ResultPattern.format(operand))"
+        case .anyOf(let patterns): return "[" + patterns.map(\.description).joined(separator: ", ") + "]"
+        }
+    }
+
+    /// A number as a scenario would write it: errno names for known negative errnos.
+    static func format(_ value: Int64) -> String {
+        if value < 0, value >= -4095, let errno = Errno(name: Errno(rawValue: Int32(-value)).name) {
+            return "-" + errno.name
+        }
+        return String(value)
+    }
+}
+
+/// `earlier`'s CQE must arrive before `later`'s (the first CQE of each, for multishot requests).
+public struct OrderConstraint: Hashable, Sendable, CustomStringConvertible {
+    public var earlier: ExpectationSubject
+    public var later: ExpectationSubject
+    /// Where the constraint was written.
+    public var mark: SourceMark
+
+    public var description: String { "\(earlier) before \(later)" }
+}
+
+/// A post-condition on a buffer resource's bytes after the run.
+public struct BufferCondition: Hashable, Sendable {
+    public var buffer: String
+    public var check: ContentCheck
+    public var mark: SourceMark
+}
+
+public enum ContentCheck: Hashable, Sendable {
+    /// The whole content, length included.
+    case equals([UInt8])
+    /// The content starts with these bytes.
+    case prefix([UInt8])
+    /// The bytes are still what the resource was created with.
+    case unchanged
+}
+
+/// A post-condition on a path of the sandbox after the run.
+public struct FileCondition: Hashable, Sendable {
+    /// Relative to the sandbox.
+    public var path: String
+    /// The file resource it names, when the key was a resource name.
+    public var resource: String?
+    public var exists: Bool?
+    public var type: FileType?
+    public var size: UInt64?
+    public var content: ContentCheck?
+    public var mark: SourceMark
+
+    public enum FileType: String, Hashable, Sendable, CaseIterable {
+        case file, directory, symlink
+    }
+}

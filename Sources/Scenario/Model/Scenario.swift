@@ -1,0 +1,68 @@
+import IoUring
+
+/// The scenario language: YAML files describing the SQEs to issue and the CQEs to expect.
+public enum ScenarioLanguage {
+    /// The version of the language that Grammar.md documents.
+    public static let version = "0.1"
+}
+
+/// A validated scenario: plain values, no kernel needed. Every part keeps the mark it was written at.
+public struct Scenario: Hashable, Sendable {
+    /// The file it was loaded from, as marks name it.
+    public var file: String
+    public var name: String
+    public var description: String?
+    public var tags: [String]
+    /// `xfail: "reason"`: the scenario is expected to fail (a known kernel bug…).
+    public var expectedFailure: String?
+    /// How long the whole run may take before the runner gives up; nil: the runner's default.
+    public var deadlineNanoseconds: Int64?
+    public var requirements: Requirements
+    public var ring: RingSpec
+    public var options: ScenarioOptions
+    /// In the order written; names are unique.
+    public var resources: [Resource]
+    public var graph: ScenarioGraph
+    public var expectations: Expectations
+
+    /// The resource called `name`.
+    public func resource(named name: String) -> Resource? { resources.first { $0.name == name } }
+}
+
+/// What the kernel must offer for the scenario to run; otherwise it is skipped with the reason.
+public struct Requirements: Hashable, Sendable {
+    public var operations: [Opcode] = []
+    public var setupFlags: SetupFlags = []
+    public var features: Features = []
+    public var kernel: KernelRelease?
+    public var root = false
+
+    public init() {}
+}
+
+/// How the ring is set up.
+public struct RingSpec: Hashable, Sendable {
+    public var entries: UInt32 = 64
+    /// IORING_SETUP_CQSIZE is set when given.
+    public var cqEntries: UInt32?
+    /// Every setup flag, implied ones included (SQPOLL for `sqpoll:`, SQ_AFF for a CPU, CQSIZE).
+    public var flags: SetupFlags = []
+    /// SQPOLL idle time before the thread sleeps, in milliseconds.
+    public var sqThreadIdleMilliseconds: UInt32?
+    public var sqThreadCPU: UInt32?
+
+    public init() {}
+}
+
+/// Opt-ins that relax validation rules.
+public struct ScenarioOptions: Hashable, Sendable {
+    /// Paths may leave the sandbox (absolute, `..`, through symlinks).
+    public var allowOutsideSandbox = false
+    /// Explicit numeric user_data may repeat, and may collide with automatic numbering.
+    public var allowDuplicateUserData = false
+
+    public init(allowOutsideSandbox: Bool = false, allowDuplicateUserData: Bool = false) {
+        self.allowOutsideSandbox = allowOutsideSandbox
+        self.allowDuplicateUserData = allowDuplicateUserData
+    }
+}

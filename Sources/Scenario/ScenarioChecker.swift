@@ -1,0 +1,141 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import IoUring
+
+/// What `ringscript check` found: each file's scenario or diagnostics, and how long loading took.
+public struct CheckReport: Sendable {
+    public struct FileResult: Sendable {
+        public var path: String
+        public var text: String
+        public var scenario: Scenario?
+        public var diagnostics: [Diagnostic]
+        /// YAML parsing, then building and validating the model.
+        public var parseDuration: Duration
+        public var validateDuration: Duration
+    }
+
+    public var files: [FileResult]
+
+    public init(files: [FileResult]) { self.files = files }
+
+    public var isValid: Bool { files.allSatisfy { $0.scenario != nil } }
+    /// 0 when every scenario is valid, 2 otherwise (1 is left for failed runs).
+    public var exitCode: Int32 { isValid ? 0 : 2 }
+    public var diagnostics: [Diagnostic] { files.flatMap(\.diagnostics) }
+
+    /// Every diagnostic in compiler form with the offending line and caret, then the summary line.
+    public var renderedDiagnostics: String {
+        let diagnostics = self.diagnostics
+        if diagnostics.isEmpty { return DiagnosticRenderer.summary(of: []) }
+        var sources: [String: String] = [:]
+        for file in files where !file.diagnostics.isEmpty { sources[file.path] = file.text }
+        return DiagnosticRenderer(sources: sources).render(diagnostics)
+    }
+
+    /// One line per file: how long parsing and validation took, and how big the scenario is.
+    public var timingLines: [String] {
+        files.map { file in
+            let steps = file.scenario?.graph.nodes.count ?? 0
+            let requests = file.scenario?.graph.requestCount ?? 0
+            return "\(file.path): parse \(CheckReport.milliseconds(file.parseDuration)) ms, validate \(CheckReport.milliseconds(file.validateDuration)) ms, total \(CheckReport.milliseconds(file.parseDuration + file.validateDuration)) ms (\(steps) steps, \(requests) SQEs)"
+        }
+    }
+
+    static func milliseconds(_ duration: Duration) -> String {
+        let (seconds, attoseconds) = duration.components
+        let tenths = (Double(seconds) * 1000 + Double(attoseconds) / 1e15) * 10
+        return String(tenths.rounded() / 10)
+    }
+}
+
+/// Checks scenario files without a ring: parse, build the model, validate.
+public enum ScenarioChecker {
+    /// Checks every file, and every `.yaml` / `.yml` file under each directory given.
+    public static func check(paths: [String], options: LoadOptions = LoadOptions()) -> CheckReport {
+        var results: [CheckReport.FileResult] = []
+        for path in paths.flatMap(scenarioFiles) {
+            switch readTextFile(path) {
+            case .success(let text):
+                results.append(check(text: text, file: path, options: options))
+            case .failure(let failure):
+                let mark = SourceMark(file: path, line: 1, column: 1)
+                results.append(CheckReport.FileResult(path: path, text: "", scenario: nil,
+                                                      diagnostics: [Diagnostic(at: mark, failure.message)],
+                                                      parseDuration: .zero, validateDuration: .zero))
+            }
+        }
+        return CheckReport(files: results)
+    }
+
+    /// Checks one scenario's text; `file` names it in diagnostics.
+    public static func check(text: String, file: String, options: LoadOptions = LoadOptions()) -> CheckReport.FileResult {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let parsed = YAMLParser.parse(text, file: file)
+        let parsedAt = clock.now
+        var result = CheckReport.FileResult(path: file, text: text, scenario: nil, diagnostics: [],
+                                            parseDuration: parsedAt - start, validateDuration: .zero)
+        switch parsed {
+        case .failure(let list):
+            result.diagnostics = list.diagnostics
+        case .success(let root):
+            switch ScenarioLoader.load(root, file: file, options: options) {
+            case .success(let scenario): result.scenario = scenario
+            case .failure(let list): result.diagnostics = list.diagnostics
+            }
+            result.validateDuration = clock.now - parsedAt
+        }
+        return result
+    }
+
+    /// A path as given, or the scenario files under it (sorted), if it is a directory.
+    static func scenarioFiles(under path: String) -> [String] {
+        guard let directory = opendir(path) else { return [path] }
+        defer { closedir(directory) }
+        var found: [String] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { bytes in
+                String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name.hasPrefix(".") { continue }
+            let child = path.hasSuffix("/") ? path + name : path + "/" + name
+            if name.hasSuffix(".yaml") || name.hasSuffix(".yml") {
+                found.append(child)
+            } else if entry.pointee.d_type == UInt8(DT_DIR) {
+                found += scenarioFiles(under: child)
+            }
+        }
+        return found.sorted()
+    }
+
+    /// Reads a whole file as UTF-8, or says why not.
+    static func readTextFile(_ path: String) -> Result<String, FileReadError> {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return .failure(FileReadError(message: "cannot read '\(path)': \(errnoText())")) }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                return .failure(FileReadError(message: "cannot read '\(path)': \(errnoText())"))
+            }
+            if count == 0 { break }
+            bytes.append(contentsOf: chunk[0..<count])
+        }
+        return .success(String(decoding: bytes, as: UTF8.self))
+    }
+
+    private static func errnoText() -> String {
+        let code = errno
+        return "\(Errno(rawValue: code).name) (\(String(cString: strerror(code))))"
+    }
+
+    struct FileReadError: Error {
+        let message: String
+    }
+}
