@@ -159,7 +159,9 @@ public enum OpTable {
         ], captures: .slot),
         StepSpec("openat2", .operation(.openat2), "Opens a file with openat2(2)'s `struct open_how`.", [
             dir, required("path", .path, "The path, inside the sandbox."),
-            constants("flags", .openFlags, "O_* flags."), mode,
+            constants("flags", .openFlags, "O_* flags."),
+            defaulted("mode", u32, .unsigned(0), "0",
+                      "Permission bits, only with O_CREAT or O_TMPFILE: openat2 refuses a mode without them (EINVAL)."),
             constants("resolve", .resolveFlags, "RESOLVE_* flags."),
         ], captures: .fd),
         StepSpec("close", .operation(.close), "Closes a descriptor.", [fd]),
