@@ -55,3 +55,31 @@ public struct NopBenchmark: Sendable {
         return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
     }
 }
+
+/// Ring setup and teardown: `IoUring(entries:)` then deinit, `count` times; the median, as bench/setup.c
+/// measures io_uring_queue_init + io_uring_queue_exit.
+public struct SetupBenchmark: Sendable {
+    public let count: Int
+    public let entries: UInt32
+
+    public init(count: Int, entries: UInt32) {
+        self.count = count
+        self.entries = entries
+    }
+
+    /// The median setup + teardown time in nanoseconds.
+    public func run() throws(IoUringError) -> UInt64 {
+        var samples: [UInt64] = []
+        samples.reserveCapacity(count)
+        for _ in 0..<max(count, 1) {
+            let start = NopBenchmark.monotonicNanoseconds()
+            do {
+                let ring = try IoUring(entries: entries)
+                _ = consume ring
+            }
+            samples.append(NopBenchmark.monotonicNanoseconds() - start)
+        }
+        samples.sort()
+        return samples[samples.count / 2]
+    }
+}

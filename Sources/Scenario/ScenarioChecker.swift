@@ -28,8 +28,10 @@ public struct CheckReport: Sendable {
 
     /// Every diagnostic in compiler form with the offending line and caret, then the summary line.
     public var renderedDiagnostics: String {
+        let diagnostics = self.diagnostics
+        if diagnostics.isEmpty { return DiagnosticRenderer.summary(of: []) }
         var sources: [String: String] = [:]
-        for file in files { sources[file.path] = file.text }
+        for file in files where !file.diagnostics.isEmpty { sources[file.path] = file.text }
         return DiagnosticRenderer(sources: sources).render(diagnostics)
     }
 

@@ -1,10 +1,45 @@
 import IoUring
 
+/// The arguments of one step while they are read: one slot per op-table argument, looked up by name
+/// (a handful of short names, so a linear search beats hashing).
+struct ArgumentDraft {
+    let spec: StepSpec
+    var items: [StepArgument?]
+
+    init(spec: StepSpec) {
+        self.spec = spec
+        self.items = [StepArgument?](repeating: nil, count: spec.arguments.count)
+    }
+
+    subscript(name: String) -> StepArgument? {
+        get { spec.arguments.firstIndex { $0.name == name }.flatMap { items[$0] } }
+        set {
+            guard let index = spec.arguments.firstIndex(where: { $0.name == name }) else { return }
+            items[index] = newValue
+        }
+    }
+}
+
 extension ScenarioBuilder {
+    /// Timeout clocks and the IORING_TIMEOUT_* flag that selects each (none for CLOCK_MONOTONIC).
+    static let clocks: [(name: String, flag: UInt64)] = [("monotonic", 0), ("boottime", 4), ("realtime", 8)]
+
     /// Reads a step's arguments against its op-table entry: unknown names, types, required ones,
     /// the rules between them, defaults and derived lengths. Returns them in table order.
     func readArguments(_ spec: StepSpec, key: YAMLNode, value: YAMLNode?) -> Arguments {
-        var given: [(spec: ArgumentSpec, key: YAMLNode, value: YAMLNode)] = []
+        var values = ArgumentDraft(spec: spec)
+        // Where each argument was written (its key), by table position; nil when left out.
+        var keyMarks = [SourceMark?](repeating: nil, count: spec.arguments.count)
+        // Bool arguments written as `false` do not count as given for the rules.
+        var writtenFalse = [Bool](repeating: false, count: spec.arguments.count)
+        func take(_ index: Int, keyMark: SourceMark, _ node: YAMLNode) {
+            let argument = spec.arguments[index]
+            keyMarks[index] = keyMark
+            writtenFalse[index] = argument.isBool && node.isPlain && node.scalar == "false"
+            if let decoded = decode(argument, node, in: spec) {
+                values.items[index] = StepArgument(name: argument.name, value: decoded, mark: node.mark)
+            }
+        }
         if let value, !value.isNull {
             if let pairs = value.mapping {
                 for pair in pairs {
@@ -12,50 +47,42 @@ extension ScenarioBuilder {
                         error(pair.key.mark, "argument names must be names, not \(pair.key.kindDescription)")
                         continue
                     }
-                    guard let argument = spec.argument(name) else {
+                    guard let index = spec.arguments.firstIndex(where: { $0.name == name }) else {
                         let names = spec.arguments.map(\.name)
                         let known = names.isEmpty ? " ('\(spec.name)' takes no arguments)" : didYouMean(name, names)
                         error(pair.key.mark, "unknown argument '\(name)' of '\(spec.name)'\(known)")
                         continue
                     }
-                    given.append((argument, pair.key, pair.value))
+                    take(index, keyMark: pair.key.mark, pair.value)
                 }
-            } else if let shorthand = spec.shorthand, let argument = spec.argument(shorthand) {
-                given.append((argument, key, value))
+            } else if let shorthand = spec.shorthand, let index = spec.arguments.firstIndex(where: { $0.name == shorthand }) {
+                take(index, keyMark: key.mark, value)
             } else {
                 error(value.mark, "'\(spec.name)' takes a mapping of arguments, not \(value.kindDescription)")
+                return Arguments()
             }
         }
-
-        var values: [String: StepArgument] = [:]
-        var keyMarks: [String: SourceMark] = [:]
-        for (argument, argumentKey, node) in given {
-            keyMarks[argument.name] = argumentKey.mark
-            if let decoded = decode(argument, node, in: spec) {
-                values[argument.name] = StepArgument(name: argument.name, value: decoded, mark: node.mark)
+        for (index, argument) in spec.arguments.enumerated() where keyMarks[index] == nil {
+            switch argument.presence {
+            case .required:
+                error(key.mark, "'\(spec.name)' is missing its required argument '\(argument.name)'")
+            case .defaulted(let value, _):
+                values.items[index] = StepArgument(name: argument.name, value: value, mark: key.mark, isDefault: true)
+            default:
+                break
             }
         }
-        let present = Set(given.map(\.spec.name))
-        for argument in spec.arguments where argument.isRequired && !present.contains(argument.name) {
-            error(key.mark, "'\(spec.name)' is missing its required argument '\(argument.name)'")
-        }
-        checkRules(spec, given: given, key: key)
-        for argument in spec.arguments where values[argument.name] == nil && !present.contains(argument.name) {
-            if case .defaulted(let value, _) = argument.presence {
-                values[argument.name] = StepArgument(name: argument.name, value: value, mark: key.mark, isDefault: true)
-            }
-        }
+        if !spec.rules.isEmpty { checkRules(spec, keyMarks: keyMarks, writtenFalse: writtenFalse, key: key) }
         deriveLengths(spec, &values, key: key)
         checkSlotArguments(spec, values)
-        return Arguments(spec.arguments.compactMap { values[$0.name] })
+        if spec.hasPaths { checkPathArguments(spec, values) }
+        return Arguments(values.items.compactMap { $0 })
     }
 
-    /// An argument counts as given for the rules unless it is a `false` bool.
-    private func checkRules(_ spec: StepSpec, given: [(spec: ArgumentSpec, key: YAMLNode, value: YAMLNode)], key: YAMLNode) {
-        var marks: [String: SourceMark] = [:]
-        for item in given {
-            if item.spec.type == .bool, item.value.scalar == "false" { continue }
-            marks[item.spec.name] = item.key.mark
+    private func checkRules(_ spec: StepSpec, keyMarks: [SourceMark?], writtenFalse: [Bool], key: YAMLNode) {
+        func mark(of name: String) -> SourceMark? {
+            guard let index = spec.arguments.firstIndex(where: { $0.name == name }), !writtenFalse[index] else { return nil }
+            return keyMarks[index]
         }
         func quoted(_ names: [String], _ conjunction: String) -> String {
             let parts = names.map { "'\($0)'" }
@@ -64,19 +91,21 @@ extension ScenarioBuilder {
         for rule in spec.rules {
             switch rule {
             case .exactlyOne(let names), .atMostOne(let names):
-                let present = names.filter { marks[$0] != nil }.sorted { marks[$0]! < marks[$1]! }
+                var present: [(name: String, mark: SourceMark)] = []
+                for name in names { if let found = mark(of: name) { present.append((name, found)) } }
                 if present.count > 1 {
-                    error(marks[present[1]]!, "'\(spec.name)' takes only one of \(quoted(present, "and"))")
+                    present.sort { $0.mark < $1.mark }
+                    error(present[1].mark, "'\(spec.name)' takes only one of \(quoted(present.map(\.name), "and"))")
                 } else if present.isEmpty, case .exactlyOne = rule {
                     error(key.mark, "'\(spec.name)' needs one of \(quoted(names, "or"))")
                 }
             case .atLeastOne(let names):
-                if !names.contains(where: { marks[$0] != nil }) {
+                if !names.contains(where: { mark(of: $0) != nil }) {
                     error(key.mark, "'\(spec.name)' needs at least one of \(quoted(names, "or"))")
                 }
             case .requires(let first, let second):
-                if let mark = marks[first], marks[second] == nil {
-                    error(mark, "'\(first)' of '\(spec.name)' needs '\(second)'")
+                if let firstMark = mark(of: first), mark(of: second) == nil {
+                    error(firstMark, "'\(first)' of '\(spec.name)' needs '\(second)'")
                 }
             }
         }
@@ -85,25 +114,30 @@ extension ScenarioBuilder {
     // MARK: - Lengths
 
     /// Fills in derived lengths and checks given ones against the buffer they read or write.
-    private func deriveLengths(_ spec: StepSpec, _ values: inout [String: StepArgument], key: YAMLNode) {
+    private func deriveLengths(_ spec: StepSpec, _ values: inout ArgumentDraft, key: YAMLNode) {
         var available: UInt64?
-        var source = ""
+        var bufferName: String?
+        var bufferOffset: UInt64 = 0
         switch values["buf"]?.value {
         case .buffer(.resource(let name, let offset))?:
             if let buffer = resourceBuffer(name) {
                 available = buffer.size - min(offset, buffer.size)
-                source = "buffer '\(name)' holds" + (offset == 0 ? "" : " from offset \(offset)")
+                (bufferName, bufferOffset) = (name, offset)
             }
         case .registeredBuffer(let operand)?:
             if let buffer = resourceBuffer(operand.name) {
                 available = buffer.size - min(operand.offset, buffer.size)
-                source = "buffer '\(operand.name)' holds" + (operand.offset == 0 ? "" : " from offset \(operand.offset)")
+                (bufferName, bufferOffset) = (operand.name, operand.offset)
             }
         default:
             if case .bytes(let bytes)? = values["data"]?.value, spec.category != .control {
                 available = UInt64(bytes.count)
-                source = "the inline data holds"
             }
+        }
+        /// What holds the bytes, for messages (built only when one is needed).
+        var source: String {
+            guard let bufferName else { return "the inline data holds" }
+            return "buffer '\(bufferName)' holds" + (bufferOffset == 0 ? "" : " from offset \(bufferOffset)")
         }
         if let length = values["len"], !length.isDefault, case .unsigned(let count) = length.value, let available, count > available {
             error(length.mark, "'len' \(count) is more than \(source) (\(available) byte\(available == 1 ? "" : "s"))")
@@ -123,8 +157,10 @@ extension ScenarioBuilder {
     }
 
     /// Slot numbers must exist in the file table registered at this point.
-    private func checkSlotArguments(_ spec: StepSpec, _ values: [String: StepArgument]) {
-        for argument in values.values.sorted(by: { $0.mark < $1.mark }) where !argument.isDefault {
+    private func checkSlotArguments(_ spec: StepSpec, _ values: ArgumentDraft) {
+        // A raw SQE is written as given: that is the point of it.
+        guard spec.name != "raw" else { return }
+        for case let argument? in values.items where !argument.isDefault {
             switch argument.value {
             case .file(.slot(let slot)): checkSlot(slot, at: argument.mark)
             case .slot(.index(let slot)):
@@ -140,6 +176,27 @@ extension ScenarioBuilder {
         }
         if spec.name == "files_update", values["offset"]?.isDefault == true, case .files(let files)? = values["files"]?.value {
             checkSlotRange(0, count: UInt32(files.count), at: values["files"]!.mark)
+        }
+    }
+
+    /// Paths are checked against the sandbox as the kernel will resolve them: relative to their directory
+    /// argument when that is a directory resource.
+    private func checkPathArguments(_ spec: StepSpec, _ values: ArgumentDraft) {
+        let directoryArgument = ["path": "dir", "old_path": "old_dir", "new_path": "new_dir", "link": "dir"]
+        guard spec.hasPaths else { return }
+        for argument in spec.arguments where argument.isPath {
+            guard let value = values[argument.name], case .text(let template) = value.value else { continue }
+            let written = template.description
+            var directory = ""
+            if let name = directoryArgument[argument.name], case .file(.resource(let reference))? = values[name]?.value,
+               let index = resourceIndex[reference.name], let path = resources[index].kind.path {
+                directory = path
+            }
+            let isTarget = spec.name == "symlinkat" && argument.name == "target"
+            checkSandbox(path: written, at: value.mark, what: isTarget ? "symlink target" : "path", relativeTo: isTarget ? "" : directory)
+            if spec.name == "symlinkat", argument.name == "link" {
+                symlinks[directory.isEmpty ? written : directory + "/" + written] = value.mark
+            }
         }
     }
 
@@ -204,8 +261,6 @@ extension ScenarioBuilder {
             guard let text = string(node, what) else { return nil }
             let template = TemplateText(parsing: text)
             guard checkPlaceholders(template, at: node.mark) else { return nil }
-            checkSandbox(path: text, at: node.mark, what: argument.name == "target" ? "symlink target" : "path")
-            if spec.name == "symlinkat", argument.name == "link" { symlinks[text] = node.mark }
             return .text(template)
         case .text:
             guard let text = string(node, what) else { return nil }
@@ -270,11 +325,12 @@ extension ScenarioBuilder {
             return .process(.resource(name))
         case .clock:
             guard let text = string(node, what) else { return nil }
-            guard ["monotonic", "boottime", "realtime"].contains(text) else {
-                error(node.mark, "\(what) must be monotonic, boottime or realtime, not '\(text)'\(didYouMean(text, ["monotonic", "boottime", "realtime"]))")
+            guard let clock = ScenarioBuilder.clocks.first(where: { $0.name == text }) else {
+                let names = ScenarioBuilder.clocks.map(\.name)
+                error(node.mark, "\(what) must be monotonic, boottime or realtime, not '\(text)'\(didYouMean(text, names))")
                 return nil
             }
-            return .text(TemplateText(parsing: text))
+            return .named(NamedValue(value: clock.flag, names: [clock.name]))
         case .rawAddress:
             if node.isPlain, let text = node.scalar, NodeReader.parseInteger(text) != nil {
                 return unsigned(node, what, bits: 64).map { ArgumentValue.addressField(nil, $0) }
@@ -344,26 +400,31 @@ extension ScenarioBuilder {
     /// `name` or `name.end`, checked against the resource's kind.
     func readResourceReference(_ node: YAMLNode, what: String) -> ResourceReference? {
         guard let text = string(node, what) else { return nil }
-        let parts = text.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
-        guard let resource = lookUpResource(parts[0], at: node.mark) else { return nil }
+        var name = text
+        var endName: String?
+        if let dot = text.utf8.firstIndex(of: UInt8(ascii: ".")) {
+            name = String(text[..<dot])
+            endName = String(text[text.index(after: dot)...])
+        }
+        guard let resource = lookUpResource(name, at: node.mark) else { return nil }
         let ends = resource.kind.endpoints
-        let endList = ends.map { "'\(parts[0]).\($0.rawValue)'" }.joined(separator: " or ")
-        if parts.count == 1 {
+        var endList: String { ends.map { "'\(name).\($0.rawValue)'" }.joined(separator: " or ") }
+        guard let endName else {
             if !ends.isEmpty {
-                error(node.mark, "'\(parts[0])' is \(article(resource.kind.keyword)) \(resource.kind.keyword): name one end, \(endList)")
+                error(node.mark, "'\(name)' is \(article(resource.kind.keyword)) \(resource.kind.keyword): name one end, \(endList)")
                 return nil
             }
-            return ResourceReference(name: parts[0])
+            return ResourceReference(name: name)
         }
-        guard let end = Endpoint(rawValue: parts[1]), ends.contains(end) else {
+        guard let end = Endpoint(rawValue: endName), ends.contains(end) else {
             if ends.isEmpty {
-                error(node.mark, "'\(parts[0])' is \(article(resource.kind.keyword)) \(resource.kind.keyword), which has no ends; write '\(parts[0])'")
+                error(node.mark, "'\(name)' is \(article(resource.kind.keyword)) \(resource.kind.keyword), which has no ends; write '\(name)'")
             } else {
-                error(node.mark, "\(article(resource.kind.keyword) == "an" ? "An" : "A") \(resource.kind.keyword) has no end '\(parts[1])'; use \(endList)")
+                error(node.mark, "\(resource.kind.keyword) '\(name)' has no end '\(endName)'; use \(endList)")
             }
             return nil
         }
-        return ResourceReference(name: parts[0], endpoint: end)
+        return ResourceReference(name: name, endpoint: end)
     }
 
     private func describe(_ reference: ResourceReference) -> String {
@@ -419,11 +480,11 @@ extension ScenarioBuilder {
             }
         }
         for use in pendingRequestUses {
-            if let defined = idMarks[use.name] {
+            if let defined = ids[use.name] {
                 error(use.mark, "'\(use.name)' is defined after this step; a step can only refer to requests before it",
-                      notes: [note(defined, "'\(use.name)' is defined here")])
+                      notes: [note(defined.mark, "'\(use.name)' is defined here")])
             } else {
-                error(use.mark, "no request has the id '\(use.name)'\(didYouMean(use.name, idMarks.keys.sorted()))")
+                error(use.mark, "no request has the id '\(use.name)'\(didYouMean(use.name, ids.keys.sorted()))")
             }
         }
     }
@@ -461,7 +522,7 @@ extension ScenarioBuilder {
 
     /// Resolves an id as written: a literal id, a repeated id's template, or one iteration of it.
     func resolveID(_ text: String, at mark: SourceMark) -> IDResolution {
-        if let node = literalIDs[text] { return .found(.request(node: node, iterations: .each, written: text)) }
+        if let entry = ids[text] { return .found(.request(node: entry.node, iterations: .each, written: text)) }
         for (template, node) in templateIDs {
             if template.description == text { return .found(.request(node: node, iterations: .each, written: text)) }
             guard let values = template.match(text) else { continue }

@@ -50,7 +50,7 @@ extension ScenarioBuilder {
     }
 
     /// An id key of `expect` (or of an order): a request id, one iteration of a repeated id, or a user_data number.
-    private func readSubject(_ node: YAMLNode) -> ExpectationSubject? {
+    private func readSubject(_ node: YAMLNode, inOrder: Bool = false) -> ExpectationSubject? {
         guard let text = node.scalar else { return nil }
         if node.isPlain, let parts = NodeReader.parseInteger(text), !parts.negative {
             guard explicitUserData[parts.magnitude] != nil || extraUserData.contains(parts.magnitude) else {
@@ -63,7 +63,12 @@ extension ScenarioBuilder {
         case .found(let subject): return subject
         case .invalid: return nil
         case .unknown:
-            error(node.mark, "expectation for unknown id '\(text)'\(didYouMean(text, idMarks.keys.sorted() + reservedExpectKeys))")
+            let known = ids.keys.sorted()
+            if inOrder {
+                error(node.mark, "unknown id '\(text)' in an order constraint\(didYouMean(text, known))")
+            } else {
+                error(node.mark, "expectation for unknown id '\(text)'\(didYouMean(text, known + reservedExpectKeys))")
+            }
             return nil
         }
     }
@@ -108,7 +113,7 @@ extension ScenarioBuilder {
         for (name, subjectIsEarlier) in [("before", true), ("after", false)] {
             guard let pair = keys[name] else { continue }
             for item in list(pair.value) {
-                guard let other = readSubject(item) else { continue }
+                guard let other = readSubject(item, inOrder: true) else { continue }
                 if other == subject {
                     error(item.mark, "'\(subject)' cannot come \(name) itself")
                     continue
@@ -212,6 +217,9 @@ extension ScenarioBuilder {
     // MARK: - Results
 
     /// `11`, `-EBADF`, `any`, `0..64`, `">= 0"`, `{ min: 0, max: 64 }`, or a list of those (any of).
+    /// `<=` must be tried before `<`.
+    static let comparisonsLongestFirst = ResultPattern.Comparison.allCases.sorted { $0.rawValue.count > $1.rawValue.count }
+
     func readResultPattern(_ node: YAMLNode) -> ResultPattern? {
         if let items = node.sequence {
             guard !items.isEmpty else {
@@ -244,7 +252,9 @@ extension ScenarioBuilder {
             return nil
         }
         if text == "any" { return .any }
-        for comparison in ResultPattern.Comparison.allCases.sorted(by: { $0.rawValue.count > $1.rawValue.count }) where text.hasPrefix(comparison.rawValue) {
+        let first = text.utf8.first ?? 0
+        let startsLikeComparison = first == UInt8(ascii: "<") || first == UInt8(ascii: ">") || first == UInt8(ascii: "=") || first == UInt8(ascii: "!")
+        for comparison in ScenarioBuilder.comparisonsLongestFirst where startsLikeComparison && text.hasPrefix(comparison.rawValue) {
             let operand = String(text.dropFirst(comparison.rawValue.count)).trimmingSpaces
             guard let value = parseResultValue(operand, at: node.mark) else { return nil }
             return .comparison(comparison, value)
@@ -319,7 +329,7 @@ extension ScenarioBuilder {
                     error(member.mark, "an unordered group holds ids, not another list")
                     continue
                 }
-                guard let subject = readSubject(member) else { continue }
+                guard let subject = readSubject(member, inOrder: true) else { continue }
                 if let first = seen[subject] {
                     error(member.mark, "'\(subject)' appears twice in this order", notes: [note(first, "first listed here")])
                     continue
@@ -471,14 +481,14 @@ extension ScenarioBuilder {
 
     /// Paths stay inside the sandbox: not absolute, no `..`, not through a symlink the scenario makes,
     /// unless the scenario or the runner opted in.
-    func checkSandbox(path: String, at mark: SourceMark, what: String) {
+    func checkSandbox(path: String, at mark: SourceMark, what: String, relativeTo directory: String = "") {
         guard !allowsOutsideSandbox else { return }
         let optIn = "(set 'allow_outside_sandbox: true' to allow it)"
         if path.hasPrefix("/") {
             error(mark, "\(what) '\(path)' is absolute; scenario paths are relative to the sandbox directory \(optIn)")
             return
         }
-        let components = path.split(separator: "/", omittingEmptySubsequences: true)
+        let components = (directory.split(separator: "/") + path.split(separator: "/")).filter { !$0.isEmpty }
         if components.contains("..") {
             error(mark, "\(what) '\(path)' leaves the sandbox through '..' \(optIn)")
             return

@@ -18,7 +18,14 @@ class NodeReader {
 
     /// ` (did you mean 'x'?)`, or nothing.
     func didYouMean(_ word: String, _ candidates: some Sequence<String>) -> String {
-        suggestion(for: word, among: candidates).map { " (did you mean '\($0)'?)" } ?? ""
+        let candidates = Array(candidates)
+        if let close = suggestion(for: word, among: candidates) { return " (did you mean '\(close)'?)" }
+        // A longer or shorter spelling of a name (`length` for `len`).
+        let lower = word.lowercased()
+        if lower.count >= 3, let stem = candidates.first(where: { $0.count >= 3 && (lower.hasPrefix($0.lowercased()) || $0.lowercased().hasPrefix(lower)) }) {
+            return " (did you mean '\(stem)'?)"
+        }
+        return ""
     }
 
     // MARK: - Shapes
@@ -88,21 +95,44 @@ class NodeReader {
 
     /// A plain integer: decimal, `0x…`, `0o…` or `0b…`, `_` allowed between digits.
     static func parseInteger(_ text: String) -> (negative: Bool, magnitude: UInt64)? {
-        var body = Substring(text)
+        var utf8 = text.utf8[...]
         var negative = false
-        if body.hasPrefix("-") {
-            negative = true
-            body = body.dropFirst()
-        } else if body.hasPrefix("+") {
-            body = body.dropFirst()
+        switch utf8.first {
+        case UInt8(ascii: "-"): negative = true; utf8 = utf8.dropFirst()
+        case UInt8(ascii: "+"): utf8 = utf8.dropFirst()
+        case .some(let first) where first >= UInt8(ascii: "0") && first <= UInt8(ascii: "9"): break
+        default: return nil
         }
-        var radix = 10
-        if body.hasPrefix("0x") || body.hasPrefix("0X") { radix = 16; body = body.dropFirst(2) }
-        else if body.hasPrefix("0o") || body.hasPrefix("0O") { radix = 8; body = body.dropFirst(2) }
-        else if body.hasPrefix("0b") || body.hasPrefix("0B") { radix = 2; body = body.dropFirst(2) }
-        let digits = body.filter { $0 != "_" }
-        guard !digits.isEmpty, !body.hasPrefix("_"), let magnitude = UInt64(digits, radix: radix) else { return nil }
-        return (negative, magnitude)
+        var radix: UInt64 = 10
+        if utf8.count > 2, utf8.first == UInt8(ascii: "0") {
+            switch utf8.dropFirst().first {
+            case UInt8(ascii: "x"), UInt8(ascii: "X"): radix = 16
+            case UInt8(ascii: "o"), UInt8(ascii: "O"): radix = 8
+            case UInt8(ascii: "b"), UInt8(ascii: "B"): radix = 2
+            default: break
+            }
+            if radix != 10 { utf8 = utf8.dropFirst(2) }
+        }
+        guard let first = utf8.first, first != UInt8(ascii: "_") else { return nil }
+        var magnitude: UInt64 = 0
+        var digits = 0
+        for byte in utf8 {
+            if byte == UInt8(ascii: "_") { continue }
+            let digit: UInt64
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = UInt64(byte - UInt8(ascii: "0"))
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = UInt64(byte - UInt8(ascii: "a") + 10)
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = UInt64(byte - UInt8(ascii: "A") + 10)
+            default: return nil
+            }
+            guard digit < radix else { return nil }
+            let (shifted, overflow1) = magnitude.multipliedReportingOverflow(by: radix)
+            let (sum, overflow2) = shifted.addingReportingOverflow(digit)
+            guard !overflow1, !overflow2 else { return nil }
+            magnitude = sum
+            digits += 1
+        }
+        return digits > 0 ? (negative, magnitude) : nil
     }
 
     /// A plain integer within `range`; `what` names it in messages.

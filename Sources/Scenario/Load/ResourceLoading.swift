@@ -1,9 +1,7 @@
 import IoUring
 
 extension ScenarioBuilder {
-    static let resourceKinds = ["file", "directory", "symlink", "pipe", "socketpair", "tcp_listener", "udp_socket",
-                                "tcp_pair", "udp_pair", "eventfd", "epoll", "buffer", "iovecs", "file_table",
-                                "registered_buffers", "provided_buffers", "buffer_ring", "child_process"]
+    static let resourceKinds = ResourceTable.kinds.map(\.name)
     /// Kinds that refer to other resources, read after the rest.
     private static let referringKinds: Set<String> = ["iovecs", "file_table", "registered_buffers"]
 
@@ -88,7 +86,7 @@ extension ScenarioBuilder {
         let context = "\(kind) '\(name)'"
         switch kind {
         case "file":
-            let keys = checkKeys(pairs, allowed: ["path", "content", "hex", "pattern", "size", "sparse", "mode", "open", "flags"], in: context)
+            let keys = checkKeys(pairs, allowed: ResourceTable.keys(of: kind), in: context)
             let path = readResourcePath(keys["path"], name: name)
             let sources = ["content", "hex", "pattern"].filter { keys[$0] != nil }
             if sources.count > 1 {
@@ -125,13 +123,13 @@ extension ScenarioBuilder {
                 ?? NamedValue(value: 2, names: ["O_RDWR"])
             return .file(FileResource(path: path, content: content, size: size, sparse: sparse, mode: mode, opens: opens, openFlags: flags))
         case "directory":
-            let keys = checkKeys(pairs, allowed: ["path", "open", "mode"], in: context)
+            let keys = checkKeys(pairs, allowed: ResourceTable.keys(of: kind), in: context)
             let path = readResourcePath(keys["path"], name: name)
             let opens = keys["open"].flatMap { bool($0.value, "'open'") } ?? true
             let mode = keys["mode"].flatMap { unsigned($0.value, "'mode'", bits: 12) }.map(UInt32.init) ?? 0o755
             return .directory(DirectoryResource(path: path, opens: opens, mode: mode))
         case "symlink":
-            let keys = checkKeys(pairs, allowed: ["path", "target"], in: context)
+            let keys = checkKeys(pairs, allowed: ResourceTable.keys(of: kind), in: context)
             let path = readResourcePath(keys["path"], name: name)
             var target = ""
             if let pair = keys["target"], let text = string(pair.value, "'target'") {
@@ -143,12 +141,12 @@ extension ScenarioBuilder {
             symlinks[path] = resources[resourceIndex[name]!].mark
             return .symlink(SymlinkResource(path: path, target: target))
         case "pipe":
-            let keys = checkKeys(pairs, allowed: ["capacity", "nonblocking"], in: context)
+            let keys = checkKeys(pairs, allowed: ResourceTable.keys(of: kind), in: context)
             let capacity = keys["capacity"].flatMap { unsigned($0.value, "'capacity'", bits: 31) }.map(UInt32.init)
             let nonblocking = keys["nonblocking"].flatMap { bool($0.value, "'nonblocking'") } ?? false
             return .pipe(PipeResource(capacity: capacity, nonblocking: nonblocking))
         case "socketpair":
-            let keys = checkKeys(pairs, allowed: ["type", "nonblocking"], in: context)
+            let keys = checkKeys(pairs, allowed: ResourceTable.keys(of: kind), in: context)
             var type = NamedValue(value: 1, names: ["SOCK_STREAM"])
             if let pair = keys["type"], let value = readConstants(pair.value, .socketTypes, what: "'type'") {
                 if [1, 2, 5].contains(value.value & 0xf) { type = value } else {
@@ -158,9 +156,7 @@ extension ScenarioBuilder {
             let nonblocking = keys["nonblocking"].flatMap { bool($0.value, "'nonblocking'") } ?? false
             return .socketPair(SocketPairResource(type: type, nonblocking: nonblocking))
         case "tcp_listener", "udp_socket", "tcp_pair", "udp_pair":
-            let isTCPListener = kind == "tcp_listener"
-            let allowed = ["ipv6", "port", "nonblocking"] + (isTCPListener ? ["backlog"] : [])
-            let keys = checkKeys(pairs, allowed: allowed, in: context)
+            let keys = checkKeys(pairs, allowed: ResourceTable.keys(of: kind), in: context)
             let ipv6 = keys["ipv6"].flatMap { bool($0.value, "'ipv6'") } ?? false
             let port = keys["port"].flatMap { unsigned($0.value, "'port'", bits: 16) }.map(UInt16.init) ?? 0
             let backlog = keys["backlog"].flatMap { unsigned($0.value, "'backlog'", bits: 31) }.map(UInt32.init) ?? 128
@@ -173,15 +169,15 @@ extension ScenarioBuilder {
             default: return .udpPair(spec)
             }
         case "eventfd":
-            let keys = checkKeys(pairs, allowed: ["initial", "flags"], in: context)
+            let keys = checkKeys(pairs, allowed: ResourceTable.keys(of: kind), in: context)
             let initial = keys["initial"].flatMap { unsigned($0.value, "'initial'", bits: 32) }.map(UInt32.init) ?? 0
             let flags = keys["flags"].flatMap { readConstants($0.value, .eventfdFlags, what: "'flags'") } ?? NamedValue(value: 0)
             return .eventfd(EventfdResource(initialValue: initial, flags: flags))
         case "epoll":
-            checkKeys(pairs, allowed: [], in: context)
+            checkKeys(pairs, allowed: ResourceTable.keys(of: kind), in: context)
             return .epoll
         case "buffer":
-            let keys = checkKeys(pairs, allowed: ["size", "content", "hex", "fill", "align"], in: context)
+            let keys = checkKeys(pairs, allowed: ResourceTable.keys(of: kind), in: context)
             if keys["content"] != nil, keys["hex"] != nil {
                 error(body.mark, "\(context) takes 'content' or 'hex', not both")
             }
@@ -213,14 +209,14 @@ extension ScenarioBuilder {
             }
             return .buffer(BufferResource(size: size, content: content, fill: fill, alignment: alignment))
         case "iovecs":
-            let keys = checkKeys(pairs, allowed: ["buffers"], in: context)
+            let keys = checkKeys(pairs, allowed: ResourceTable.keys(of: kind), in: context)
             guard let pair = keys["buffers"] else {
                 error(body.mark, "\(context) needs 'buffers' (or write the list directly)")
                 return nil
             }
             return readIovecs(pair.value, name: name)
         case "file_table":
-            let keys = checkKeys(pairs, allowed: ["files", "sparse"], in: context)
+            let keys = checkKeys(pairs, allowed: ResourceTable.keys(of: kind), in: context)
             if fileTableSlots != nil { error(body.mark, "a ring has one file table; '\(name)' is the second") }
             if keys["files"] != nil, keys["sparse"] != nil {
                 error(body.mark, "\(context) takes 'files' or 'sparse', not both")
@@ -237,14 +233,14 @@ extension ScenarioBuilder {
             fileTableSlots = table.slotCount
             return .fileTable(table)
         case "registered_buffers":
-            let keys = checkKeys(pairs, allowed: ["buffers"], in: context)
+            let keys = checkKeys(pairs, allowed: ResourceTable.keys(of: kind), in: context)
             guard let pair = keys["buffers"] else {
                 error(body.mark, "\(context) needs 'buffers'")
                 return nil
             }
             return readRegisteredBuffers(pair.value, name: name)
         case "provided_buffers":
-            let keys = checkKeys(pairs, allowed: ["group", "count", "size", "start_id"], in: context)
+            let keys = checkKeys(pairs, allowed: ResourceTable.keys(of: kind), in: context)
             guard let group = requiredUnsigned(keys, "group", bits: 16, context, body),
                   let count = requiredUnsigned(keys, "count", bits: 16, context, body),
                   let size = requiredUnsigned(keys, "size", bits: 31, context, body) else { return nil }
@@ -252,7 +248,7 @@ extension ScenarioBuilder {
             declareBufferGroup(UInt16(group), at: keys["group"]!.value.mark)
             return .providedBuffers(ProvidedBuffersResource(group: UInt16(group), count: UInt32(count), size: UInt32(size), startID: UInt16(start)))
         case "buffer_ring":
-            let keys = checkKeys(pairs, allowed: ["group", "entries", "size", "incremental"], in: context)
+            let keys = checkKeys(pairs, allowed: ResourceTable.keys(of: kind), in: context)
             guard let group = requiredUnsigned(keys, "group", bits: 16, context, body),
                   let entries = requiredUnsigned(keys, "entries", bits: 16, context, body),
                   let size = requiredUnsigned(keys, "size", bits: 31, context, body) else { return nil }
@@ -261,7 +257,7 @@ extension ScenarioBuilder {
             declareBufferGroup(UInt16(group), at: keys["group"]!.value.mark)
             return .bufferRing(BufferRingSpec(group: UInt16(group), entries: UInt32(entries), size: UInt32(size), incremental: incremental))
         default:
-            let keys = checkKeys(pairs, allowed: ["exit_code", "delay"], in: context)
+            let keys = checkKeys(pairs, allowed: ResourceTable.keys(of: kind), in: context)
             let exitCode = keys["exit_code"].flatMap { integer($0.value, "'exit_code'", in: 0...255) } ?? 0
             let delay = keys["delay"].flatMap { duration($0.value, "'delay'") } ?? 0
             return .childProcess(ChildProcessResource(exitCode: Int32(exitCode), delayNanoseconds: delay))

@@ -54,11 +54,9 @@ final class ScenarioBuilder: NodeReader {
     /// Index names of the repeat blocks around the step being read, outermost first.
     var openBlocks: [BlockID] = []
 
-    // Requests by id: literal ids, and templates (`r{i}`) which are few.
-    var literalIDs: [String: NodeID] = [:]
+    // Requests by id, as written (`r1`, `r{i}`), with where each was defined; templates also in a short list.
+    var ids: [String: (node: NodeID, mark: SourceMark, isTemplate: Bool)] = [:]
     var templateIDs: [(template: TemplateText, node: NodeID)] = []
-    /// Every id with where it was defined, for "defined later" notes.
-    var idMarks: [String: SourceMark] = [:]
     /// Explicit user_data values already used, with the first mark.
     var explicitUserData: [UInt64: SourceMark] = [:]
     var explicitUserDataUses: [(value: UInt64, mark: SourceMark)] = []
@@ -79,8 +77,7 @@ final class ScenarioBuilder: NodeReader {
     var captureUses: [(reference: CaptureReference, mark: SourceMark)] = []
     var pendingRequestUses: [(name: String, mark: SourceMark)] = []
 
-    // Link state: the previous step, if it was a request in the current block.
-    var previousRequest: NodeID?
+    // Link state.
     /// The request before, when it set `link` / `hardlink`: the next request joins its chain.
     var pendingLink: (node: NodeID, kind: Edge.Kind, mark: SourceMark, allowsDangling: Bool)?
     /// The last request since the last submit point, for submit-boundary edges.
@@ -145,8 +142,10 @@ final class ScenarioBuilder: NodeReader {
         if let pair = keys["steps"] {
             if let items = sequence(pair.value, "'steps'") {
                 if items.isEmpty { error(pair.value.mark, "'steps' is empty: a scenario issues at least one step") }
+                ids.reserveCapacity(items.count)
+                nodes.reserveCapacity(items.count)
                 readSteps(items)
-                finishSteps(at: pair.value.mark)
+                finishSteps()
             }
         } else {
             error(root.mark, "a scenario needs 'steps'")
@@ -203,14 +202,15 @@ final class ScenarioBuilder: NodeReader {
         var ring = RingSpec()
         guard let pairs = mapping(node, "'ring'") else { return ring }
         let keys = checkKeys(pairs, allowed: ["entries", "cq_entries", "flags", "sqpoll"], in: "'ring'")
+        var entriesValid = true
         if let pair = keys["entries"] {
-            if let value = integer(pair.value, "'entries'", in: 1...32768) { ring.entries = UInt32(value) }
+            if let value = integer(pair.value, "'entries'", in: 1...32768) { ring.entries = UInt32(value) } else { entriesValid = false }
         }
         if let pair = keys["cq_entries"] {
             if let value = integer(pair.value, "'cq_entries'", in: 1...65536) {
                 ring.cqEntries = UInt32(value)
                 ring.flags.insert(.cqSize)
-                if UInt32(value) < ring.entries {
+                if entriesValid, UInt32(value) < ring.entries {
                     error(pair.value.mark, "'cq_entries' (\(value)) must be at least 'entries' (\(ring.entries))")
                 }
             }
@@ -302,21 +302,39 @@ final class ScenarioBuilder: NodeReader {
 
     /// A name made of letters, digits, `_`, `-` and `.`, possibly with `{i}` placeholders.
     func isValidName(_ text: String) -> Bool {
-        !text.isEmpty && text.allSatisfy { $0.isLetter || $0.isNumber || "_-.{}".contains($0) }
+        guard !text.isEmpty else { return false }
+        var hasNonASCII = false
+        for byte in text.utf8 {
+            if byte >= 0x80 {
+                hasNonASCII = true
+            } else if !isASCIIAlphanumeric(byte), !"_-.{}".utf8.contains(byte) {
+                return false
+            }
+        }
+        return !hasNonASCII || text.allSatisfy { $0.isASCII || $0.isLetter || $0.isNumber }
     }
+}
+
+/// Whether a byte is an ASCII letter or digit.
+@inline(__always)
+func isASCIIAlphanumeric(_ byte: UInt8) -> Bool {
+    (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
+        || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
 }
 
 extension StringProtocol {
     /// The parts before and after the first `separator`, if it occurs.
     func splitOnce(_ separator: String) -> (SubSequence, SubSequence)? {
         let pattern = Array(separator.utf8)
-        var index = startIndex
-        while index < endIndex {
-            if self[index...].utf8.starts(with: pattern) {
-                let after = self.index(index, offsetBy: separator.count)
-                return (self[..<index], self[after...])
+        guard let first = pattern.first else { return nil }
+        let bytes = utf8
+        var index = bytes.startIndex
+        while let found = bytes[index...].firstIndex(of: first) {
+            if bytes[found...].starts(with: pattern) {
+                let after = bytes.index(found, offsetBy: pattern.count)
+                return (self[..<found], self[after...])
             }
-            index = self.index(after: index)
+            index = bytes.index(after: found)
         }
         return nil
     }

@@ -1,5 +1,23 @@
 import IoUring
 
+/// The step keys of one step (`id`, `link`…) in the order written; a few short names, searched linearly.
+struct StepKeys {
+    private(set) var items: [(name: String, pair: YAMLPair)] = []
+
+    subscript(name: String) -> YAMLPair? {
+        get { items.first { $0.name == name }?.pair }
+        set {
+            items.removeAll { $0.name == name }
+            if let newValue { items.append((name, newValue)) }
+        }
+    }
+
+    mutating func removeValue(forKey name: String) -> YAMLPair? {
+        defer { items.removeAll { $0.name == name } }
+        return self[name]
+    }
+}
+
 extension ScenarioBuilder {
     func readSteps(_ items: [YAMLNode]) {
         for item in items { readStep(item) }
@@ -12,7 +30,7 @@ extension ScenarioBuilder {
                 error(node.mark, "unknown op '\(text)'\(didYouMean(text, OpTable.names))")
                 return
             }
-            addStep(spec, key: node, value: nil, common: [:], step: node)
+            addStep(spec, key: node, value: nil, common: StepKeys(), step: node)
             return
         }
         guard let pairs = mapping(node, "a step") else { return }
@@ -20,18 +38,18 @@ extension ScenarioBuilder {
             readRepeat(node, pairs)
             return
         }
-        var opPairs: [YAMLPair] = []
-        var common: [String: YAMLPair] = [:]
+        var opPairs: [(pair: YAMLPair, spec: StepSpec)] = []
+        var common = StepKeys()
         var unknown: [YAMLPair] = []
         for pair in pairs {
             guard let key = pair.key.scalar else {
                 error(pair.key.mark, "step keys must be names, not \(pair.key.kindDescription)")
                 continue
             }
-            if OpTable.spec(named: key) != nil {
-                opPairs.append(pair)
-            } else if requestStepKeys.contains(key) || key == "as" || key == "steps" {
+            if requestStepKeys.contains(key) || key == "as" || key == "steps" {
                 common[key] = pair
+            } else if let spec = OpTable.spec(named: key) {
+                opPairs.append((pair, spec))
             } else {
                 unknown.append(pair)
             }
@@ -54,18 +72,18 @@ extension ScenarioBuilder {
             }
         }
         for extra in opPairs.dropFirst() {
-            error(extra.key.mark, "a step holds one op; this one already has '\(opPairs[0].key.scalar!)'")
+            error(extra.pair.key.mark, "a step holds one op; this one already has '\(opPairs[0].spec.name)'")
         }
-        guard let opPair = opPairs.first else {
+        guard let (opPair, spec) = opPairs.first else {
             if unknown.isEmpty {
                 error(node.mark, "a step needs an op such as read, write or nop, or a control step such as submit")
             }
             return
         }
-        addStep(OpTable.spec(named: opPair.key.scalar!)!, key: opPair.key, value: opPair.value, common: common, step: node)
+        addStep(spec, key: opPair.key, value: opPair.value, common: common, step: node)
     }
 
-    private func addStep(_ spec: StepSpec, key: YAMLNode, value: YAMLNode?, common: [String: YAMLPair], step: YAMLNode) {
+    private func addStep(_ spec: StepSpec, key: YAMLNode, value: YAMLNode?, common: StepKeys, step: YAMLNode) {
         switch spec.category {
         case .operation:
             addRequest(spec, key: key, value: value, common: common, step: step)
@@ -78,8 +96,8 @@ extension ScenarioBuilder {
         }
     }
 
-    private func rejectKeys(_ common: [String: YAMLPair], except allowed: [String], for spec: StepSpec, kindName: String) {
-        for (key, pair) in common.sorted(by: { $0.value.key.mark < $1.value.key.mark }) where !allowed.contains(key) {
+    private func rejectKeys(_ common: StepKeys, except allowed: [String], for spec: StepSpec, kindName: String) {
+        for (key, pair) in common.items where !allowed.contains(key) {
             error(pair.key.mark, "'\(key)' does not apply to '\(spec.name)', which is \(kindName), not an SQE")
         }
     }
@@ -91,7 +109,6 @@ extension ScenarioBuilder {
         reportDanglingLink(reason: "before a submit point")
         if let last = lastRequestSinceBoundary { edges.append(Edge(from: last, to: node, kind: .submitBoundary)) }
         lastRequestSinceBoundary = nil
-        previousRequest = nil
     }
 
     private func reportDanglingLink(reason: String) {
@@ -103,13 +120,18 @@ extension ScenarioBuilder {
     }
 
     /// The end of the steps: an implicit final submit.
-    func finishSteps(at mark: SourceMark) {
+    func finishSteps() {
         reportDanglingLink(reason: "of the scenario")
     }
 
     // MARK: - Requests
 
-    private func addRequest(_ spec: StepSpec, key: YAMLNode, value: YAMLNode?, common: [String: YAMLPair], step: YAMLNode) {
+    /// The step keys that set SQE flags.
+    static let stepFlags: [(name: String, flag: SubmissionFlags)] = [
+        ("link", .link), ("hardlink", .hardlink), ("drain", .drain), ("async", .async), ("skip_success", .skipSuccess),
+    ]
+
+    private func addRequest(_ spec: StepSpec, key: YAMLNode, value: YAMLNode?, common: StepKeys, step: YAMLNode) {
         let nodeID = nodes.count
         nodes.append(Node(id: nodeID, kind: .repeatBlock(-1), mark: step.mark, block: openBlocks.last))
         let linkedFromPrevious = pendingLink
@@ -129,13 +151,16 @@ extension ScenarioBuilder {
         var flags: SubmissionFlags = []
         var linkMark: SourceMark?
         var allowsDangling = false
-        for (name, flag) in [("link", SubmissionFlags.link), ("hardlink", .hardlink), ("drain", .drain),
-                             ("async", .async), ("skip_success", .skipSuccess)] {
-            guard let pair = common[name], let on = bool(pair.value, "'\(name)'"), on else { continue }
-            flags.insert(flag)
-            if flag == .link || flag == .hardlink { linkMark = pair.key.mark }
+        // One pass over the keys written (usually one or two), not a look-up per possible key.
+        for (name, pair) in common.items {
+            if name == "allow_dangling_link" {
+                allowsDangling = bool(pair.value, "'allow_dangling_link'") ?? false
+            } else if let flag = ScenarioBuilder.stepFlags.first(where: { $0.name == name })?.flag {
+                guard let on = bool(pair.value, "'\(name)'"), on else { continue }
+                flags.insert(flag)
+                if flag == .link || flag == .hardlink { linkMark = pair.key.mark }
+            }
         }
-        if let pair = common["allow_dangling_link"] { allowsDangling = bool(pair.value, "'allow_dangling_link'") ?? false }
         if impliesFixedFile(spec), case .file(let operand)? = arguments[primaryFileArgument(spec)], operand.isFixed {
             flags.insert(.fixedFile)
         }
@@ -186,7 +211,6 @@ extension ScenarioBuilder {
         } else if allowsDangling, let pair = common["allow_dangling_link"] {
             error(pair.key.mark, "'allow_dangling_link' only matters on a request with 'link' or 'hardlink'")
         }
-        previousRequest = nodeID
         lastRequest = nodeID
         lastRequestSinceBoundary = nodeID
         requestCursor += 1
@@ -228,37 +252,36 @@ extension ScenarioBuilder {
             error(mark, "id '\(text)' is reserved: it is a key of 'expect'")
             return nil
         }
-        guard isValidName(text), !text.contains(".") else {
+        guard isValidName(text), !text.utf8.contains(UInt8(ascii: ".")) else {
             error(mark, "id '\(text)' must be letters, digits, '_' and '-', with {index} placeholders inside repeat blocks")
             return nil
         }
         let template = TemplateText(parsing: text)
         guard checkPlaceholders(template, at: mark) else { return nil }
         guard requireDistinctIterations(template, node: node, mark: mark) else { return nil }
-        if let first = idMarks[text] {
-            error(mark, "duplicate id '\(text)'", notes: [note(first, "'\(text)' first defined here")])
+        if let first = ids[text] {
+            error(mark, "duplicate id '\(text)'", notes: [note(first.mark, "'\(text)' first defined here")])
             return nil
         }
         if template.isTemplate {
-            if let clash = literalIDs.keys.first(where: { template.match($0) != nil }) {
-                error(mark, "id '\(text)' would repeat the id '\(clash)'", notes: [note(idMarks[clash]!, "'\(clash)' defined here")])
+            if let clash = ids.first(where: { !$0.value.isTemplate && template.match($0.key) != nil }) {
+                error(mark, "id '\(text)' would repeat the id '\(clash.key)'", notes: [note(clash.value.mark, "'\(clash.key)' defined here")])
                 return nil
             }
             templateIDs.append((template, node))
-        } else {
-            if let clash = templateIDs.first(where: { $0.template.match(text) != nil }) {
-                error(mark, "id '\(text)' is also an iteration of '\(clash.template)'", notes: [note(idMarks[clash.template.description]!, "'\(clash.template)' defined here")])
-                return nil
-            }
-            literalIDs[text] = node
+        } else if let clash = templateIDs.first(where: { $0.template.match(text) != nil }) {
+            error(mark, "id '\(text)' is also an iteration of '\(clash.template)'",
+                  notes: [note(ids[clash.template.description]!.mark, "'\(clash.template)' defined here")])
+            return nil
         }
-        idMarks[text] = mark
+        ids[text] = (node, mark, template.isTemplate)
         return template
     }
 
     /// Inside a repeat block that runs more than once, an id must name each iteration apart.
     @discardableResult
     private func requireDistinctIterations(_ template: TemplateText, node: NodeID, mark: SourceMark) -> Bool {
+        guard !openBlocks.isEmpty else { return true }
         let used = Set(template.indexNames)
         for block in openBlocks where blocks[block].count > 1 && !used.contains(blocks[block].indexName) {
             let name = blocks[block].indexName
@@ -270,6 +293,7 @@ extension ScenarioBuilder {
 
     /// Every `{name}` must be the index of an enclosing repeat block.
     func checkPlaceholders(_ template: TemplateText, at mark: SourceMark) -> Bool {
+        guard template.isTemplate else { return true }
         let names = openBlocks.map { blocks[$0].indexName }
         for name in template.indexNames where !names.contains(name) {
             if names.isEmpty {
@@ -336,6 +360,13 @@ extension ScenarioBuilder {
         return CaptureSpec(name: bare, kind: kind, mark: pair.value.mark)
     }
 
+    /// Data dependencies of a control or registration step on the captures it uses.
+    private func addCaptureEdges(to nodeID: NodeID) {
+        for use in captureUses {
+            edges.append(Edge(from: use.reference.producer, to: nodeID, kind: .capture(use.reference.name)))
+        }
+    }
+
     // MARK: - Registrations
 
     private func addRegistration(_ spec: StepSpec, key: YAMLNode, value: YAMLNode?, expect: YAMLPair?, step: YAMLNode) {
@@ -344,6 +375,7 @@ extension ScenarioBuilder {
         closeBatch(before: nodeID)
         captureUses = []
         let arguments = readArguments(spec, key: key, value: value)
+        addCaptureEdges(to: nodeID)
         var expected = ResultPattern.success
         var expectationMark: SourceMark?
         if let expect {
@@ -430,7 +462,8 @@ extension ScenarioBuilder {
             return
         }
         if UInt64(offset) + UInt64(count) > UInt64(slots) {
-            error(mark, "slots \(offset)…\(UInt64(offset) + UInt64(count) - 1) are out of range: the registered file table has \(slots) slots")
+            let valid = slots == 0 ? "no slots" : slots == 1 ? "only slot 0" : "slots 0…\(slots - 1)"
+            error(mark, "slots \(offset)…\(UInt64(offset) + UInt64(count) - 1) are out of range: the registered file table has \(valid)")
         }
     }
 
@@ -441,7 +474,8 @@ extension ScenarioBuilder {
             return
         }
         if slot >= slots {
-            error(mark, "slot \(slot) is out of range: the registered file table has \(slots) slot\(slots == 1 ? "" : "s") (0…\(Int(slots) - 1))")
+            let valid = slots == 1 ? "only slot 0" : "slots 0…\(slots - 1)"
+            error(mark, "slot \(slot) is out of range: the registered file table has \(valid)")
         }
     }
 
@@ -460,6 +494,7 @@ extension ScenarioBuilder {
         closeBatch(before: nodeID)
         captureUses = []
         let arguments = readArguments(spec, key: key, value: value)
+        addCaptureEdges(to: nodeID)
         let action: ControlAction
         switch spec.name {
         case "submit":
@@ -547,7 +582,6 @@ extension ScenarioBuilder {
         let requestStart = requestCursor
         openBlocks.append(blockID)
         blockCaptures.append([])
-        previousRequest = nil
 
         readSteps(items)
 
@@ -555,7 +589,6 @@ extension ScenarioBuilder {
             pendingLink = nil
             error(pending.mark, "a link chain cannot continue past the end of a repeat block (it would run into the next iteration); end it inside the block")
         }
-        previousRequest = nil
         for name in blockCaptures.removeLast() { captures[name] = nil }
         openBlocks.removeLast()
 

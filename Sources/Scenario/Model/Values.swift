@@ -9,12 +9,19 @@ public struct TemplateText: Hashable, Sendable, CustomStringConvertible {
         case index(String)
     }
 
-    public let parts: [Part]
+    /// The text as written.
+    public let text: String
+    /// The parts of a template; empty for plain text (the common case, kept allocation-free).
+    private let templateParts: [Part]
+
+    /// The text split into literals and repeat indices.
+    public var parts: [Part] { templateParts.isEmpty ? [.literal(text)] : templateParts }
 
     /// Splits `text` at `{name}` placeholders; a `{` without a closing `}` stays literal.
     public init(parsing text: String) {
+        self.text = text
         guard text.utf8.contains(UInt8(ascii: "{")) else {
-            parts = [.literal(text)]
+            templateParts = []
             return
         }
         var parts: [Part] = []
@@ -35,12 +42,13 @@ public struct TemplateText: Hashable, Sendable, CustomStringConvertible {
             rest = rest[rest.index(after: close)...]
         }
         literal += rest
-        if !literal.isEmpty || parts.isEmpty { parts.append(.literal(literal)) }
-        self.parts = parts
+        if !literal.isEmpty { parts.append(.literal(literal)) }
+        // Text whose braces hold no index name is plain.
+        templateParts = parts.contains { if case .index = $0 { return true } else { return false } } ? parts : []
     }
 
     /// Whether any part is a repeat index.
-    public var isTemplate: Bool { parts.contains { if case .index = $0 { return true } else { return false } } }
+    public var isTemplate: Bool { !templateParts.isEmpty }
 
     /// The index names used, in order of appearance.
     public var indexNames: [String] {
@@ -49,6 +57,7 @@ public struct TemplateText: Hashable, Sendable, CustomStringConvertible {
 
     /// The text with each index replaced by its value in `indices`.
     public func resolved(_ indices: [String: Int]) -> String {
+        guard isTemplate else { return text }
         var text = ""
         for part in parts {
             switch part {
@@ -59,11 +68,11 @@ public struct TemplateText: Hashable, Sendable, CustomStringConvertible {
         return text
     }
 
-    /// The text as written.
-    public var description: String { resolved([:]) }
+    public var description: String { text }
 
     /// The index values for which this template reads `text`, if it does (`r{i}` matches `r12` with i = 12).
     public func match(_ text: String) -> [String: Int]? {
+        guard isTemplate else { return text == self.text ? [:] : nil }
         var values: [String: Int] = [:]
         var rest = Substring(text)
         for part in parts {

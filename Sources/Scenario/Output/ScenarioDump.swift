@@ -83,6 +83,7 @@ extension Scenario {
         case .named(let named): return named.names.isEmpty ? String(named.value) : "\(named)(\(named.value))"
         case .text(let text): return "\"\(text)\""
         case .bytes(let bytes): return describe(bytes)
+        case .file(.capture(let capture)): return "$\(capture.name)<-#\(capture.producer)"
         case .file(let file): return file.description
         case .buffer(let buffer): return buffer.description
         case .registeredBuffer(let operand): return "\(operand.name)[index \(operand.index)]" + (operand.offset == 0 ? "" : "+\(operand.offset)")

@@ -1,3 +1,388 @@
+import IoUring
+
+/// A JSON value for writing the schema, with keys kept in the order given.
+indirect enum SchemaJSON: Hashable, Sendable {
+    case object([(String, SchemaJSON)])
+    case array([SchemaJSON])
+    case string(String)
+    case integer(Int64)
+    case bool(Bool)
+
+    static func == (lhs: SchemaJSON, rhs: SchemaJSON) -> Bool { lhs.text() == rhs.text() }
+    func hash(into hasher: inout Hasher) { hasher.combine(text()) }
+
+    /// Pretty-printed with two-space indentation.
+    func text(indent: String = "") -> String {
+        let inner = indent + "  "
+        switch self {
+        case .object(let members):
+            if members.isEmpty { return "{}" }
+            return "{\n" + members.map { inner + SchemaJSON.quote($0.0) + ": " + $0.1.text(indent: inner) }.joined(separator: ",\n") + "\n" + indent + "}"
+        case .array(let items):
+            if items.isEmpty { return "[]" }
+            if items.allSatisfy({ if case .string = $0 { return true } else { return false } }) {
+                return "[" + items.map { $0.text() }.joined(separator: ", ") + "]"
+            }
+            return "[\n" + items.map { inner + $0.text(indent: inner) }.joined(separator: ",\n") + "\n" + indent + "]"
+        case .string(let value): return SchemaJSON.quote(value)
+        case .integer(let value): return String(value)
+        case .bool(let value): return value ? "true" : "false"
+        }
+    }
+
+    static func quote(_ text: String) -> String {
+        var result = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": result += "\\\""
+            case "\\": result += "\\\\"
+            case "\n": result += "\\n"
+            case "\t": result += "\\t"
+            default:
+                if scalar.value < 0x20 {
+                    let hex = String(scalar.value, radix: 16)
+                    result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    result.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return result + "\""
+    }
+}
+
+/// The JSON Schema (draft 2020-12) of scenario files, generated from the op and resource tables.
+/// Editors (yaml-language-server and others) use it for completion and inline errors.
 public enum ScenarioSchema {
-    public static var json: String { "" }
+    /// The schema, pretty-printed, ending with a newline.
+    public static var json: String { document.text() + "\n" }
+
+    static var document: SchemaJSON {
+        var definitions: [(String, SchemaJSON)] = [
+            ("number", number),
+            ("duration", duration),
+            ("name", .object([("type", .string("string")), ("pattern", .string("^[A-Za-z0-9_{}-]+$"))])),
+            ("file", file),
+            ("buffer", buffer),
+            ("bytes", bytes),
+            ("request", .object([("anyOf", .array([.object([("type", .string("string"))]), ref("number")])),
+                                 ("description", .string("An id (r1, r{i}, r3) or a user_data number."))])),
+            ("result", result),
+            ("count", .object([("anyOf", .array([.object([("type", .string("integer")), ("minimum", .integer(0))]),
+                                                 .object([("type", .string("string")), ("pattern", .string("^[0-9]*\\.\\.[0-9]*$"))]),
+                                                 .object([("type", .string("object")), ("properties", .object([("min", ref("number")), ("max", ref("number"))])),
+                                                          ("additionalProperties", .bool(false))])]))])),
+            ("cqe", cqe),
+            ("completion", completion),
+            ("expect", expect),
+            ("resource", resource),
+            ("repeat", repeatBlock),
+            ("step", step),
+        ]
+        for family in ConstantFamily.all { definitions.append(("constants." + familyKey(family), constants(family))) }
+        for spec in OpTable.all {
+            definitions.append(("args." + spec.name, arguments(spec)))
+            definitions.append(("step." + spec.name, stepObject(spec)))
+        }
+        return .object([
+            ("$schema", .string("https://json-schema.org/draft/2020-12/schema")),
+            ("$id", .string("urn:ringscript:scenario:\(ScenarioLanguage.version)")),
+            ("title", .string("ringscript scenario")),
+            ("description", .string("An io_uring scenario: resources, the SQEs to issue, the CQEs to expect. See Grammar.md.")),
+            ("type", .string("object")),
+            ("required", .array([.string("name"), .string("steps")])),
+            ("additionalProperties", .bool(false)),
+            ("properties", .object([
+                ("name", described(.object([("type", .string("string"))]), "What the scenario shows, in one line.")),
+                ("description", described(.object([("type", .string("string"))]), "More words about it.")),
+                ("tags", described(.object([("type", .string("array")), ("items", .object([("type", .string("string"))]))]), "Labels for selecting scenarios.")),
+                ("requires", requires),
+                ("xfail", described(.object([("type", .string("string"))]), "Expected to fail, and why (like lit's XFAIL).")),
+                ("deadline", described(ref("duration"), "How long the run may take.")),
+                ("ring", ring),
+                ("resources", described(.object([("type", .string("object")), ("additionalProperties", ref("resource"))]),
+                                        "Things created in the sandbox before the first step, by name.")),
+                ("steps", described(.object([("type", .string("array")), ("items", ref("step"))]), "What to do, in order.")),
+                ("expect", ref("expect")),
+                ("allow_outside_sandbox", described(.object([("type", .string("boolean"))]), "Paths may leave the sandbox.")),
+                ("allow_duplicate_user_data", described(.object([("type", .string("boolean"))]), "Explicit user_data may repeat.")),
+            ])),
+            ("$defs", .object(definitions)),
+        ])
+    }
+
+    // MARK: - Building blocks
+
+    static func ref(_ name: String) -> SchemaJSON { .object([("$ref", .string("#/$defs/" + name))]) }
+
+    static func described(_ schema: SchemaJSON, _ text: String) -> SchemaJSON {
+        guard case .object(var members) = schema else { return schema }
+        members.append(("description", .string(text)))
+        return .object(members)
+    }
+
+    static func enumeration(_ names: [String]) -> SchemaJSON { .object([("enum", .array(names.map(SchemaJSON.string)))]) }
+
+    static func familyKey(_ family: ConstantFamily) -> String {
+        String(family.title.map { $0 == " " || $0 == "/" ? "_" : $0 })
+    }
+
+    static let number = SchemaJSON.object([("anyOf", .array([
+        .object([("type", .string("integer"))]),
+        .object([("type", .string("string")), ("pattern", .string("^[-+]?(0x[0-9a-fA-F_]+|0o[0-7_]+|0b[01_]+|[0-9_]+)$"))]),
+    ]))])
+
+    static let duration = SchemaJSON.object([
+        ("type", .string("string")), ("pattern", .string("^(0|[0-9.]+(ns|us|µs|ms|s))$")),
+        ("description", .string("10ms, 1.5s, 250us, 100ns.")),
+    ])
+
+    static let file = SchemaJSON.object([
+        ("anyOf", .array([
+            .object([("type", .string("string")), ("description", .string("A resource (data, p.read), $capture or cwd."))]),
+            .object([("type", .string("integer")), ("description", .string("A descriptor number, e.g. -1."))]),
+            .object([("type", .string("object")), ("properties", .object([("slot", .object([("anyOf", .array([ref("number"), .object([("type", .string("string"))])]))]))])),
+                     ("required", .array([.string("slot")])), ("additionalProperties", .bool(false)),
+                     ("description", .string("A registered file slot."))]),
+        ])),
+    ])
+
+    static let buffer = SchemaJSON.object([
+        ("anyOf", .array([
+            .object([("type", .string("string"))]),
+            .object([("type", .string("object")), ("properties", .object([("buffer", .object([("type", .string("string"))])), ("offset", ref("number")), ("len", ref("number"))])),
+                     ("required", .array([.string("buffer")])), ("additionalProperties", .bool(false))]),
+        ])),
+    ])
+
+    static let bytes = SchemaJSON.object([
+        ("anyOf", .array([
+            .object([("type", .string("string"))]),
+            .object([("type", .string("object")), ("properties", .object([("text", .object([("type", .string("string"))])), ("hex", .object([("type", .string("string"))])),
+                                                                          ("pattern", .object([("type", .string("string"))])), ("size", ref("number"))])),
+                     ("additionalProperties", .bool(false))]),
+        ])),
+    ])
+
+    /// A number or a `-ERRNO` name.
+    static let resultValue = SchemaJSON.object([("anyOf", .array([.object([("type", .string("integer"))]), .object([("type", .string("string"))])]))])
+
+    static let result = SchemaJSON.object([
+        ("description", .string("11, -EBADF, any, 0..64, \">= 0\", [0, -EALREADY] or { min, max }.")),
+        ("anyOf", .array([
+            .object([("type", .string("integer"))]),
+            .object([("type", .string("string"))]),
+            .object([("type", .string("array")), ("items", resultValue)]),
+            .object([("type", .string("object")), ("properties", .object([("min", resultValue), ("max", resultValue)])),
+                     ("additionalProperties", .bool(false))]),
+        ])),
+    ])
+
+    static var cqeProperties: [(String, SchemaJSON)] {
+        let flagNames = ConstantFamily.completionFlags.names
+        let flags = SchemaJSON.object([("anyOf", .array([
+            .object([("type", .string("array")), ("items", enumeration(flagNames))]),
+            enumeration(flagNames),
+            .object([("type", .string("object")), ("properties", .object([("set", .object([("type", .string("array")), ("items", enumeration(flagNames))])),
+                                                                          ("clear", .object([("type", .string("array")), ("items", enumeration(flagNames))]))])),
+                     ("additionalProperties", .bool(false))]),
+        ]))])
+        return [
+            ("res", ref("result")),
+            ("flags", described(flags, "CQE flags that must be set, or { set, clear }.")),
+            ("buffer", described(.object([("anyOf", .array([ref("number"), .object([("type", .string("array")), ("items", ref("number"))])]))]), "The selected buffer id (any of).")),
+        ]
+    }
+
+    static var cqe: SchemaJSON {
+        .object([("anyOf", .array([ref("result"), .object([("type", .string("object")), ("properties", .object(cqeProperties)), ("additionalProperties", .bool(false))])]))])
+    }
+
+    static var completion: SchemaJSON {
+        let ids = SchemaJSON.object([("anyOf", .array([.object([("type", .string("string"))]), .object([("type", .string("array")), ("items", .object([("type", .string("string"))]))])]))])
+        let stream = SchemaJSON.object([("type", .string("object")), ("properties", .object([
+            ("more", described(ref("count"), "CQEs with IORING_CQE_F_MORE.")),
+            ("count", described(ref("count"), "CQEs in all.")),
+            ("each", described(ref("cqe"), "What each CQE with `more` must look like.")),
+            ("final", described(.object([("anyOf", .array([ref("cqe"), enumeration(["none"])]))]), "The last CQE, or none if the stream stays open.")),
+        ])), ("additionalProperties", .bool(false))])
+        return .object([("anyOf", .array([
+            ref("result"),
+            enumeration(["never"]),
+            .object([("type", .string("object")), ("properties", .object(cqeProperties + [
+                ("stream", described(stream, "The shape of a multishot stream.")),
+                ("completes", described(.object([("type", .string("boolean"))]), "false: no CQE may arrive.")),
+                ("notification", described(.object([("type", .string("boolean"))]), "Zero-copy sends: a notification CQE follows.")),
+                ("before", described(ids, "Ids whose CQEs must come later.")),
+                ("after", described(ids, "Ids whose CQEs must come earlier.")),
+            ])), ("additionalProperties", .bool(false))]),
+        ]))])
+    }
+
+    static var expect: SchemaJSON {
+        let chain = SchemaJSON.object([("type", .string("array")), ("items", .object([("anyOf", .array([
+            .object([("type", .string("string"))]), ref("number"),
+            .object([("type", .string("array")), ("items", .object([("type", .string("string"))]))]),
+        ]))]))])
+        let contentChecks: [(String, SchemaJSON)] = [
+            ("equals", .object([("type", .string("string"))])), ("prefix", .object([("type", .string("string"))])),
+            ("hex", .object([("type", .string("string"))])), ("hex_prefix", .object([("type", .string("string"))])),
+        ]
+        let bufferCheck = SchemaJSON.object([("type", .string("object")), ("properties", .object(contentChecks + [("unchanged", .object([("type", .string("boolean"))]))])),
+                                             ("additionalProperties", .bool(false))])
+        let fileCheck = SchemaJSON.object([("type", .string("object")), ("properties", .object([
+            ("exists", .object([("type", .string("boolean"))])), ("type", enumeration(["file", "directory", "symlink"])),
+            ("size", ref("number")), ("content", .object([("type", .string("string"))])), ("prefix", .object([("type", .string("string"))])),
+            ("hex", .object([("type", .string("string"))])), ("hex_prefix", .object([("type", .string("string"))])),
+        ])), ("additionalProperties", .bool(false))])
+        return .object([
+            ("type", .string("object")),
+            ("description", .string("Per-id expectations, order constraints and post-conditions.")),
+            ("properties", .object([
+                ("order", described(chain, "Ids in completion order; an inner list is a group in any order.")),
+                ("orders", described(.object([("type", .string("array")), ("items", chain)]), "Several orders.")),
+                ("allow_other_cqes", described(.object([("type", .string("boolean"))]), "CQEs nobody expects are not an error.")),
+                ("buffers", described(.object([("type", .string("object")), ("additionalProperties", bufferCheck)]), "Buffer contents after the run.")),
+                ("files", described(.object([("type", .string("object")), ("additionalProperties", fileCheck)]), "Files after the run, by resource name or path.")),
+            ])),
+            ("additionalProperties", ref("completion")),
+        ])
+    }
+
+    static var requires: SchemaJSON {
+        let ops = OpTable.operations.filter { $0.name != "raw" }.map(\.name)
+        return described(.object([("type", .string("object")), ("properties", .object([
+            ("ops", described(.object([("type", .string("array")), ("items", enumeration(unique(ops) + Opcode.allCases.map(\.kernelName)))]), "Ops the kernel must support.")),
+            ("setup", described(ref("constants." + familyKey(.setupFlags)), "Setup flags the kernel must accept.")),
+            ("features", described(ref("constants." + familyKey(.features)), "IORING_FEAT_* bits the kernel must report.")),
+            ("kernel", described(.object([("type", .string("string")), ("pattern", .string("^[0-9]+\\.[0-9]+(\\.[0-9]+)?"))]), "Minimum kernel release, e.g. \"6.1\".")),
+            ("root", described(.object([("type", .string("boolean"))]), "Needs root.")),
+        ])), ("additionalProperties", .bool(false))]), "What the kernel must offer; otherwise the scenario is skipped.")
+    }
+
+    static var ring: SchemaJSON {
+        described(.object([("type", .string("object")), ("properties", .object([
+            ("entries", described(ref("number"), "SQ entries (default 64).")),
+            ("cq_entries", described(ref("number"), "CQ entries (sets IORING_SETUP_CQSIZE).")),
+            ("flags", described(ref("constants." + familyKey(.setupFlags)), "IORING_SETUP_* flags, short (sqpoll) or full.")),
+            ("sqpoll", described(.object([("anyOf", .array([.object([("type", .string("boolean"))]), .object([("type", .string("object")), ("properties", .object([
+                ("idle", ref("duration")), ("cpu", ref("number")),
+            ])), ("additionalProperties", .bool(false))])]))]), "IORING_SETUP_SQPOLL, with the thread's idle time and CPU.")),
+        ])), ("additionalProperties", .bool(false))]), "How the ring is set up.")
+    }
+
+    static var resource: SchemaJSON {
+        let kinds = ResourceTable.kinds.map { kind -> (String, SchemaJSON) in
+            let properties = kind.keys.map { ($0.name, argumentSchema($0)) }
+            var body: SchemaJSON = .object([("type", .string("object")), ("properties", .object(properties)),
+                                            ("required", .array(kind.keys.filter(\.isRequired).map { .string($0.name) })),
+                                            ("additionalProperties", .bool(false))])
+            if kind.acceptsList { body = .object([("anyOf", .array([body, .object([("type", .string("array")), ("items", ref("buffer"))])]))]) }
+            return (kind.name, described(body, kind.summary))
+        }
+        return .object([("type", .string("object")), ("minProperties", .integer(1)), ("maxProperties", .integer(1)),
+                        ("properties", .object(kinds)), ("additionalProperties", .bool(false))])
+    }
+
+    static var repeatBlock: SchemaJSON {
+        .object([("type", .string("object")), ("properties", .object([
+            ("repeat", described(ref("number"), "How many iterations.")),
+            ("as", described(.object([("type", .string("string"))]), "The index name (i by default; {i} in ids and paths).")),
+            ("steps", .object([("type", .string("array")), ("items", ref("step"))])),
+        ])), ("required", .array([.string("repeat"), .string("steps")])), ("additionalProperties", .bool(false))])
+    }
+
+    static var step: SchemaJSON {
+        let bare = OpTable.all.filter { !$0.arguments.contains(where: \.isRequired) }.map(\.name)
+        return .object([("anyOf", .array([enumeration(bare), ref("repeat")] + OpTable.all.map { ref("step." + $0.name) }))])
+    }
+
+    static func stepObject(_ spec: StepSpec) -> SchemaJSON {
+        var properties: [(String, SchemaJSON)] = [(spec.name, ref("args." + spec.name))]
+        switch spec.category {
+        case .operation:
+            properties += [
+                ("id", described(ref("name"), "Names the request; becomes its user_data.")),
+                ("user_data", described(ref("number"), "An explicit user_data.")),
+                ("link", described(.object([("type", .string("boolean"))]), "IOSQE_IO_LINK.")),
+                ("hardlink", described(.object([("type", .string("boolean"))]), "IOSQE_IO_HARDLINK.")),
+                ("drain", described(.object([("type", .string("boolean"))]), "IOSQE_IO_DRAIN.")),
+                ("async", described(.object([("type", .string("boolean"))]), "IOSQE_ASYNC.")),
+                ("skip_success", described(.object([("type", .string("boolean"))]), "IOSQE_CQE_SKIP_SUCCESS.")),
+                ("allow_dangling_link", described(.object([("type", .string("boolean"))]), "A link before a submit point is intended.")),
+                ("expect", ref("completion")),
+            ]
+            if spec.captures != nil { properties.append(("capture", described(.object([("type", .string("string"))]), "Name the CQE's \(spec.captures!.rawValue) as $name."))) }
+        case .registration:
+            properties.append(("expect", described(.object([("anyOf", .array([ref("result"), .object([("type", .string("object")), ("properties", .object([("res", ref("result"))])), ("additionalProperties", .bool(false))])]))]),
+                                                   "The registration's expected result (success by default).")))
+        case .control:
+            if spec.captures != nil { properties.append(("capture", described(.object([("type", .string("string"))]), "Name the connected socket as $name."))) }
+        }
+        return described(.object([("type", .string("object")), ("properties", .object(properties)), ("required", .array([.string(spec.name)])),
+                                  ("additionalProperties", .bool(false))]), spec.summary)
+    }
+
+    static func arguments(_ spec: StepSpec) -> SchemaJSON {
+        let properties = spec.arguments.map { ($0.name, argumentSchema($0)) }
+        var object: SchemaJSON = .object([("type", .string("object")), ("properties", .object(properties)),
+                                          ("required", .array(spec.arguments.filter(\.isRequired).map { .string($0.name) })),
+                                          ("additionalProperties", .bool(false))])
+        var alternatives = [object]
+        if let shorthand = spec.shorthand, let argument = spec.argument(shorthand) { alternatives.append(argumentSchema(argument)) }
+        if !spec.arguments.contains(where: \.isRequired) { alternatives.append(.object([("type", .string("null"))])) }
+        if alternatives.count > 1 { object = .object([("anyOf", .array(alternatives))]) }
+        return described(object, spec.summary + " Kernel: " + spec.kernelName + ".")
+    }
+
+    static func argumentSchema(_ argument: ArgumentSpec) -> SchemaJSON {
+        var doc = argument.doc
+        switch argument.presence {
+        case .defaulted(_, let shown), .derived(let shown): doc += " Default: \(shown)."
+        default: break
+        }
+        return described(typeSchema(argument.type), doc)
+    }
+
+    static func typeSchema(_ type: ArgumentType) -> SchemaJSON {
+        let string = SchemaJSON.object([("type", .string("string"))])
+        switch type {
+        case .file, .directory: return ref("file")
+        case .buffer, .registeredBuffer, .rawAddress: return type == .rawAddress ? .object([("anyOf", .array([ref("buffer"), ref("number")]))]) : ref("buffer")
+        case .data: return ref("bytes")
+        case .iovecs, .listener, .path, .text: return string
+        case .unsigned(_, let capturable): return capturable ? .object([("anyOf", .array([ref("number"), .object([("type", .string("string")), ("pattern", .string("^\\$"))])]))]) : ref("number")
+        case .signed, .offset: return ref("number")
+        case .bool: return .object([("type", .string("boolean"))])
+        case .duration: return ref("duration")
+        case .constants(let family): return ref("constants." + familyKey(family))
+        case .address: return string
+        case .request: return ref("request")
+        case .requests: return .object([("anyOf", .array([ref("request"), .object([("type", .string("array")), ("items", ref("request"))])]))])
+        case .bufferGroup, .process: return .object([("anyOf", .array([string, ref("number")]))])
+        case .slot: return .object([("anyOf", .array([ref("number"), string]))])
+        case .slotOrAuto: return .object([("anyOf", .array([ref("number"), enumeration(["auto"])]))])
+        case .opcode: return .object([("anyOf", .array([enumeration(unique(OpTable.operations.map(\.name)) + Opcode.allCases.map(\.kernelName)), ref("number")]))])
+        case .opcodes: return .object([("type", .string("array")), ("items", enumeration(unique(OpTable.operations.map(\.name)) + Opcode.allCases.map(\.kernelName)))])
+        case .files: return .object([("type", .string("array")), ("items", .object([("anyOf", .array([ref("file"), .object([("type", .string("null"))])]))]))])
+        case .buffers: return .object([("type", .string("array")), ("items", ref("buffer"))])
+        case .clock: return enumeration(["monotonic", "boottime", "realtime"])
+        }
+    }
+
+    static func constants(_ family: ConstantFamily) -> SchemaJSON {
+        let names = enumeration(family.names)
+        var alternatives: [SchemaJSON] = [names]
+        if family.isBitSet {
+            alternatives.append(.object([("type", .string("array")), ("items", names)]))
+            alternatives.append(.object([("type", .string("string")), ("pattern", .string("\\|"))]))
+        }
+        alternatives.append(ref("number"))
+        return described(.object([("anyOf", .array(alternatives))]), family.isBitSet ? "Names of \(family.title)s, or a number." : "A \(family.title), or a number.")
+    }
+
+    static func unique(_ names: [String]) -> [String] {
+        var seen: Set<String> = []
+        return names.filter { seen.insert($0).inserted }
+    }
 }

@@ -5,7 +5,7 @@ import IoUring
 
 /// A family of named kernel constants that an argument takes: a bit set (`O_CREAT|O_RDWR`) or one choice
 /// (`SHUT_WR`).
-public struct ConstantFamily: Hashable, Sendable {
+public final class ConstantFamily: Hashable, Sendable {
     /// What the family is, for messages and docs: "open flag".
     public let title: String
     /// Whether several names combine with `|`.
@@ -19,13 +19,17 @@ public struct ConstantFamily: Hashable, Sendable {
         public let value: UInt64
     }
 
-    init(_ title: String, bitSet: Bool, _ pairs: KeyValuePairs<String, UInt64>) {
+    init(_ title: String, bitSet: Bool, constants: [Constant]) {
         self.title = title
         self.isBitSet = bitSet
-        self.constants = pairs.map { Constant(name: $0.key, value: $0.value) }
+        self.constants = constants
         var byName: [String: UInt64] = [:]
-        for pair in pairs { byName[pair.key] = pair.value }
+        for constant in constants { byName[constant.name] = constant.value }
         self.byName = byName
+    }
+
+    convenience init(_ title: String, bitSet: Bool, _ pairs: KeyValuePairs<String, UInt64>) {
+        self.init(title, bitSet: bitSet, constants: pairs.map { Constant(name: $0.key, value: $0.value) })
     }
 
     /// The value of `name`, if the family has it.
@@ -33,7 +37,7 @@ public struct ConstantFamily: Hashable, Sendable {
 
     public var names: [String] { constants.map(\.name) }
 
-    public static func == (lhs: ConstantFamily, rhs: ConstantFamily) -> Bool { lhs.title == rhs.title }
+    public static func == (lhs: ConstantFamily, rhs: ConstantFamily) -> Bool { lhs === rhs || lhs.title == rhs.title }
     public func hash(into hasher: inout Hasher) { hasher.combine(title) }
 }
 
@@ -258,14 +262,10 @@ extension ConstantFamily {
     ]
 
     /// Both spellings of each kernel name: the lower-case short one first, then the full one.
-    private init(_ title: String, bitSet: Bool, _ entries: [(String, UInt64)]) {
-        self.title = title
-        self.isBitSet = bitSet
-        self.constants = entries.map { Constant(name: $0.0, value: $0.1) }
-        var byName: [String: UInt64] = [:]
-        for (name, value) in entries { byName[name] = value }
-        self.byName = byName
+    private convenience init(_ title: String, bitSet: Bool, _ entries: [(String, UInt64)]) {
+        self.init(title, bitSet: bitSet, constants: entries.map { Constant(name: $0.0, value: $0.1) })
     }
+
 
     private static func shortNames(_ entries: [(String, UInt64)], prefix: String) -> [(String, UInt64)] {
         entries.map { (String($0.0.dropFirst(prefix.count)).lowercased(), $0.1) } + entries

@@ -66,7 +66,7 @@ public enum OpTable {
     private static let pollFirst = no("poll_first", "IORING_RECVSEND_POLL_FIRST: poll before trying the transfer.")
     private static let after = required("after", .duration, "The timeout's length (or, with `absolute`, its distance from now).")
     private static let absolute = no("absolute", "IORING_TIMEOUT_ABS: the runner turns `after` into an absolute time of `clock`.")
-    private static let clock = defaulted("clock", .clock, .text(TemplateText(parsing: "monotonic")), "monotonic",
+    private static let clock = defaulted("clock", .clock, .named(NamedValue(value: 0, names: ["monotonic"])), "monotonic",
                                          "`monotonic`, `boottime` (IORING_TIMEOUT_BOOTTIME) or `realtime` (IORING_TIMEOUT_REALTIME).")
     private static let target = required("target", .request, "The request to act on: its id or user_data.")
     private static let mode = defaulted("mode", u32, .unsigned(0o644), "0o644", "Permission bits for a new file.")
@@ -159,7 +159,9 @@ public enum OpTable {
         ], captures: .slot),
         StepSpec("openat2", .operation(.openat2), "Opens a file with openat2(2)'s `struct open_how`.", [
             dir, required("path", .path, "The path, inside the sandbox."),
-            constants("flags", .openFlags, "O_* flags."), mode,
+            constants("flags", .openFlags, "O_* flags."),
+            defaulted("mode", u32, .unsigned(0), "0",
+                      "Permission bits, only with O_CREAT or O_TMPFILE: openat2 refuses a mode without them (EINVAL)."),
             constants("resolve", .resolveFlags, "RESOLVE_* flags."),
         ], captures: .fd),
         StepSpec("close", .operation(.close), "Closes a descriptor.", [fd]),
@@ -356,7 +358,7 @@ public enum OpTable {
                       "IOSQE_* bits, added to the step's own flags."),
             defaulted("ioprio", u16, .unsigned(0), "0", "`ioprio`."),
             defaulted("fd", .file, .file(.descriptor(-1)), "-1", "`fd` (a slot adds IOSQE_FIXED_FILE)."),
-            defaulted("off", u64, .unsigned(0), "0", "`off` / `addr2`."),
+            defaulted("offset", u64, .unsigned(0), "0", "The SQE's `off` / `addr2`."),
             defaulted("addr", .rawAddress, .addressField(nil, 0), "0", "`addr`: a buffer resource's address or a number."),
             defaulted("len", u32, .unsigned(0), "0", "`len`."),
             defaulted("op_flags", u32, .unsigned(0), "0", "The per-op flag word (`rw_flags`, `open_flags`…)."),

@@ -49,7 +49,7 @@ public enum ArgumentType: Hashable, Sendable {
     case buffers
     /// A `child_process` resource or a pid.
     case process
-    /// `monotonic`, `boottime` or `realtime`.
+    /// `monotonic`, `boottime` or `realtime`; the value carries the IORING_TIMEOUT_* clock flag (0, BOOTTIME, REALTIME).
     case clock
     /// A raw SQE `addr`: a buffer resource (its address) or a number.
     case rawAddress
@@ -107,19 +107,24 @@ public struct ArgumentSpec: Hashable, Sendable {
     public let type: ArgumentType
     public let presence: Presence
     public let doc: String
+    /// Precomputed for the loader's hot path.
+    let isBool: Bool
+    let isPath: Bool
 
     public init(_ name: String, _ type: ArgumentType, _ presence: Presence, _ doc: String) {
         self.name = name
         self.type = type
         self.presence = presence
         self.doc = doc
+        self.isBool = type == .bool
+        self.isPath = type == .path
     }
 
     public var isRequired: Bool { presence == .required }
 }
 
-/// What a step is, in the op table.
-public struct StepSpec: Hashable, Sendable {
+/// What a step is, in the op table. A class: entries are shared, never copied.
+public final class StepSpec: Hashable, Sendable {
     public enum Category: Hashable, Sendable {
         /// An SQE with this opcode.
         case operation(Opcode)
@@ -159,6 +164,8 @@ public struct StepSpec: Hashable, Sendable {
     public let opcodeVariant: OpcodeVariant?
     /// The argument a non-mapping value stands for (`sleep: 10ms` is `sleep: { duration: 10ms }`).
     public let shorthand: String?
+    /// Whether any argument is a path (checked against the sandbox).
+    let hasPaths: Bool
 
     public struct OpcodeVariant: Hashable, Sendable {
         public let argument: String
@@ -177,9 +184,13 @@ public struct StepSpec: Hashable, Sendable {
         self.multishot = multishot
         self.opcodeVariant = variant
         self.shorthand = shorthand
+        self.hasPaths = arguments.contains { $0.isPath }
     }
 
     public func argument(_ name: String) -> ArgumentSpec? { arguments.first { $0.name == name } }
+
+    public static func == (lhs: StepSpec, rhs: StepSpec) -> Bool { lhs === rhs }
+    public func hash(into hasher: inout Hasher) { hasher.combine(name) }
 
     /// The opcode, for operations.
     public var opcode: Opcode? {

@@ -122,37 +122,46 @@ private struct TreeBuilder {
     }
 
     /// Pairs up a mapping's alternating keys and values, merges `<<` keys, and reports duplicate keys.
+    /// Linear in the size of the mapping: keys are looked up in a dictionary, and merging is only done
+    /// when a `<<` key is present.
     private mutating func pairs(of items: [YAMLNode]) -> [YAMLPair] {
         var explicit: [YAMLPair] = []
-        var merged: [YAMLPair] = []
+        explicit.reserveCapacity(items.count / 2)
+        var firstKeyMark: [String: SourceMark] = [:]
+        var mergeSources: [YAMLNode] = []
         var index = 0
         while index + 1 < items.count {
             let key = items[index]
             let value = items[index + 1]
             index += 2
             if key.isPlain, key.scalar == "<<" {
-                let sources = value.sequence ?? [value]
-                for source in sources {
-                    guard let sourcePairs = source.mapping else {
-                        diagnostics.append(Diagnostic(at: source.mark, "a '<<' merge key takes a mapping or a sequence of mappings, not \(source.kindDescription)"))
-                        continue
-                    }
-                    for pair in sourcePairs where !merged.contains(where: { $0.key.scalar == pair.key.scalar }) {
-                        merged.append(pair)
-                    }
-                }
+                mergeSources += value.sequence ?? [value]
                 continue
             }
-            if let name = key.scalar, let first = explicit.first(where: { $0.key.scalar == name }) {
-                diagnostics.append(Diagnostic(at: key.mark, "duplicate key '\(name)'",
-                                              notes: [Diagnostic(.note, at: first.key.mark, "'\(name)' first appears here")]))
-                continue
+            if let name = key.scalar {
+                if let first = firstKeyMark[name] {
+                    diagnostics.append(Diagnostic(at: key.mark, "duplicate key '\(name)'",
+                                                  notes: [Diagnostic(.note, at: first, "'\(name)' first appears here")]))
+                    continue
+                }
+                firstKeyMark[name] = key.mark
             }
             explicit.append(YAMLPair(key: key, value: value))
         }
-        // Keys written explicitly override merged ones.
-        let overridden = Set(explicit.compactMap(\.key.scalar))
-        return explicit + merged.filter { !overridden.contains($0.key.scalar ?? "") }
+        guard !mergeSources.isEmpty else { return explicit }
+        // Keys written explicitly override merged ones; of merged keys, the first source wins.
+        var merged: [YAMLPair] = []
+        var taken = Set(firstKeyMark.keys)
+        for source in mergeSources {
+            guard let sourcePairs = source.mapping else {
+                diagnostics.append(Diagnostic(at: source.mark, "a '<<' merge key takes a mapping or a sequence of mappings, not \(source.kindDescription)"))
+                continue
+            }
+            for pair in sourcePairs where taken.insert(pair.key.scalar ?? "").inserted {
+                merged.append(pair)
+            }
+        }
+        return explicit + merged
     }
 
     private func string(_ pointer: UnsafeMutablePointer<yaml_char_t>?, length: Int) -> String {
