@@ -4,6 +4,7 @@ import Glibc
 import Musl
 #endif
 import Checker
+import IoUring
 import Planner
 import Scenario
 import Synchronization

@@ -72,12 +72,13 @@ public func writeStandardError(_ line: String) {
     writeAll(fd: 2, line + "\n")
 }
 
-/// Writes all of `text` to `fd`, retrying short writes.
-func writeAll(fd: Int32, _ text: String) {
+/// Writes all of `text` to `fd`, retrying short and interrupted writes.
+public func writeAll(fd: Int32, _ text: String) {
     let bytes = Array(text.utf8)
     var offset = 0
     while offset < bytes.count {
         let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
+        if written < 0 && errno == EINTR { continue }
         if written <= 0 { break }
         offset += written
     }
