@@ -158,7 +158,7 @@ struct CheckPlan {
 }
 
 /// A side of an order constraint and the role an instance plays in it.
-struct OrderRole {
+struct OrderRole: Hashable {
     let rule: Int
     let isEarlier: Bool
     /// For a side naming one instance of a repeated request: its iterations.

@@ -30,8 +30,76 @@ import Scenario
 /// - CQEs with the engine's reserved user_data (its drain barrier, its cancel-everything request) are the
 ///   runner's own and are ignored.
 /// - A run whose deadline expired never passes: if nothing else explains it, a `deadline` mismatch does.
+///
+/// The state lives in a `CheckerCore` value. A runner that feeds the checker itself borrows the core for
+/// the run (`lendCore` / `returnCore`) and calls it directly, so a request costs no event dispatch.
 public final class ExpectationChecker: TraceObserver {
     public let scenario: Scenario
+    var core: CheckerCore
+
+    /// Unclaimed CQEs listed in the outcome; more are only counted.
+    static let unclaimedLimit = CheckerCore.unclaimedLimit
+
+    public init(scenario: Scenario) {
+        self.scenario = scenario
+        core = CheckerCore(scenario: scenario)
+    }
+
+    /// The buffers and sandbox paths whose state after the run the post-conditions need.
+    public var neededFacts: (buffers: [String], paths: [String]) {
+        var buffers: [String] = []
+        for condition in scenario.expectations.buffers where !buffers.contains(condition.buffer) { buffers.append(condition.buffer) }
+        var paths: [String] = []
+        for condition in scenario.expectations.files where !paths.contains(condition.path) { paths.append(condition.path) }
+        return (buffers, paths)
+    }
+
+    /// Queued request instances that still owe their final CQE and are not excused from it
+    /// (`completes: false`, `final: none`, IOSQE_CQE_SKIP_SUCCESS). Once the last step has run, the runner
+    /// may stop waiting when this is 0: every request the expectations wait for has completed.
+    public var awaitedCompletions: Int { core.awaitedCompletions }
+
+    /// How many things the checker holds right now: outstanding instances, pending order entries, failure
+    /// records, stored unclaimed CQEs. It does not grow with the number of iterations.
+    var retainedStateCount: Int { core.retainedStateCount }
+    var outstandingCount: Int { core.outstandingCount }
+    var failures: FailureLog { core.failures }
+
+    public func observe(_ event: TraceEvent) {
+        core.observe(event)
+    }
+
+    /// Hands the checking state to a runner that calls it directly for the run. Until `returnCore`, the
+    /// checker itself holds an empty state: do not observe events meanwhile.
+    public func lendCore() -> CheckerCore {
+        let lent = core
+        core = CheckerCore.placeholder
+        return lent
+    }
+
+    /// Takes back the state `lendCore` handed out, with everything the run recorded in it.
+    public func returnCore(_ lent: consuming CheckerCore) {
+        core = lent
+    }
+
+    /// The verdict and everything a report shows, once the run is over: what the trace showed, plus the
+    /// requests that never completed, the order constraints, and the post-conditions against `facts`.
+    public func finish(facts: PostRunFacts, ending: RunEnding) -> ScenarioOutcome {
+        core.finish(facts: facts, ending: ending)
+    }
+
+    /// The scenario's name for a registration step.
+    static func stepName(_ registration: Registration) -> String { CheckerCore.stepName(registration) }
+}
+
+/// The checker's state and rules (see `ExpectationChecker`), as a value: a runner holds it in place for
+/// the run and calls `queued`, `completed`, `registered` and `tearDown` as things happen.
+///
+/// Outstanding request instances are records in a slab (freed slots are reused) found through a
+/// `UserDataTable`; their expectations and order roles are indices into interned lists. Queuing a
+/// request and checking its CQE allocate nothing and retain nothing in the common case.
+public struct CheckerCore {
+    let scenario: Scenario
     let plan: CheckPlan
 
     /// Unclaimed CQEs listed in the outcome; more are only counted.
@@ -39,50 +107,35 @@ public final class ExpectationChecker: TraceObserver {
 
     /// A queued request instance without its final CQE yet (or a run of CQEs for an expected user_data
     /// that no queued request has, with `node` -1).
-    final class Instance {
-        let node: NodeID
-        let iterations: [Int]
-        let id: String?
+    struct Record {
+        var node: Int32
         var userData: UInt64
-        let sequence: Int
-        let skipSuccess: Bool
+        var sequence: Int
+        /// Interned expectation list: the instance's own first, then every-iteration ones, then user_data ones.
+        var expectations: Int32
+        /// Interned order-role list.
+        var roles: Int32
+        var skipSuccess: Bool
         /// A single-shot request ends with its first CQE, IORING_CQE_F_MORE or not (`raw` steps follow the flag).
-        let singleShot: Bool
-        /// Indices into `plan.expectations`: the instance's own first, then every-iteration ones, then user_data ones.
-        var expectations: [Int]
-        var orderRoles: [OrderRole]
+        var singleShot: Bool
         /// Whether order tracking waits for its first CQE.
         var pendingInOrder = false
         /// Whether the run must wait for its final CQE (counted in `awaitedCompletions`).
         var awaited = false
+        /// For a poll_update with a new user_data: it re-keys a poll (see `renameOf`).
+        var renames = false
         /// CQEs other than notifications; those with IORING_CQE_F_MORE; notifications.
-        var results = 0
-        var more = 0
-        var notifications = 0
-        /// For a poll_update with a new user_data: the poll it re-keys.
-        var rename: (from: UInt64, to: UInt64)?
-        var next: Instance?
-
-        init(node: NodeID, iterations: [Int], id: String?, userData: UInt64, sequence: Int, skipSuccess: Bool,
-             singleShot: Bool = false, expectations: [Int], orderRoles: [OrderRole]) {
-            self.node = node
-            self.iterations = iterations
-            self.id = id
-            self.userData = userData
-            self.sequence = sequence
-            self.skipSuccess = skipSuccess
-            self.singleShot = singleShot
-            self.expectations = expectations
-            self.orderRoles = orderRoles
-        }
+        var results: Int32 = 0
+        var more: Int32 = 0
+        var notifications: Int32 = 0
+        /// The next instance with the same user_data (younger), and for a chain's head its last one.
+        var next: Int32 = -1
+        var tail: Int32 = -1
+        var iterations: PackedIterations
+        /// The resolved id is in `ids` (when the runner gave one).
+        var hasID = false
 
         var hasPosted: Bool { results + notifications > 0 }
-    }
-
-    /// The outstanding instances with one user_data, oldest first.
-    struct Bucket {
-        var head: Instance
-        var tail: Instance
     }
 
     /// Per order constraint: earlier-side instances still owing their first CQE, by shared iterations.
@@ -101,20 +154,38 @@ public final class ExpectationChecker: TraceObserver {
         }
     }
 
-    var outstanding: [UInt64: Bucket] = [:]
+    /// An expectation's CQE pattern in a form checked without touching the expectation itself: a result
+    /// interval and flag masks. `nil` for patterns that need the full check (streams, buffer ids, `!=`…).
+    struct QuickPattern {
+        var low: Int64
+        var high: Int64
+        var set: UInt64
+        var clear: UInt64
+    }
+
+    // The slab of records and the user_data index (head of each chain, oldest first).
+    var records: [Record] = []
+    var freeSlots: [Int32] = []
+    var outstanding = UserDataTable(capacity: 64)
     var outstandingCount = 0
-    /// Queued request instances that still owe their final CQE and are not excused from it
-    /// (`completes: false`, `final: none`, IOSQE_CQE_SKIP_SUCCESS). Once the last step has run, the runner
-    /// may stop waiting when this is 0: every request the expectations wait for has completed.
-    public private(set) var awaitedCompletions = 0
-    /// CQEs for expected user_data numbers that no queued request has (a poll re-keyed by poll_update…).
-    var requestless: [UInt64: Instance] = [:]
+    /// Queued request instances that still owe their final CQE and are not excused from it.
+    public internal(set) var awaitedCompletions = 0
+    /// CQEs for expected user_data numbers that no queued request has (a poll re-keyed by poll_update…): slots.
+    var requestless: [UInt64: Int32] = [:]
     /// user_data numbers that expectations name and CQEs carried.
     var expectedUserDataSeen: Set<UInt64> = []
     /// poll_update's new user_data → the old one, until the update completes.
     var renames: [UInt64: UInt64] = [:]
+    /// Per slot of a poll_update record: the rename it does.
+    var renameOf: [Int32: (from: UInt64, to: UInt64)] = [:]
+    /// Per slot: the resolved id the runner gave, when it gave one.
+    var ids: [Int32: String] = [:]
+    /// Per slot: iterations of more than four repeat blocks (or beyond Int32).
+    var deepIterations: [Int32: [Int]] = [:]
     var queuedCounts: [UInt64]
-    var lastQueued: [[Int]?]
+    var lastQueued: [PackedIterations?]
+    /// `lastQueued` of nodes whose iterations do not pack.
+    var lastQueuedDeep: [Int: [Int]] = [:]
     var orderStates: [OrderState]
     var failures = FailureLog()
     var unclaimed: [ObservedCompletion] = []
@@ -125,6 +196,30 @@ public final class ExpectationChecker: TraceObserver {
     var arrivals = 0
     var tornDown = false
 
+    // Interned lists and what is known about each.
+    var expectationLists: [[Int]] = []
+    var expectationListIndex: [[Int]: Int32] = [:]
+    /// Per expectation list: some expectation says `completes: false`; some relaxes (see `CheckPlan.relaxes`).
+    var listHasNotCompletes: [Bool] = []
+    var listRelaxes: [Bool] = []
+    var roleLists: [[OrderRole]] = []
+    var roleListIndex: [[OrderRole]: Int32] = [:]
+    var roleListHasEarlier: [Bool] = []
+
+    // Per node, precomputed.
+    var nodeEachList: [Int32]
+    var nodeRoles: [Int32]
+    var nodeRolesHaveInstances: [Bool]
+    var nodeIsRequest: [Bool]
+    var nodeSingleShot: [Bool]
+    /// poll_update's `new_user_data`, for poll_update nodes that have one.
+    var nodeNewUserData: [UInt64?]
+    /// Per expectation: its quick form, and whether it `completes`.
+    var quick: [QuickPattern?]
+    var hasUserDataExpectations: Bool
+    var hasUserDataOrderRoles: Bool
+    var allowsOtherCompletions: Bool
+
     /// How many things the checker holds right now: outstanding instances, pending order entries, failure
     /// records, stored unclaimed CQEs. It does not grow with the number of iterations.
     var retainedStateCount: Int {
@@ -132,179 +227,356 @@ public final class ExpectationChecker: TraceObserver {
             + failures.records.count + unclaimed.count
     }
 
-    public init(scenario: Scenario) {
+    /// A core of an empty scenario, held by a checker whose core is lent out.
+    static var placeholder: CheckerCore { CheckerCore(scenario: Scenario.empty) }
+
+    init(scenario: Scenario) {
         self.scenario = scenario
-        plan = CheckPlan(scenario)
-        queuedCounts = [UInt64](repeating: 0, count: scenario.graph.nodes.count)
-        lastQueued = [[Int]?](repeating: nil, count: scenario.graph.nodes.count)
+        let plan = CheckPlan(scenario)
+        self.plan = plan
+        let nodeCount = scenario.graph.nodes.count
+        queuedCounts = [UInt64](repeating: 0, count: nodeCount)
+        lastQueued = [PackedIterations?](repeating: nil, count: nodeCount)
         orderStates = [OrderState](repeating: OrderState(), count: plan.orders.count)
+        nodeEachList = []
+        nodeRoles = []
+        nodeRolesHaveInstances = []
+        nodeIsRequest = []
+        nodeSingleShot = []
+        nodeNewUserData = []
+        quick = plan.expectations.map(CheckerCore.quickPattern)
+        hasUserDataExpectations = !plan.userDataExpectations.isEmpty
+        hasUserDataOrderRoles = !plan.userDataOrderRoles.isEmpty
+        allowsOtherCompletions = scenario.expectations.allowsOtherCompletions
+        nodeEachList.reserveCapacity(nodeCount)
+        nodeRoles.reserveCapacity(nodeCount)
+        for node in scenario.graph.nodes {
+            let spec = scenario.graph.request(node.id)
+            nodeIsRequest.append(spec != nil)
+            nodeSingleShot.append(spec.map { !$0.isMultishot && $0.operation != "raw" } ?? false)
+            if let spec, spec.operation == "poll_update" {
+                nodeNewUserData.append(spec.arguments.unsigned("new_user_data"))
+            } else {
+                nodeNewUserData.append(nil)
+            }
+            nodeEachList.append(spec == nil ? -1 : intern(expectations: plan.eachExpectations[node.id]))
+            nodeRoles.append(spec == nil ? -1 : intern(roles: plan.orderRoles[node.id]))
+            nodeRolesHaveInstances.append(plan.orderRoles[node.id].contains { $0.instance != nil })
+        }
     }
 
-    /// The buffers and sandbox paths whose state after the run the post-conditions need.
-    public var neededFacts: (buffers: [String], paths: [String]) {
-        var buffers: [String] = []
-        for condition in scenario.expectations.buffers where !buffers.contains(condition.buffer) { buffers.append(condition.buffer) }
-        var paths: [String] = []
-        for condition in scenario.expectations.files where !paths.contains(condition.path) { paths.append(condition.path) }
-        return (buffers, paths)
+    /// The index of `list` among the interned expectation lists.
+    mutating func intern(expectations list: [Int]) -> Int32 {
+        if let index = expectationListIndex[list] { return index }
+        let index = Int32(expectationLists.count)
+        expectationLists.append(list)
+        expectationListIndex[list] = index
+        listHasNotCompletes.append(list.contains { !plan.expectations[$0].completes })
+        listRelaxes.append(list.contains { plan.relaxes[$0] })
+        return index
     }
 
-    public func observe(_ event: TraceEvent) {
+    mutating func intern(roles list: [OrderRole]) -> Int32 {
+        if let index = roleListIndex[list] { return index }
+        let index = Int32(roleLists.count)
+        roleLists.append(list)
+        roleListIndex[list] = index
+        roleListHasEarlier.append(list.contains { $0.isEarlier })
+        return index
+    }
+
+    /// The quick form of an expectation whose CQE check is a result interval and flag masks only.
+    static func quickPattern(_ expectation: CompletionExpectation) -> QuickPattern? {
+        guard expectation.completes, expectation.stream == nil, expectation.notification != true,
+              expectation.cqe.bufferIDs == nil else { return nil }
+        var low = Int64.min
+        var high = Int64.max
+        switch expectation.cqe.result {
+        case nil, .any?: break
+        case .exact(let value)?: (low, high) = (value, value)
+        case .errno(let errno)?: (low, high) = (-Int64(errno.rawValue), -Int64(errno.rawValue))
+        case .range(let lower, let upper)?: (low, high) = (lower ?? .min, upper ?? .max)
+        case .comparison(let comparison, let operand)?:
+            switch comparison {
+            case .equal: (low, high) = (operand, operand)
+            case .notEqual: return nil
+            case .less: guard operand > .min else { return nil }; high = operand - 1
+            case .lessOrEqual: high = operand
+            case .greater: guard operand < .max else { return nil }; low = operand + 1
+            case .greaterOrEqual: low = operand
+            }
+        case .anyOf?: return nil
+        }
+        return QuickPattern(low: low, high: high, set: expectation.cqe.flagsSet?.value ?? 0,
+                            clear: expectation.cqe.flagsClear?.value ?? 0)
+    }
+
+    // MARK: - Events
+
+    mutating func observe(_ event: TraceEvent) {
         guard !tornDown else { return }
         switch event {
-        case .queued(let request): queued(request)
-        case .completed(let observed): completed(observed)
-        case .registered(let outcome): registered(outcome)
+        case .queued(let request):
+            queued(node: request.node, iterations: request.iterations, id: request.id, userData: request.userData,
+                   sqeFlags: request.sqe.flags, sqeAddress: request.sqe.addr)
+        case .completed(let observed): completed(observed.cqe, arrival: observed.arrival, elapsed: observed.elapsed)
+        case .registered(let outcome): registered(node: outcome.node, result: outcome.result)
         case .teardown: tornDown = true
         case .entered, .controlled: break
         }
     }
 
-    // MARK: - Queued SQEs
-
-    func queued(_ request: QueuedRequest) {
-        let node = request.node
-        guard node >= 0, node < plan.graph.nodes.count, let spec = plan.graph.request(node) else { return }
-        queuedCounts[node] += 1
-        lastQueued[node] = request.iterations
-        sequence += 1
-
-        var expectations = plan.eachExpectations[node]
-        if let byIterations = plan.instanceExpectations[node], let own = byIterations[request.iterations] {
-            expectations = own + expectations
-        }
-        if let byUserData = plan.userDataExpectations[request.userData] { expectations += byUserData }
-        var roles = plan.orderRoles[node]
-        if roles.contains(where: { $0.instance != nil }) {
-            roles = roles.filter { $0.instance == nil || $0.instance! == request.iterations }
-        }
-        let skipSuccess = request.sqe.flags & SubmissionFlags.skipSuccess.rawValue != 0
-        let instance = Instance(node: node, iterations: request.iterations, id: request.id, userData: request.userData,
-                                sequence: sequence, skipSuccess: skipSuccess,
-                                singleShot: !spec.isMultishot && spec.operation != "raw",
-                                expectations: expectations, orderRoles: roles)
-        if !roles.isEmpty, !skipSuccess, !expectations.contains(where: { !plan.expectations[$0].completes }) {
-            instance.pendingInOrder = true
-            for role in roles where role.isEarlier {
-                orderStates[role.rule].pending[key(instance.iterations, role.rule), default: 0] += 1
-            }
-        }
-        if !skipSuccess, !expectations.contains(where: { plan.relaxes[$0] }) {
-            instance.awaited = true
-            awaitedCompletions += 1
-        }
-        if spec.operation == "poll_update", let newUserData = spec.arguments.unsigned("new_user_data") {
-            instance.rename = (request.sqe.addr, newUserData)
-            renames[newUserData] = request.sqe.addr
-        }
-        push(instance)
+    /// The steps are over (`.teardown`): later CQEs are not checked.
+    public mutating func tearDown() {
+        tornDown = true
     }
 
-    func push(_ instance: Instance) {
-        if let bucket = outstanding[instance.userData] {
-            bucket.tail.next = instance
-            outstanding[instance.userData]!.tail = instance
+    // MARK: - Slots
+
+    mutating func allocate(_ record: Record) -> Int32 {
+        if let slot = freeSlots.popLast() {
+            records[Int(slot)] = record
+            return slot
+        }
+        records.append(record)
+        return Int32(records.count - 1)
+    }
+
+    mutating func free(_ slot: Int32) {
+        let record = records[Int(slot)]
+        if record.hasID { ids[slot] = nil }
+        if record.renames { renameOf[slot] = nil }
+        if record.iterations.isDeep { deepIterations[slot] = nil }
+        freeSlots.append(slot)
+    }
+
+    func iterations(_ slot: Int32) -> [Int] {
+        let packed = records[Int(slot)].iterations
+        return packed.isDeep ? deepIterations[slot] ?? [] : packed.array
+    }
+
+    func id(_ slot: Int32) -> String? { records[Int(slot)].hasID ? ids[slot] : nil }
+
+    /// The iterations of the last instance of `node` queued, if any was.
+    func lastQueuedIterations(_ node: Int) -> [Int]? {
+        guard let packed = lastQueued[node] else { return nil }
+        return packed.isDeep ? lastQueuedDeep[node] ?? [] : packed.array
+    }
+
+    func expectationList(_ slot: Int32) -> [Int] { expectationLists[Int(records[Int(slot)].expectations)] }
+
+    // MARK: - Queued SQEs
+
+    /// An SQE was queued: the request instance of `node` at `iterations` with `userData`; `id` is its
+    /// resolved id (nil: the checker names it from the node's id template when it has to).
+    public mutating func queued(node: Int, iterations: [Int], id: String?, userData: UInt64, sqeFlags: UInt8,
+                                sqeAddress: UInt64) {
+        guard !tornDown, node >= 0, node < nodeIsRequest.count, nodeIsRequest[node] else { return }
+        queuedCounts[node] += 1
+        let packed = PackedIterations(iterations)
+        lastQueued[node] = packed
+        if packed.isDeep { lastQueuedDeep[node] = iterations }
+        sequence += 1
+
+        var expectations = nodeEachList[node]
+        if !plan.instanceExpectations.isEmpty || hasUserDataExpectations {
+            expectations = instanceExpectations(node: node, iterations: iterations, userData: userData, each: expectations)
+        }
+        var roles = nodeRoles[node]
+        if nodeRolesHaveInstances[node] {
+            roles = intern(roles: roleLists[Int(roles)].filter { $0.instance == nil || $0.instance! == iterations })
+        }
+        let skipSuccess = sqeFlags & SubmissionFlags.skipSuccess.rawValue != 0
+        var record = Record(node: Int32(node), userData: userData, sequence: sequence, expectations: expectations,
+                            roles: roles, skipSuccess: skipSuccess, singleShot: nodeSingleShot[node],
+                            iterations: packed, hasID: id != nil)
+        let roleList = roleLists[Int(roles)]
+        if !roleList.isEmpty, !skipSuccess, !listHasNotCompletes[Int(expectations)] {
+            record.pendingInOrder = true
+            for role in roleList where role.isEarlier {
+                orderStates[role.rule].pending[key(iterations, role.rule), default: 0] += 1
+            }
+        }
+        if !skipSuccess, !listRelaxes[Int(expectations)] {
+            record.awaited = true
+            awaitedCompletions += 1
+        }
+        var rename: (from: UInt64, to: UInt64)?
+        if let newUserData = nodeNewUserData[node] {
+            record.renames = true
+            rename = (sqeAddress, newUserData)
+            renames[newUserData] = sqeAddress
+        }
+        let slot = allocate(record)
+        if let rename { renameOf[slot] = rename }
+        if let id { ids[slot] = id }
+        if packed.isDeep { deepIterations[slot] = iterations }
+        push(slot)
+    }
+
+    /// The expectation list of an instance with instance-specific or user_data expectations.
+    mutating func instanceExpectations(node: Int, iterations: [Int], userData: UInt64, each: Int32) -> Int32 {
+        var list = expectationLists[Int(each)]
+        var changed = false
+        if let byIterations = plan.instanceExpectations[node], let own = byIterations[iterations] {
+            list = own + list
+            changed = true
+        }
+        if hasUserDataExpectations, let byUserData = plan.userDataExpectations[userData] {
+            list += byUserData
+            changed = true
+        }
+        return changed ? intern(expectations: list) : each
+    }
+
+    /// Appends the record at `slot` to the outstanding instances with its user_data.
+    mutating func push(_ slot: Int32) {
+        let userData = records[Int(slot)].userData
+        records[Int(slot)].next = -1
+        if let head = outstanding.value(for: userData) {
+            let tail = records[Int(head)].tail
+            records[Int(tail)].next = slot
+            records[Int(head)].tail = slot
         } else {
-            outstanding[instance.userData] = Bucket(head: instance, tail: instance)
+            records[Int(slot)].tail = slot
+            outstanding.set(slot, for: userData)
         }
         outstandingCount += 1
     }
 
-    /// Removes the oldest outstanding instance with `userData`.
+    /// Removes the oldest outstanding instance with `userData` (the caller frees or re-pushes its slot).
     @discardableResult
-    func popHead(_ userData: UInt64) -> Instance? {
-        guard let bucket = outstanding[userData] else { return nil }
-        let head = bucket.head
-        if let next = head.next {
-            outstanding[userData]!.head = next
+    mutating func popHead(_ userData: UInt64) -> Int32? {
+        guard let head = outstanding.value(for: userData) else { return nil }
+        let next = records[Int(head)].next
+        if next >= 0 {
+            records[Int(next)].tail = records[Int(head)].tail
+            outstanding.set(next, for: userData)
         } else {
-            outstanding[userData] = nil
+            outstanding.remove(userData)
         }
-        head.next = nil
+        records[Int(head)].next = -1
         outstandingCount -= 1
         return head
     }
 
     /// poll_update gave a poll a new user_data: its instance moves there and takes that number's expectations.
-    func applyRename(from old: UInt64, to new: UInt64) {
+    mutating func applyRename(from old: UInt64, to new: UInt64) {
         renames[new] = nil
-        guard let instance = popHead(old) else { return }
-        instance.userData = new
-        for index in plan.userDataExpectations[new] ?? [] where !instance.expectations.contains(index) {
-            instance.expectations.append(index)
-            if plan.relaxes[index], instance.awaited {
-                instance.awaited = false
+        guard let slot = popHead(old) else { return }
+        records[Int(slot)].userData = new
+        var list = expectationList(slot)
+        for index in plan.userDataExpectations[new] ?? [] where !list.contains(index) {
+            list.append(index)
+            if plan.relaxes[index], records[Int(slot)].awaited {
+                records[Int(slot)].awaited = false
                 awaitedCompletions -= 1
             }
         }
-        push(instance)
+        records[Int(slot)].expectations = intern(expectations: list)
+        push(slot)
     }
 
     // MARK: - CQEs
 
-    func completed(_ observed: ObservedCQE) {
-        arrivals = max(arrivals, observed.arrival + 1)
-        let userData = observed.cqe.userData
-        if userData == IoUring.reservedBarrierUserData || userData == IoUring.reservedCancelUserData { return }
-        if outstanding[userData] == nil, let old = renames[userData] { applyRename(from: old, to: userData) }
-        let expectedUserData = plan.userDataExpectations[userData]
-        if expectedUserData != nil { expectedUserDataSeen.insert(userData) }
-        if let bucket = outstanding[userData] {
-            if handle(bucket.head, observed), let done = popHead(userData), done.awaited {
-                done.awaited = false
-                awaitedCompletions -= 1
+    /// A CQE was reaped: the `arrival`-th of the run, `elapsed` after the start.
+    public mutating func completed(_ cqe: CompletionQueueEntry, arrival: Int, elapsed: Duration) {
+        guard !tornDown else { return }
+        arrivals = max(arrivals, arrival + 1)
+        let userData = cqe.userData
+        if userData >= IoUring.reservedCancelUserData { return }
+        var head = outstanding.value(for: userData)
+        if head == nil, !renames.isEmpty, let old = renames[userData] {
+            applyRename(from: old, to: userData)
+            head = outstanding.value(for: userData)
+        }
+        var expectedUserData: [Int]?
+        if hasUserDataExpectations {
+            expectedUserData = plan.userDataExpectations[userData]
+            if expectedUserData != nil { expectedUserDataSeen.insert(userData) }
+        }
+        if let head {
+            if handle(head, cqe, arrival: arrival, elapsed: elapsed), let done = popHead(userData) {
+                if records[Int(done)].awaited {
+                    records[Int(done)].awaited = false
+                    awaitedCompletions -= 1
+                }
+                free(done)
             }
         } else if let expectations = expectedUserData {
-            let instance = requestless[userData] ?? {
+            let slot: Int32
+            if let existing = requestless[userData] {
+                slot = existing
+            } else {
                 sequence += 1
-                return Instance(node: -1, iterations: [], id: nil, userData: userData, sequence: sequence,
-                                skipSuccess: false, expectations: expectations, orderRoles: [])
-            }()
-            requestless[userData] = handle(instance, observed) ? nil : instance
+                slot = allocate(Record(node: -1, userData: userData, sequence: sequence,
+                                       expectations: intern(expectations: expectations), roles: intern(roles: []),
+                                       skipSuccess: false, singleShot: false, iterations: PackedIterations([])))
+            }
+            if handle(slot, cqe, arrival: arrival, elapsed: elapsed) {
+                requestless[userData] = nil
+                free(slot)
+            } else {
+                requestless[userData] = slot
+            }
         } else {
-            unclaimedCQE(observed)
+            unclaimedCQE(cqe, arrival: arrival, elapsed: elapsed)
         }
     }
 
-    func unclaimedCQE(_ observed: ObservedCQE) {
-        guard !scenario.expectations.allowsOtherCompletions else { return }
+    mutating func unclaimedCQE(_ cqe: CompletionQueueEntry, arrival: Int, elapsed: Duration) {
+        guard !allowsOtherCompletions else { return }
         unclaimedTotal += 1
-        guard unclaimed.count < ExpectationChecker.unclaimedLimit else {
-            if unclaimedTotal == ExpectationChecker.unclaimedLimit + 1 { unclaimedOverflowPosition = observed.arrival }
+        guard unclaimed.count < CheckerCore.unclaimedLimit else {
+            if unclaimedTotal == CheckerCore.unclaimedLimit + 1 { unclaimedOverflowPosition = arrival }
             return
         }
-        let cqe = observed.cqe
         let owner = plan.request(withUserData: cqe.userData)
         unclaimed.append(ObservedCompletion(id: owner.map { plan.name(node: $0.node, iterations: $0.iterations, id: nil) },
                                             userData: cqe.userData, res: cqe.res, flags: cqe.flags.rawValue,
-                                            arrival: observed.arrival, elapsed: observed.elapsed))
+                                            arrival: arrival, elapsed: elapsed))
     }
 
-    /// Checks one CQE of `instance`; returns whether it was its final one.
-    func handle(_ instance: Instance, _ observed: ObservedCQE) -> Bool {
-        let raw = observed.cqe.flags.rawValue
+    /// Checks one CQE of the instance at `slot`; returns whether it was its final one.
+    mutating func handle(_ slot: Int32, _ cqe: CompletionQueueEntry, arrival: Int, elapsed: Duration) -> Bool {
+        let raw = cqe.flags.rawValue
         let more = raw & CompletionFlags.more.rawValue != 0
         let notification = raw & CompletionFlags.notification.rawValue != 0
-        if !instance.hasPosted { firstCQE(of: instance, observed) }
-        for index in instance.expectations { check(index, instance, observed, more: more, notification: notification) }
+        let index = Int(slot)
+        if !records[index].hasPosted,
+           records[index].roles >= 0 && !roleLists[Int(records[index].roles)].isEmpty || hasUserDataOrderRoles {
+            firstCQE(of: slot, cqe, arrival: arrival)
+        }
+        let list = Int(records[index].expectations)
+        for position in expectationLists[list].indices {
+            let expectation = expectationLists[list][position]
+            if !notification, let quick = quick[expectation] {
+                let res = Int64(cqe.res)
+                let flags = UInt64(raw)
+                if res >= quick.low && res <= quick.high && flags & quick.set == quick.set && flags & quick.clear == 0 { continue }
+            }
+            check(expectation, slot, cqe, arrival: arrival, elapsed: elapsed, more: more, notification: notification)
+        }
         if notification {
-            instance.notifications += 1
+            records[index].notifications += 1
         } else {
-            instance.results += 1
-            if more { instance.more += 1 }
-            if let rename = instance.rename, instance.results == 1 {
-                if observed.cqe.res >= 0 { applyRename(from: rename.from, to: rename.to) } else { renames[rename.to] = nil }
+            records[index].results += 1
+            if more { records[index].more += 1 }
+            if records[index].renames, records[index].results == 1, let rename = renameOf[slot] {
+                if cqe.res >= 0 { applyRename(from: rename.from, to: rename.to) } else { renames[rename.to] = nil }
             }
         }
-        guard !more || instance.singleShot else { return false }
-        for index in instance.expectations { finalChecks(index, instance, position: observed.arrival, ending: observed) }
+        guard !more || records[index].singleShot else { return false }
+        for expectation in expectationLists[Int(records[index].expectations)] where quick[expectation] == nil {
+            finalChecks(expectation, slot, position: arrival, ending: (cqe, arrival, elapsed))
+        }
         return true
     }
 
     /// What a mismatch calls the instance: the user_data for user_data expectations, else its id.
-    func subjectName(_ index: Int, _ instance: Instance) -> String {
+    func subjectName(_ index: Int, _ slot: Int32) -> String {
         if case .userData = plan.expectations[index].subject { return plan.labels[index] }
-        return plan.name(node: instance.node, iterations: instance.iterations, id: instance.id)
+        return plan.name(node: Int(records[Int(slot)].node), iterations: iterations(slot), id: id(slot))
     }
 
     /// What further failures of an every-iteration expectation are instances of (`r{i}`).
@@ -315,68 +587,76 @@ public final class ExpectationChecker: TraceObserver {
         return nil
     }
 
-    func check(_ index: Int, _ instance: Instance, _ observed: ObservedCQE, more: Bool, notification: Bool) {
+    mutating func check(_ index: Int, _ slot: Int32, _ cqe: CompletionQueueEntry, arrival: Int, elapsed: Duration,
+                        more: Bool, notification: Bool) {
         let expectation = plan.expectations[index]
-        let position = observed.arrival
+        let position = arrival
+        let observed = ObservedCQE(cqe: cqe, arrival: arrival, elapsed: elapsed)
         if !expectation.completes {
-            failures.record(.expectation(index), "completes", position: position) {
-                .init(mark: expectation.mark, subject: subjectName(index, instance) + ": completes", family: family(index),
+            if !failures.bump(.expectation(index), "completes") {
+                let text = FailureLog.Text(mark: expectation.mark, subject: subjectName(index, slot) + ": completes", family: family(index),
                       expected: "no CQE", actual: MatchingText.cqe(observed))
+                failures.add(.expectation(index), "completes", position: position, text)
             }
             return
         }
         if notification {
             if expectation.notification == false {
-                failures.record(.expectation(index), "notification", position: position) {
-                    .init(mark: expectation.mark, subject: subjectName(index, instance) + ": notification", family: family(index),
+                if !failures.bump(.expectation(index), "notification") {
+                    let text = FailureLog.Text(mark: expectation.mark, subject: subjectName(index, slot) + ": notification", family: family(index),
                           expected: "no notification CQE", actual: "a notification: " + MatchingText.cqe(observed))
+                    failures.add(.expectation(index), "notification", position: position, text)
                 }
             }
             return
         }
-        check(expectation.cqe, index, instance, observed, aspect: "", mark: expectation.mark)
+        check(expectation.cqe, index, slot, cqe, position: position, aspect: "", mark: expectation.mark)
         guard let stream = expectation.stream else { return }
         if more {
-            if let each = stream.each { check(each, index, instance, observed, aspect: "each CQE: ", mark: each.mark) }
+            if let each = stream.each { check(each, index, slot, cqe, position: position, aspect: "each CQE: ", mark: each.mark) }
             return
         }
         switch stream.final {
         case .required: break
-        case .matching(let pattern): check(pattern, index, instance, observed, aspect: "final CQE: ", mark: pattern.mark)
+        case .matching(let pattern): check(pattern, index, slot, cqe, position: position, aspect: "final CQE: ", mark: pattern.mark)
         case .absent:
-            failures.record(.expectation(index), "final CQE", position: position) {
-                .init(mark: stream.mark, subject: subjectName(index, instance) + ": final CQE", family: family(index),
+            if !failures.bump(.expectation(index), "final CQE") {
+                let text = FailureLog.Text(mark: stream.mark, subject: subjectName(index, slot) + ": final CQE", family: family(index),
                       expected: "none (the stream stays open)", actual: MatchingText.cqe(observed))
+                failures.add(.expectation(index), "final CQE", position: position, text)
             }
         }
     }
 
     /// Checks `res`, flags and buffer id of one CQE against a pattern, one mismatch per part.
-    func check(_ pattern: CQEPattern, _ index: Int, _ instance: Instance, _ observed: ObservedCQE, aspect: String, mark: SourceMark) {
-        let res = observed.cqe.res
-        let flags = observed.cqe.flags.rawValue
-        let position = observed.arrival
+    mutating func check(_ pattern: CQEPattern, _ index: Int, _ slot: Int32, _ cqe: CompletionQueueEntry, position: Int,
+                        aspect: String, mark: SourceMark) {
+        let res = cqe.res
+        let flags = cqe.flags.rawValue
         if let result = pattern.result, !result.matches(res) {
-            failures.record(.expectation(index), aspect + "res", position: position) {
-                .init(mark: mark, subject: subjectName(index, instance) + ": " + aspect + "res", family: family(index),
+            if !failures.bump(.expectation(index), aspect + "res") {
+                let text = FailureLog.Text(mark: mark, subject: subjectName(index, slot) + ": " + aspect + "res", family: family(index),
                       expected: result.description, actual: describeResult(res))
+                failures.add(.expectation(index), aspect + "res", position: position, text)
             }
         }
         let setOK = pattern.flagsSet.map { UInt64(flags) & $0.value == $0.value } ?? true
         let clearOK = pattern.flagsClear.map { UInt64(flags) & $0.value == 0 } ?? true
         if !setOK || !clearOK {
-            failures.record(.expectation(index), aspect + "flags", position: position) {
-                .init(mark: mark, subject: subjectName(index, instance) + ": " + aspect + "flags", family: family(index),
+            if !failures.bump(.expectation(index), aspect + "flags") {
+                let text = FailureLog.Text(mark: mark, subject: subjectName(index, slot) + ": " + aspect + "flags", family: family(index),
                       expected: MatchingText.flagsPattern(set: pattern.flagsSet, clear: pattern.flagsClear),
                       actual: describeFlags(flags))
+                failures.add(.expectation(index), aspect + "flags", position: position, text)
             }
         }
         if let ids = pattern.bufferIDs {
             let id = CompletionFlags(rawValue: flags).bufferID
             if id == nil || !ids.contains(id!) {
-                failures.record(.expectation(index), aspect + "buffer", position: position) {
-                    .init(mark: mark, subject: subjectName(index, instance) + ": " + aspect + "buffer", family: family(index),
+                if !failures.bump(.expectation(index), aspect + "buffer") {
+                    let text = FailureLog.Text(mark: mark, subject: subjectName(index, slot) + ": " + aspect + "buffer", family: family(index),
                           expected: MatchingText.bufferIDs(ids), actual: MatchingText.bufferOf(flags: flags))
+                    failures.add(.expectation(index), aspect + "buffer", position: position, text)
                 }
             }
         }
@@ -384,27 +664,33 @@ public final class ExpectationChecker: TraceObserver {
 
     /// Checks what can only be known once a request is over: stream counts and the notification.
     /// `ending` is its final CQE, or nil at teardown for a stream that stays open.
-    func finalChecks(_ index: Int, _ instance: Instance, position: Int, ending: ObservedCQE?) {
+    mutating func finalChecks(_ index: Int, _ slot: Int32, position: Int,
+                              ending: (cqe: CompletionQueueEntry, arrival: Int, elapsed: Duration)?) {
         let expectation = plan.expectations[index]
         guard expectation.completes else { return }
+        let record = records[Int(slot)]
         if let stream = expectation.stream {
-            if let range = stream.moreCount, !range.contains(instance.more) {
-                failures.record(.expectation(index), "more count", position: position) {
-                    .init(mark: stream.mark, subject: subjectName(index, instance) + ": CQEs with more", family: family(index),
-                          expected: ExpectationChecker.count(range), actual: String(instance.more))
+            if let range = stream.moreCount, !range.contains(Int(record.more)) {
+                if !failures.bump(.expectation(index), "more count") {
+                    let text = FailureLog.Text(mark: stream.mark, subject: subjectName(index, slot) + ": CQEs with more", family: family(index),
+                          expected: CheckerCore.count(range), actual: String(record.more))
+                    failures.add(.expectation(index), "more count", position: position, text)
                 }
             }
-            if let range = stream.totalCount, !range.contains(instance.results) {
-                failures.record(.expectation(index), "count", position: position) {
-                    .init(mark: stream.mark, subject: subjectName(index, instance) + ": CQE count", family: family(index),
-                          expected: ExpectationChecker.count(range), actual: String(instance.results))
+            if let range = stream.totalCount, !range.contains(Int(record.results)) {
+                if !failures.bump(.expectation(index), "count") {
+                    let text = FailureLog.Text(mark: stream.mark, subject: subjectName(index, slot) + ": CQE count", family: family(index),
+                          expected: CheckerCore.count(range), actual: String(record.results))
+                    failures.add(.expectation(index), "count", position: position, text)
                 }
             }
         }
-        if expectation.notification == true, instance.notifications == 0, let ending {
-            failures.record(.expectation(index), "notification", position: position) {
-                .init(mark: expectation.mark, subject: subjectName(index, instance) + ": notification", family: family(index),
-                      expected: "a notification CQE (notif)", actual: "none; it ended with " + MatchingText.cqe(ending))
+        if expectation.notification == true, record.notifications == 0, let ending {
+            let observed = ObservedCQE(cqe: ending.cqe, arrival: ending.arrival, elapsed: ending.elapsed)
+            if !failures.bump(.expectation(index), "notification") {
+                let text = FailureLog.Text(mark: expectation.mark, subject: subjectName(index, slot) + ": notification", family: family(index),
+                      expected: "a notification CQE (notif)", actual: "none; it ended with " + MatchingText.cqe(observed))
+                failures.add(.expectation(index), "notification", position: position, text)
             }
         }
     }
@@ -421,14 +707,16 @@ public final class ExpectationChecker: TraceObserver {
 
     // MARK: - Registrations
 
-    func registered(_ outcome: RegistrationOutcome) {
-        let node = outcome.node
-        guard node >= 0, node < plan.graph.nodes.count, case .registration(let step) = plan.graph.nodes[node].kind else { return }
-        guard !step.expected.matches(outcome.result) else { return }
+    /// A registration step ran with `result`.
+    public mutating func registered(node: Int, result: Int32) {
+        guard !tornDown, node >= 0, node < plan.graph.nodes.count,
+              case .registration(let step) = plan.graph.nodes[node].kind else { return }
+        guard !step.expected.matches(result) else { return }
         let mark = step.expectationMark ?? plan.graph.nodes[node].mark
-        failures.record(.registration(node), "", position: arrivals) {
-            .init(mark: mark, subject: ExpectationChecker.stepName(step.registration), family: nil,
-                  expected: step.expected.description, actual: describeResult(outcome.result))
+        if !failures.bump(.registration(node), "") {
+            let text = FailureLog.Text(mark: mark, subject: CheckerCore.stepName(step.registration), family: nil,
+                  expected: step.expected.description, actual: describeResult(result))
+            failures.add(.registration(node), "", position: arrivals, text)
         }
     }
 
@@ -448,6 +736,39 @@ public final class ExpectationChecker: TraceObserver {
         case .bufferRing: return "register_buffer_ring"
         case .unregisterBufferRing: return "unregister_buffer_ring"
         case .probe: return "probe"
+        }
+    }
+}
+
+/// The iterations of an instance, without an allocation for up to four enclosing repeat blocks; deeper
+/// ones (or iterations beyond Int32) are `isDeep` and kept by the caller.
+struct PackedIterations: Hashable {
+    private var count: Int32
+    private var a: Int32, b: Int32, c: Int32, d: Int32
+
+    init(_ iterations: [Int]) {
+        (a, b, c, d) = (0, 0, 0, 0)
+        if iterations.count > 4 || iterations.contains(where: { Int32(exactly: $0) == nil }) {
+            count = -1
+            return
+        }
+        count = Int32(iterations.count)
+        if iterations.count > 0 { a = Int32(iterations[0]) }
+        if iterations.count > 1 { b = Int32(iterations[1]) }
+        if iterations.count > 2 { c = Int32(iterations[2]) }
+        if iterations.count > 3 { d = Int32(iterations[3]) }
+    }
+
+    var isDeep: Bool { count < 0 }
+
+    /// The iterations (empty when `isDeep`).
+    var array: [Int] {
+        switch count {
+        case 1: return [Int(a)]
+        case 2: return [Int(a), Int(b)]
+        case 3: return [Int(a), Int(b), Int(c)]
+        case 4: return [Int(a), Int(b), Int(c), Int(d)]
+        default: return []
         }
     }
 }

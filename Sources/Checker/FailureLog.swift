@@ -52,6 +52,22 @@ struct FailureLog {
         records[key] = Record(text: text(), count: count, position: position, sequence: sequence)
     }
 
+    /// Counts `count` more failures of an existing record; false when there is none yet (then `add` one).
+    /// With `add`, what `record` does for callers that cannot pass a closure (a mutating method of the
+    /// value that holds the log).
+    mutating func bump(_ owner: Owner, _ aspect: String, count: Int = 1) -> Bool {
+        let key = Key(owner: owner, aspect: aspect)
+        guard records[key] != nil else { return false }
+        records[key]!.count += count
+        return true
+    }
+
+    /// Adds the first record of its key (see `bump`).
+    mutating func add(_ owner: Owner, _ aspect: String, position: Int, count: Int = 1, _ text: Text) {
+        sequence += 1
+        records[Key(owner: owner, aspect: aspect)] = Record(text: text, count: count, position: position, sequence: sequence)
+    }
+
     var isEmpty: Bool { records.isEmpty }
 
     /// The mismatches, first divergence first.

@@ -1,7 +1,7 @@
 import IoUring
 import Scenario
 
-extension ExpectationChecker {
+extension CheckerCore {
     /// Requests that should have posted a final CQE and did not, grouped by request and expectation.
     struct MissingGroup {
         var mark: SourceMark
@@ -18,9 +18,13 @@ extension ExpectationChecker {
 
     /// The verdict and everything a report shows, once the run is over: what the trace showed, plus the
     /// requests that never completed, the order constraints, and the post-conditions against `facts`.
-    public func finish(facts: PostRunFacts, ending: RunEnding) -> ScenarioOutcome {
-        let saved = failures
-        defer { failures = saved }
+    func finish(facts: PostRunFacts, ending: RunEnding) -> ScenarioOutcome {
+        var copy = self
+        return copy.finishing(facts: facts, ending: ending)
+    }
+
+    /// `finish`, on a copy of the core (it records the teardown-time checks into `failures`).
+    private mutating func finishing(facts: PostRunFacts, ending: RunEnding) -> ScenarioOutcome {
         let end = arrivals
         var missing: [MissingKey: MissingGroup] = [:]
 
@@ -38,39 +42,42 @@ extension ExpectationChecker {
         }
 
         // Requests still outstanding at teardown.
-        var open: [Instance] = Array(requestless.values)
-        for bucket in outstanding.values {
-            var instance: Instance? = bucket.head
-            while let current = instance {
-                open.append(current)
-                instance = current.next
+        var open: [Int32] = Array(requestless.values)
+        for (_, head) in outstanding.entries {
+            var slot = head
+            while slot >= 0 {
+                open.append(slot)
+                slot = records[Int(slot)].next
             }
         }
-        for instance in open.sorted(by: { $0.sequence < $1.sequence }) {
-            if !instance.hasPosted && instance.skipSuccess {
-                for index in instance.expectations where plan.expectations[index].completes {
+        for slot in open.sorted(by: { records[Int($0)].sequence < records[Int($1)].sequence }) {
+            let record = records[Int(slot)]
+            let expectations = expectationLists[Int(record.expectations)]
+            if !record.hasPosted && record.skipSuccess {
+                for index in expectations where plan.expectations[index].completes {
                     guard let result = plan.expectations[index].cqe.result, !result.acceptsSuccess else { continue }
-                    failures.record(.expectation(index), "res", position: end) {
-                        .init(mark: plan.expectations[index].mark, subject: subjectName(index, instance) + ": res",
-                              family: family(index), expected: result.description,
-                              actual: "no CQE: with IOSQE_CQE_SKIP_SUCCESS that means it succeeded")
+                    if !failures.bump(.expectation(index), "res") {
+                        let text = FailureLog.Text(mark: plan.expectations[index].mark, subject: subjectName(index, slot) + ": res",
+                                                   family: family(index), expected: result.description,
+                                                   actual: "no CQE: with IOSQE_CQE_SKIP_SUCCESS that means it succeeded")
+                        failures.add(.expectation(index), "res", position: end, text)
                     }
                 }
                 continue
             }
-            if instance.expectations.contains(where: { plan.relaxes[$0] }) {
-                for index in instance.expectations where plan.relaxes[index] {
-                    finalChecks(index, instance, position: end, ending: nil)
+            if expectations.contains(where: { plan.relaxes[$0] }) {
+                for index in expectations where plan.relaxes[index] {
+                    finalChecks(index, slot, position: end, ending: nil)
                 }
                 continue
             }
-            let mark = instance.expectations.first.map { plan.expectations[$0].mark }
-                ?? plan.graph.nodes[max(instance.node, 0)].mark
-            let name = instance.node < 0
-                ? plan.labels[instance.expectations[0]]
-                : plan.name(node: instance.node, iterations: instance.iterations, id: instance.id)
-            addMissing(MissingKey(node: instance.node, mark: mark), name: name, sequence: instance.sequence, count: 1,
-                       family: familyOfNode(instance.node))
+            let node = Int(record.node)
+            let mark = expectations.first.map { plan.expectations[$0].mark } ?? plan.graph.nodes[max(node, 0)].mark
+            let name = node < 0
+                ? plan.labels[expectations[0]]
+                : plan.name(node: node, iterations: iterations(slot), id: id(slot))
+            addMissing(MissingKey(node: node, mark: mark), name: name, sequence: record.sequence, count: 1,
+                       family: familyOfNode(node))
         }
 
         // Requests never queued (the run was cut short).
@@ -79,7 +86,7 @@ extension ExpectationChecker {
                   !spec.flags.contains(.skipSuccess),
                   !plan.eachExpectations[node.id].contains(where: { plan.relaxes[$0] }) else { continue }
             let counts = plan.blockCounts[node.id]
-            let iterations = lastQueued[node.id].map { ExpectationChecker.successor($0, counts: counts) }
+            let iterations = lastQueuedIterations(node.id).map { CheckerCore.successor($0, counts: counts) }
                 ?? counts.map { _ in 0 }
             var expectation = plan.eachExpectations[node.id].first
             if expectation == nil, spec.userData.isExplicit { expectation = plan.userDataExpectations[spec.userData.base]?.first }

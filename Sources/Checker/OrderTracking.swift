@@ -1,10 +1,11 @@
+import IoUring
 import Scenario
 
 /// Order constraints, checked as first CQEs arrive. For every constraint the checker keeps how many
 /// instances of the earlier side, per shared iteration, have been queued and not yet posted; that and the
 /// last queued iteration of each request (instances are queued in execution order) say whether the earlier
 /// side is complete when a later instance posts its first CQE.
-extension ExpectationChecker {
+extension CheckerCore {
     /// The iterations the two sides of `rule` share, of an instance's iterations.
     func key(_ iterations: [Int], _ rule: Int) -> [Int] {
         let depth = plan.orders[rule].sharedDepth
@@ -12,40 +13,44 @@ extension ExpectationChecker {
     }
 
     /// An instance posted its first CQE (for CQEs of a user_data no request has: each run of them).
-    func firstCQE(of instance: Instance, _ observed: ObservedCQE) {
-        if !instance.orderRoles.isEmpty {
-            for role in instance.orderRoles where role.isEarlier {
-                let key = key(instance.iterations, role.rule)
-                if instance.pendingInOrder {
+    mutating func firstCQE(of slot: Int32, _ cqe: CompletionQueueEntry, arrival: Int) {
+        let roles = roleLists[Int(records[Int(slot)].roles)]
+        if !roles.isEmpty {
+            let iterations = self.iterations(slot)
+            let pendingInOrder = records[Int(slot)].pendingInOrder
+            for role in roles where role.isEarlier {
+                let key = key(iterations, role.rule)
+                if pendingInOrder {
                     let left = (orderStates[role.rule].pending[key] ?? 1) - 1
                     orderStates[role.rule].pending[key] = left > 0 ? left : nil
                 }
-                noteEarlier(role.rule, key: key, instance: instance, observed)
-            }
-            for role in instance.orderRoles where !role.isEarlier {
-                checkLater(role.rule, key: key(instance.iterations, role.rule), instance: instance, observed)
-            }
-        }
-        if !plan.userDataOrderRoles.isEmpty, let roles = plan.userDataOrderRoles[observed.cqe.userData] {
-            for role in roles where role.isEarlier {
-                orderStates[role.rule].earlierSeen = true
-                noteEarlier(role.rule, key: nil, instance: instance, observed)
+                noteEarlier(role.rule, key: key, slot: slot, arrival: arrival)
             }
             for role in roles where !role.isEarlier {
-                checkLater(role.rule, key: [], instance: instance, observed)
+                checkLater(role.rule, key: key(iterations, role.rule), slot: slot, arrival: arrival)
+            }
+        }
+        if hasUserDataOrderRoles, let roles = plan.userDataOrderRoles[cqe.userData] {
+            for role in roles where role.isEarlier {
+                orderStates[role.rule].earlierSeen = true
+                noteEarlier(role.rule, key: nil, slot: slot, arrival: arrival)
+            }
+            for role in roles where !role.isEarlier {
+                checkLater(role.rule, key: [], slot: slot, arrival: arrival)
             }
         }
     }
 
     /// Fills in when the earlier side of a violated constraint did arrive, for the report.
-    private func noteEarlier(_ rule: Int, key: [Int]?, instance: Instance, _ observed: ObservedCQE) {
+    private mutating func noteEarlier(_ rule: Int, key: [Int]?, slot: Int32, arrival: Int) {
         guard let violation = orderStates[rule].first, violation.earlierArrival == nil else { return }
         if let key, key != violation.key { return }
-        orderStates[rule].first!.earlierArrival = observed.arrival
-        orderStates[rule].first!.earlier = orderName(instance, side: plan.orders[rule].earlier)
+        let name = orderName(slot, side: plan.orders[rule].earlier)
+        orderStates[rule].first!.earlierArrival = arrival
+        orderStates[rule].first!.earlier = name
     }
 
-    private func checkLater(_ rule: Int, key: [Int], instance: Instance, _ observed: ObservedCQE) {
+    private mutating func checkLater(_ rule: Int, key: [Int], slot: Int32, arrival: Int) {
         let state = orderStates[rule]
         let done: Bool
         switch plan.orders[rule].earlier {
@@ -53,21 +58,21 @@ extension ExpectationChecker {
             done = state.earlierSeen
         case .node(let node, let only):
             let last = only ?? key + plan.blockCounts[node].dropFirst(key.count).map { $0 - 1 }
-            let allQueued = lastQueued[node].map { !ExpectationChecker.precedes($0, last) } ?? false
+            let allQueued = lastQueuedIterations(node).map { !CheckerCore.precedes($0, last) } ?? false
             done = allQueued && (state.pending[key] ?? 0) == 0
         }
         guard !done else { return }
         orderStates[rule].violations += 1
         if state.first == nil {
-            orderStates[rule].first = OrderState.Violation(later: orderName(instance, side: plan.orders[rule].later),
-                                                           laterArrival: observed.arrival, key: key)
+            let name = orderName(slot, side: plan.orders[rule].later)
+            orderStates[rule].first = OrderState.Violation(later: name, laterArrival: arrival, key: key)
         }
     }
 
     /// What the order report calls an instance: its id, or the user_data the constraint names.
-    private func orderName(_ instance: Instance, side: OrderRule.Side) -> String {
+    private func orderName(_ slot: Int32, side: OrderRule.Side) -> String {
         if case .userData(let value) = side { return "user_data \(value)" }
-        return plan.name(node: instance.node, iterations: instance.iterations, id: instance.id)
+        return plan.name(node: Int(records[Int(slot)].node), iterations: iterations(slot), id: id(slot))
     }
 
     /// Whether iterations `a` come before `b` in execution order.

@@ -1,7 +1,7 @@
 import Scenario
 
 /// Buffer and file post-conditions, checked against what the runner gathered after the run.
-extension ExpectationChecker {
+extension CheckerCore {
     func checkPostConditions(_ facts: PostRunFacts, into log: inout FailureLog) {
         let position = Int.max
         for (index, condition) in scenario.expectations.buffers.enumerated() {
@@ -10,7 +10,7 @@ extension ExpectationChecker {
             guard let bytes = facts.buffers[condition.buffer] else {
                 log.record(.buffer(index), "", position: position) {
                     .init(mark: condition.mark, subject: subject, family: nil,
-                          expected: ExpectationChecker.expected(condition.check, initial: initial),
+                          expected: CheckerCore.expected(condition.check, initial: initial),
                           actual: "not reported by the runner")
                 }
                 continue
@@ -33,17 +33,17 @@ extension ExpectationChecker {
                 continue
             }
             if let exists = condition.exists, exists != (fact.kind != .missing) {
-                fail("exists", exists ? "exists" : "does not exist", ExpectationChecker.describe(fact))
+                fail("exists", exists ? "exists" : "does not exist", CheckerCore.describe(fact))
                 continue
             }
             if fact.kind == .missing {
                 if condition.type != nil || condition.size != nil || condition.content != nil {
-                    fail("exists", "exists", ExpectationChecker.describe(fact))
+                    fail("exists", "exists", CheckerCore.describe(fact))
                 }
                 continue
             }
             if let type = condition.type, type.rawValue != fact.kind.rawValue {
-                fail("type", ExpectationChecker.describe(type), ExpectationChecker.describe(fact))
+                fail("type", CheckerCore.describe(type), CheckerCore.describe(fact))
             }
             if let size = condition.size, size != fact.size {
                 fail("size", MatchingText.byteCount(size), MatchingText.byteCount(fact.size))
@@ -51,11 +51,11 @@ extension ExpectationChecker {
             if let check = condition.content {
                 let initial = condition.resource.flatMap(initialBytes(ofFile:))
                 if fact.kind != .file {
-                    fail("content", ExpectationChecker.expected(check, initial: initial), ExpectationChecker.describe(fact))
+                    fail("content", CheckerCore.expected(check, initial: initial), CheckerCore.describe(fact))
                 } else if let bytes = fact.content {
                     if let text = compare(check, bytes, initial: initial) { fail("content", text.expected, text.actual) }
                 } else {
-                    fail("content", ExpectationChecker.expected(check, initial: initial), "not reported by the runner")
+                    fail("content", CheckerCore.expected(check, initial: initial), "not reported by the runner")
                 }
             }
         }

@@ -70,7 +70,13 @@ public struct IoUring: ~Copyable {
 
     /// Requests queued whose final CQE has not been reaped. Requests with IOSQE_CQE_SKIP_SUCCESS
     /// count until a barrier proves them done.
-    public private(set) var inFlight = 0
+    public internal(set) var inFlight = 0
+
+    /// While an `SQETemplate` is being captured: the memory every `retain` kept alive since, and where
+    /// the SQ tail and the arena stood when the capture began.
+    var capturedMemory: [KernelMemory]?
+    var captureTail: UInt32 = 0
+    var captureArenaAllocations = 0
 
     /// user_data values the engine uses for its own barrier and cancel SQEs; CQEs carrying them are
     /// never handed out while `quiesce` runs.
@@ -420,6 +426,19 @@ public struct IoUring: ~Copyable {
         try forEachCQE(maximum: maximum, waitFor: waitCount) { cqes.append($0) }
     }
 
+    /// Copies the CQEs that are ready, at most `buffer.count`, into `buffer` and advances the CQ head once
+    /// for the batch; never enters the kernel. Returns the number copied. For consumers that handle CQEs
+    /// after the copy, with a buffer of their own: io_uring_peek_batch_cqe() + io_uring_cq_advance() in
+    /// liburing.
+    @inline(__always)
+    public mutating func copyReadyCQEs(into buffer: UnsafeMutableBufferPointer<CompletionQueueEntry>) -> Int {
+        var count = 0
+        return reapReady(maximum: buffer.count) { cqe in
+            buffer[count] = cqe
+            count &+= 1
+        }
+    }
+
     /// Like `copyCQEs`, handing each CQE to `body` instead of storing it.
     @discardableResult
     public mutating func forEachCQE(maximum: Int = .max, waitFor waitCount: UInt32 = 0,
@@ -514,6 +533,7 @@ public struct IoUring: ~Copyable {
     /// Keeps `memory` alive until the ring is quiescent.
     @inline(__always)
     mutating func retain(_ memory: KernelMemory) {
+        if capturedMemory != nil { capturedMemory!.append(memory) }
         if memory.retainedBy != retentionToken {
             memory.retainedBy = retentionToken
             retained.append(memory)

@@ -27,8 +27,13 @@ final class ScratchArena {
     /// Bytes allocated in total (for tests of constant-memory behaviour).
     var capacity: Int { chunkSizes.reduce(0, +) }
 
+    /// Allocations made since the arena was created (never reset): lets a caller tell whether an SQE
+    /// it just queued points into the arena.
+    private(set) var allocations = 0
+
     /// Uninitialised, zeroed storage for `byteCount` bytes aligned to `alignment`.
     func allocate(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer {
+        allocations &+= 1
         let size = max(byteCount, 1)
         while true {
             if current < chunks.count {

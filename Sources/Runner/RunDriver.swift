@@ -14,7 +14,14 @@ import Scenario
 /// everything to the observer. It keeps only what is outstanding (requests whose final CQE has not
 /// arrived, captures not yet produced) and counters, so a repeat block of any length runs in
 /// constant memory.
-final class RunDriver {
+///
+/// The per-request path is built for streams of millions: what the plan says about each node is
+/// flattened into tables once; a request whose SQE its first instance showed to depend only on the
+/// step (and its user_data) is queued again from that SQE (`SQETemplate`); CQEs are copied out in
+/// batches; outstanding requests live in a `UserDataTable`; and when the only observer is the checker,
+/// its state is fed directly (`CheckerCore`) instead of through events. The driver is a value, so none
+/// of this pays for runtime exclusivity checks.
+struct RunDriver: ~Copyable {
     var ring: IoUring
     let scenario: Scenario
     let plan: Plan
@@ -26,18 +33,25 @@ final class RunDriver {
     private(set) var expired = false
     private(set) var statistics = ExecutionStatistics()
 
-    /// A request queued whose final CQE has not arrived, by user_data.
+    /// The checker, when it is the only observer: its state is lent to `core` for the run.
+    private let checker: ExpectationChecker?
+    private var core: CheckerCore?
+
+    /// A request queued whose final CQE has not arrived: a slot of `entries`, found by user_data.
     private struct Outstanding {
-        var node: NodeID
+        var node: Int32
         /// Instances queued with this user_data and not finished (explicit user_data may repeat).
-        var count: Int
+        var count: Int32
         /// How many of them the run waits for.
-        var awaited: Int
-        /// Other nodes that queued the same user_data (only with `allow_duplicate_user_data`).
-        var otherNodes: [NodeID] = []
+        var awaited: Int32
+        /// Other nodes queued the same user_data (only with `allow_duplicate_user_data`): `otherNodes`.
+        var hasOthers = false
     }
 
-    private var outstanding: [UInt64: Outstanding] = [:]
+    private var outstanding = UserDataTable(capacity: 64)
+    private var entries: [Outstanding] = []
+    private var freeEntries: [Int32] = []
+    private var otherNodes: [Int32: [NodeID]] = [:]
     private var outstandingByNode: [Int]
     private var awaitedOutstanding = 0
     /// Producers whose capture is awaited: their user_data → node.
@@ -57,9 +71,64 @@ final class RunDriver {
     private let isSQPoll: Bool
     private let isIOPoll: Bool
 
+    /// What the plan says about each node, flattened (see `NodeInfo`), and the template of each request.
+    private var info: [NodeInfo]
+    /// Per node: the user_data strides of its enclosing blocks, from `strideStart[node]`.
+    private let strides: [UInt64]
+    private var templates: [SQETemplate]
+    /// The `generation` each template was made in (0: none).
+    private var templateGenerations: [UInt64]
+    /// Bumped whenever something an operand resolves through may have changed (a capture arrived, a
+    /// registration or control step ran): templates made before are checked again.
+    private var generation: UInt64 = 1
+    /// CQEs are copied here in batches, then handled.
+    private let cqeBuffer: UnsafeMutableBufferPointer<CompletionQueueEntry>
+    /// Deadline checks between steps are made every `deadlineStride` instances (steps that block check
+    /// it themselves).
+    private static let deadlineStride = 32
+    private var untilDeadlineCheck = 0
+
     /// Called with the ring and the statistics every `inspectionInterval` instances (tests).
     var inspect: ((borrowing IoUring, ExecutionStatistics) -> Void)?
     var inspectionInterval: UInt64 = 10_000
+
+    /// What one node is, for the per-instance path.
+    private struct NodeInfo {
+        enum Kind: UInt8 { case request, registration, control, repeatBlock }
+        var kind: Kind
+        /// The SQEs a link chain headed here needs in the SQ at once (1 otherwise).
+        var needed: UInt32 = 1
+        var awaitsCaptures = false
+        var capturesValue = false
+        var isClose = false
+        var isPollUpdate = false
+        var skipSuccess = false
+        /// 0: never awaited; 1: always; 2: ask the plan (open instances or user_data).
+        var awaitMode: UInt8 = 0
+        var userDataBase: UInt64 = 0
+        var strideStart: Int32 = 0
+        var depth: Int32 = 0
+        /// Whether `lastUserData` must be kept (something refers to the node by id).
+        var referenced = false
+        /// Whether the resolved id must go with the queued request (events, or ids the checker could
+        /// not rebuild itself).
+        var rendersID = false
+        var hasID = false
+        /// Whether the first instance's SQE may serve as the template of the rest.
+        var templatable = false
+        /// Templates rebuilt so far (a node whose operands keep changing stops trying).
+        var rebuilds: UInt8 = 0
+        /// Random file offsets: into `off`, into `addr` (splice's `in_offset`).
+        var randomOffset: RandomOffset?
+        var randomAddress: RandomOffset?
+    }
+
+    /// Ops whose SQE a template can stand for, when the step's operands allow it (no paths, no references
+    /// to other requests) and the first SQE used no arena memory: they create nothing per request.
+    static let templatableOperations: Set<String> = [
+        "nop", "read", "write", "readv", "writev", "read_fixed", "write_fixed", "fsync", "sync_file_range",
+        "fallocate", "fadvise", "ftruncate", "splice", "tee", "send", "recv", "shutdown", "read_multishot",
+    ]
 
     init(ring: consuming IoUring, scenario: Scenario, plan: Plan, resources: RunResources, observer: any TraceObserver,
          start: ContinuousClock.Instant, deadline: ContinuousClock.Instant) {
@@ -70,47 +139,154 @@ final class RunDriver {
         self.observer = observer
         self.start = start
         self.deadline = deadline
-        let count = scenario.graph.nodes.count
+        let graph = scenario.graph
+        let count = graph.nodes.count
         outstandingByNode = Array(repeating: 0, count: count)
         capturePending = Array(repeating: false, count: count)
-        producesDescriptor = scenario.graph.nodes.map { node in
+        producesDescriptor = graph.nodes.map { node in
             guard case .request(let spec) = node.kind else { return false }
             return RunDriver.descriptorOperations.contains(spec.operation)
         }
-        followsMoreFlag = scenario.graph.nodes.map { node in
+        followsMoreFlag = graph.nodes.map { node in
             guard case .request(let spec) = node.kind else { return false }
             return spec.isMultishot || spec.operation == "raw"
         }
         isSQPoll = self.ring.setupFlags.contains(.sqPoll)
         isIOPoll = self.ring.setupFlags.contains(.ioPoll)
+        let checker = observer as? ExpectationChecker
+        self.checker = checker
+        core = checker?.lendCore()
+        (info, strides) = RunDriver.nodeInfo(scenario: scenario, plan: plan, events: checker == nil)
+        templates = Array(repeating: SQETemplate.empty, count: count)
+        templateGenerations = Array(repeating: 0, count: count)
+        cqeBuffer = .allocate(capacity: 256)
+    }
+
+    deinit {
+        cqeBuffer.deallocate()
+        if let checker, let core { checker.returnCore(core) }
     }
 
     /// Ops whose CQE res (when ≥ 0) is a new descriptor in this process.
     static let descriptorOperations: Set<String> = ["openat", "openat2", "accept", "accept_multishot", "socket", "fixed_fd_install"]
 
+    /// The per-node tables.
+    private static func nodeInfo(scenario: Scenario, plan: Plan, events: Bool) -> ([NodeInfo], [UInt64]) {
+        let graph = scenario.graph
+        var referenced = [Bool](repeating: false, count: graph.nodes.count)
+        func mark(_ reference: RequestReference) {
+            if case .request(let node, _, _) = reference, node < referenced.count { referenced[node] = true }
+        }
+        for node in graph.nodes {
+            switch node.kind {
+            case .request(let spec):
+                for argument in spec.arguments {
+                    switch argument.value {
+                    case .request(let reference): mark(reference)
+                    case .requests(let references): references.forEach(mark)
+                    default: break
+                    }
+                }
+            case .control(let step):
+                if case .wait(let references, _) = step.action { references.forEach(mark) }
+            default: break
+            }
+        }
+        var infos: [NodeInfo] = []
+        var strides: [UInt64] = []
+        infos.reserveCapacity(graph.nodes.count)
+        for node in graph.nodes {
+            switch node.kind {
+            case .registration: infos.append(NodeInfo(kind: .registration)); continue
+            case .control: infos.append(NodeInfo(kind: .control)); continue
+            case .repeatBlock: infos.append(NodeInfo(kind: .repeatBlock)); continue
+            case .request(let spec):
+                let step = plan.steps[node.id]
+                var info = NodeInfo(kind: .request)
+                if case .head(_, let length)? = step.chain { info.needed = UInt32(clamping: length) }
+                info.awaitsCaptures = !step.awaitedCaptures.isEmpty
+                info.capturesValue = step.capture != nil
+                info.isClose = spec.operation == "close"
+                info.isPollUpdate = spec.operation == "poll_update"
+                info.skipSuccess = spec.flags.contains(.skipSuccess)
+                if case .awaited = step.completion {
+                    info.awaitMode = plan.openUserData.isEmpty && plan.openInstances[node.id] == nil ? 1 : 2
+                }
+                info.userDataBase = spec.userData.base
+                info.strideStart = Int32(strides.count)
+                info.depth = Int32(spec.userData.strides.count)
+                strides += spec.userData.strides
+                info.referenced = referenced[node.id]
+                info.hasID = spec.id != nil
+                if let id = spec.id {
+                    // The checker names an instance from the id template and its iterations itself, the
+                    // same way, when the enclosing blocks' index names are distinct.
+                    let names = graph.enclosingBlocks(of: node.id).map { graph.blocks[$0].indexName }
+                    info.rendersID = events || (id.isTemplate && Set(names).count != names.count)
+                }
+                info.templatable = templatable(spec)
+                if info.templatable {
+                    for argument in spec.arguments {
+                        guard case .randomOffset(let random) = argument.value else { continue }
+                        if argument.name == "in_offset" { info.randomAddress = random } else { info.randomOffset = random }
+                    }
+                }
+                infos.append(info)
+            }
+        }
+        return (infos, strides)
+    }
+
+    /// Whether a template may stand for `spec`'s SQEs (see `templatableOperations`).
+    private static func templatable(_ spec: RequestSpec) -> Bool {
+        guard templatableOperations.contains(spec.operation), !spec.isMultishot || spec.operation == "read_multishot" else {
+            return false
+        }
+        for argument in spec.arguments {
+            switch argument.value {
+            case .request, .requests, .text, .process, .addressField: return false
+            case .randomOffset:
+                guard ["offset", "in_offset", "out_offset"].contains(argument.name) else { return false }
+            default: break
+            }
+        }
+        return true
+    }
+
     private var elapsed: Duration { ContinuousClock.now - start }
+
+    /// Whether events go to the observer (anything but the checker alone).
+    private var emitsEvents: Bool { core == nil }
 
     // MARK: - Walking the steps
 
     /// Runs every step instance in order, until the last or until the deadline.
-    func walk() throws(ExecutionError) {
+    mutating func walk() throws(ExecutionError) {
         let graph = scenario.graph
         var instances = graph.instances.makeIterator()
         while let instance = instances.next() {
-            if ContinuousClock.now >= deadline {
-                expired = true
-                return
+            untilDeadlineCheck -= 1
+            if untilDeadlineCheck <= 0 {
+                untilDeadlineCheck = RunDriver.deadlineStride
+                if ContinuousClock.now >= deadline {
+                    expired = true
+                    return
+                }
             }
-            let node = graph.nodes[instance.node]
+            let node = instance.node
             do {
-                switch node.kind {
-                case .request(let spec): try queue(spec, instance)
-                case .registration(let step): try register(step, instance)
-                case .control(let step): try perform(step, instance)
+                switch info[node].kind {
+                case .request: try queue(instance)
+                case .registration:
+                    guard case .registration(let step) = graph.nodes[node].kind else { break }
+                    try register(step, instance)
+                case .control:
+                    guard case .control(let step) = graph.nodes[node].kind else { break }
+                    try perform(step, instance)
                 case .repeatBlock: break
                 }
             } catch {
-                throw ExecutionError(mark: node.mark, error)
+                throw ExecutionError(mark: graph.nodes[node].mark, error)
             }
             statistics.instances += 1
             if let inspect, statistics.instances % inspectionInterval == 0 {
@@ -122,10 +298,10 @@ final class RunDriver {
 
     /// After the last step: submits what is queued and waits until every awaited request has posted
     /// its final CQE, or the deadline passes.
-    func finish() throws(ExecutionError) {
+    mutating func finish() throws(ExecutionError) {
         do {
             try submitPending()
-            if try !waitUntil(deadline, { awaitedOutstanding == 0 }) { expired = true }
+            if try !waitUntil(deadline, .awaitedDone) { expired = true }
         } catch {
             throw ExecutionError(mark: nil, error)
         }
@@ -135,86 +311,188 @@ final class RunDriver {
     /// Marks the end of the checked part of the trace, then cancels everything in flight
     /// (IORING_ASYNC_CANCEL_ANY) and drains the ring within `grace`, observing the CQEs that come back.
     /// Returns false when the ring could not be proved idle (its memory then stays with the engine).
-    func tearDown(grace: Duration) -> Bool {
+    /// Gives the checker its state back.
+    mutating func tearDown(grace: Duration) -> Bool {
         reapReady()
-        observer.observe(.teardown(deadlineExpired: expired, elapsed: elapsed))
-        do {
-            return try ring.quiesce(cancelling: true, timeout: grace) { cqe in handle(cqe) }
-        } catch {
-            return false
+        if core != nil {
+            core!.tearDown()
+        } else {
+            observer.observe(.teardown(deadlineExpired: expired, elapsed: elapsed))
         }
+        var drained: [CompletionQueueEntry] = []
+        let idle: Bool
+        do {
+            idle = try ring.quiesce(cancelling: true, timeout: grace) { cqe in drained.append(cqe) }
+        } catch {
+            idle = false
+        }
+        let stamp = elapsed
+        for cqe in drained { handle(cqe, elapsed: stamp) }
+        if let checker, let lent = core.take() { checker.returnCore(lent) }
+        return idle
     }
 
     // MARK: - Requests
 
-    private func queue(_ spec: RequestSpec, _ instance: StepInstance) throws(RunnerError) {
-        let step = plan.steps[instance.node]
-        for dependency in step.awaitedCaptures where capturePending[dependency.producer] {
-            try submitPending()
-            if try !waitUntil(deadline, { !capturePending[dependency.producer] }) {
-                expired = true
-                return
+    private mutating func queue(_ instance: StepInstance) throws(RunnerError) {
+        let node = instance.node
+        if info[node].awaitsCaptures {
+            for dependency in plan.steps[node].awaitedCaptures where capturePending[dependency.producer] {
+                try submitPending()
+                if try !waitUntil(deadline, .capture(dependency.producer)) {
+                    expired = true
+                    return
+                }
+                completionsSinceWait = 0
             }
-            completionsSinceWait = 0
         }
-        var needed: UInt32 = 1
-        if case .head(_, let length)? = step.chain {
-            needed = UInt32(length)
-            guard needed <= ring.sqEntries else {
-                throw .unsupported("a link chain of \(length) SQEs does not fit the SQ of \(ring.sqEntries) entries; raise 'ring.entries'")
-            }
+        let needed = info[node].needed
+        guard needed <= ring.sqEntries else {
+            throw .unsupported("a link chain of \(needed) SQEs does not fit the SQ of \(ring.sqEntries) entries; raise 'ring.entries'")
         }
         if ring.sqSpaceLeft < needed {
             try makeRoom(needed)
             if expired { return }
         }
-        let userData = spec.userData.value(iterations: instance.iterations)
+        var userData = info[node].userDataBase
+        let depth = Int(info[node].depth)
+        if depth > 0 {
+            let first = Int(info[node].strideStart)
+            for level in 0..<min(depth, instance.iterations.count) {
+                userData &+= strides[first + level] &* UInt64(instance.iterations[level])
+            }
+        }
+
+        let sqeFlags: UInt8
+        let sqeAddress: UInt64
+        if templateGenerations[node] == generation {
+            let offset = info[node].randomOffset.map { $0.value(userData: userData) }
+            let address = info[node].randomAddress.map { $0.value(userData: userData) }
+            do {
+                try ring.queue(templates[node], userData: userData, offset: offset, address: address)
+            } catch {
+                throw .engine(error)
+            }
+            sqeFlags = templates[node].flags
+            sqeAddress = address ?? templates[node].address
+        } else {
+            try issue(instance, userData: userData)
+            let sqe = ring.lastQueuedSQE()
+            sqeFlags = sqe?.flags ?? 0
+            sqeAddress = sqe?.addr ?? 0
+        }
+        statistics.requests += 1
+        if info[node].referenced { resources.lastUserData[node] = userData }
+        if core != nil {
+            let id = info[node].rendersID ? renderID(instance) : nil
+            core!.queued(node: node, iterations: instance.iterations, id: id, userData: userData, sqeFlags: sqeFlags,
+                         sqeAddress: sqeAddress)
+        } else {
+            let sqe = ring.lastQueuedSQE() ?? RawSQE(opcode: 0)
+            observer.observe(.queued(QueuedRequest(node: node, iterations: instance.iterations,
+                                                   id: info[node].hasID ? renderID(instance) : nil,
+                                                   userData: userData, sqe: sqe, elapsed: elapsed)))
+        }
+        if info[node].capturesValue || info[node].isPollUpdate {
+            try noteCaptureAndRename(instance, userData: userData)
+        }
+        // IOSQE_CQE_SKIP_SUCCESS requests may post nothing: they are not tracked (a failure's CQE is
+        // still observed).
+        guard !info[node].skipSuccess else { return }
+        let awaited: Bool
+        switch info[node].awaitMode {
+        case 0: awaited = false
+        case 1: awaited = true
+        default: awaited = plan.awaitsCompletion(node: node, iterations: instance.iterations, userData: userData)
+        }
+        track(userData, node: node, awaited: awaited)
+    }
+
+    /// Queues `instance` through the issuer, making the node's template from it when the node allows one.
+    private mutating func issue(_ instance: StepInstance, userData: UInt64) throws(RunnerError) {
+        let node = instance.node
+        guard case .request(let spec) = scenario.graph.nodes[node].kind else { return }
         var closing: Int32?
-        if spec.operation == "close", let operand = spec.arguments.file("fd"),
+        if info[node].isClose, let operand = spec.arguments.file("fd"),
            case .descriptor(let fd) = try resources.file(operand, at: instance) {
             closing = fd
         }
-        try OperationIssuer.issue(spec, instance: instance, userData: userData, resolver: resources, ring: &ring)
-        statistics.requests += 1
-        resources.lastUserData[instance.node] = userData
-        if let closing { resources.forget(closing) }
-        let sqe = ring.lastQueuedSQE() ?? RawSQE(opcode: spec.opcodeValue)
-        let id = spec.id.map { resources.render($0, at: instance) }
-        observer.observe(.queued(QueuedRequest(node: instance.node, iterations: instance.iterations, id: id,
-                                               userData: userData, sqe: sqe, elapsed: elapsed)))
-
-        if step.capture != nil {
-            pendingCaptures[userData] = instance.node
-            capturePending[instance.node] = true
+        let capturing = info[node].templatable && info[node].rebuilds < 8
+        if capturing { ring.beginTemplateCapture() }
+        do {
+            try OperationIssuer.issue(spec, instance: instance, userData: userData, resolver: resources, ring: &ring)
+        } catch {
+            if capturing { ring.cancelTemplateCapture() }
+            throw error
         }
+        if capturing {
+            // A template that keeps being remade (its operands keep changing) is given up.
+            if let template = ring.captureTemplate() {
+                templates[node] = template
+                templateGenerations[node] = generation
+                info[node].rebuilds += 1
+            } else {
+                templateGenerations[node] = 0
+                info[node].rebuilds = .max
+            }
+        }
+        if let closing { resources.forget(closing) }
+    }
+
+    /// The id of `instance`, its repeat indices filled in.
+    private func renderID(_ instance: StepInstance) -> String? {
+        guard case .request(let spec) = scenario.graph.nodes[instance.node].kind, let id = spec.id else { return nil }
+        return resources.render(id, at: instance)
+    }
+
+    /// A capture producer or poll_update was queued: note what its CQE will do.
+    private mutating func noteCaptureAndRename(_ instance: StepInstance, userData: UInt64) throws(RunnerError) {
+        let node = instance.node
+        if plan.steps[node].capture != nil {
+            pendingCaptures[userData] = node
+            capturePending[node] = true
+        }
+        guard case .request(let spec) = scenario.graph.nodes[node].kind else { return }
         if spec.operation == "poll_update", let newUserData = spec.arguments.unsigned("new_user_data"),
            case .request(let target)? = spec.arguments["target"] {
             pendingRenames[userData] = (try resources.userData(target, at: instance), newUserData)
         }
-        // IOSQE_CQE_SKIP_SUCCESS requests may post nothing: they are not tracked (a failure's CQE is
-        // still observed).
-        guard !spec.flags.contains(.skipSuccess) else { return }
-        let awaited = plan.awaitsCompletion(node: instance.node, iterations: instance.iterations, userData: userData)
-        track(userData, node: instance.node, awaited: awaited)
     }
 
-    private func track(_ userData: UInt64, node: NodeID, awaited: Bool) {
-        if var entry = outstanding[userData] {
-            entry.count += 1
-            if awaited { entry.awaited += 1 }
-            if entry.node != node { entry.otherNodes.append(node) }
-            outstanding[userData] = entry
+    private mutating func track(_ userData: UInt64, node: NodeID, awaited: Bool) {
+        if let slot = outstanding.value(for: userData) {
+            let index = Int(slot)
+            entries[index].count += 1
+            if awaited { entries[index].awaited += 1 }
+            if Int(entries[index].node) != node {
+                otherNodes[slot, default: []].append(node)
+                entries[index].hasOthers = true
+            }
         } else {
-            outstanding[userData] = Outstanding(node: node, count: 1, awaited: awaited ? 1 : 0)
+            let entry = Outstanding(node: Int32(node), count: 1, awaited: awaited ? 1 : 0)
+            let slot: Int32
+            if let free = freeEntries.popLast() {
+                slot = free
+                entries[Int(slot)] = entry
+            } else {
+                slot = Int32(entries.count)
+                entries.append(entry)
+            }
+            outstanding.set(slot, for: userData)
         }
         outstandingByNode[node] += 1
         if awaited { awaitedOutstanding += 1 }
-        statistics.peakOutstanding = max(statistics.peakOutstanding, outstanding.count)
+        if outstanding.count > statistics.peakOutstanding { statistics.peakOutstanding = outstanding.count }
+    }
+
+    private mutating func release(_ slot: Int32) {
+        if entries[Int(slot)].hasOthers { otherNodes[slot] = nil }
+        freeEntries.append(slot)
     }
 
     /// Frees `needed` SQ slots: submits what is queued and, with SQPOLL, waits for the kernel thread to
     /// consume it (IORING_ENTER_SQ_WAIT).
-    private func makeRoom(_ needed: UInt32) throws(RunnerError) {
+    private mutating func makeRoom(_ needed: UInt32) throws(RunnerError) {
         try submitPending()
         while ring.sqSpaceLeft < needed {
             if ContinuousClock.now >= deadline {
@@ -235,15 +513,21 @@ final class RunDriver {
 
     // MARK: - Registrations and control steps
 
-    private func register(_ step: RegistrationStep, _ instance: StepInstance) throws(RunnerError) {
+    private mutating func register(_ step: RegistrationStep, _ instance: StepInstance) throws(RunnerError) {
         try submitPending()
+        generation &+= 1
         let result = try RegistrationIssuer.perform(step, instance: instance, resolver: resources, ring: &ring)
-        observer.observe(.registered(RegistrationOutcome(node: instance.node, iterations: instance.iterations,
-                                                         result: result, elapsed: elapsed)))
+        if core != nil {
+            core!.registered(node: instance.node, result: result)
+        } else {
+            observer.observe(.registered(RegistrationOutcome(node: instance.node, iterations: instance.iterations,
+                                                             result: result, elapsed: elapsed)))
+        }
     }
 
-    private func perform(_ step: ControlStep, _ instance: StepInstance) throws(RunnerError) {
-        var summary: String
+    private mutating func perform(_ step: ControlStep, _ instance: StepInstance) throws(RunnerError) {
+        var summary = ""
+        let describe = emitsEvents
         switch step.action {
         case .submit(let wait):
             let queued = ring.sqReady
@@ -253,14 +537,15 @@ final class RunDriver {
                 reapReady()
                 let missing = UInt32(clamping: max(Int(wait) - completionsSinceWait, 0))
                 try submitPending(waitingFor: missing)
-                let reached = try waitUntil(deadline, minimum: { UInt32(clamping: max(Int(wait) - self.completionsSinceWait, 1)) },
-                                            { completionsSinceWait >= Int(wait) })
+                let reached = try waitUntil(deadline, .completions(Int(wait)))
                 if !reached { expired = true }
-                summary = "submit \(queued) SQE\(queued == 1 ? "" : "s"), \(min(completionsSinceWait, Int(wait))) of \(wait) CQE\(wait == 1 ? "" : "s") arrived"
+                if describe {
+                    summary = "submit \(queued) SQE\(queued == 1 ? "" : "s"), \(min(completionsSinceWait, Int(wait))) of \(wait) CQE\(wait == 1 ? "" : "s") arrived"
+                }
                 completionsSinceWait = 0
             } else {
                 try submitPending()
-                summary = "submit \(queued) SQE\(queued == 1 ? "" : "s")"
+                if describe { summary = "submit \(queued) SQE\(queued == 1 ? "" : "s")" }
             }
         case .wait(let references, let timeout):
             try submitPending()
@@ -268,8 +553,9 @@ final class RunDriver {
             for reference in references { conditions.append(try condition(for: reference, at: instance)) }
             let limit = timeout.map { min(ContinuousClock.now + .nanoseconds($0), deadline) } ?? deadline
             let names = references.map(\.description).joined(separator: ", ")
-            defer { completionsSinceWait = 0 }
-            if try waitUntil(limit, { conditions.allSatisfy(isDone) }) {
+            let done = try waitUntil(limit, .conditions(conditions))
+            completionsSinceWait = 0
+            if done {
                 summary = "wait for \(names): done"
             } else if limit < deadline {
                 summary = "wait for \(names): gave up after \(PlanRenderer.format(.nanoseconds(timeout ?? 0)))"
@@ -285,10 +571,13 @@ final class RunDriver {
             summary = "sleep \(PlanRenderer.format(.nanoseconds(nanoseconds)))"
         default:
             try submitPending()
+            generation &+= 1
             let result = try resources.peerAction(step, at: instance, node: instance.node, until: deadline)
             summary = result
         }
-        observer.observe(.controlled(node: instance.node, iterations: instance.iterations, summary: summary, elapsed: elapsed))
+        if describe {
+            observer.observe(.controlled(node: instance.node, iterations: instance.iterations, summary: summary, elapsed: elapsed))
+        }
     }
 
     /// What a `wait` step waits for.
@@ -297,6 +586,35 @@ final class RunDriver {
         case userData(UInt64)
         /// No unfinished instance of this node.
         case node(NodeID)
+    }
+
+    /// What `waitUntil` waits for.
+    private enum Goal {
+        /// Every awaited request has posted its final CQE.
+        case awaitedDone
+        /// The capture of this producer has arrived.
+        case capture(NodeID)
+        /// This many CQEs have arrived since the last wait.
+        case completions(Int)
+        /// Every condition of a `wait` step holds.
+        case conditions([WaitCondition])
+    }
+
+    private func reached(_ goal: Goal) -> Bool {
+        switch goal {
+        case .awaitedDone: return awaitedOutstanding == 0
+        case .capture(let producer): return !capturePending[producer]
+        case .completions(let count): return completionsSinceWait >= count
+        case .conditions(let conditions):
+            for condition in conditions where !isDone(condition) { return false }
+            return true
+        }
+    }
+
+    /// min_complete for an enter that waits towards `goal`.
+    private func minimum(_ goal: Goal) -> UInt32 {
+        if case .completions(let count) = goal { return UInt32(clamping: max(count - completionsSinceWait, 1)) }
+        return 1
     }
 
     private func condition(for reference: RequestReference, at instance: StepInstance) throws(RunnerError) -> WaitCondition {
@@ -309,7 +627,7 @@ final class RunDriver {
 
     private func isDone(_ condition: WaitCondition) -> Bool {
         switch condition {
-        case .userData(let value): return outstanding[value] == nil
+        case .userData(let value): return outstanding.value(for: value) == nil
         case .node(let node): return outstandingByNode[node] == 0
         }
     }
@@ -319,7 +637,7 @@ final class RunDriver {
     /// Reaps what is ready, then submits every queued SQE with `io_uring_enter(2)` (unless an SQPOLL
     /// thread is awake to take them). With `waitingFor`, the enter also waits for that many CQEs
     /// (min_complete), bounded by the deadline.
-    private func submitPending(waitingFor wait: UInt32 = 0) throws(RunnerError) {
+    private mutating func submitPending(waitingFor wait: UInt32 = 0) throws(RunnerError) {
         reapReady()
         var toSubmit = ring.flushSQ()
         if toSubmit == 0 && wait == 0 { return }
@@ -363,25 +681,30 @@ final class RunDriver {
     }
 
     /// Reaps every CQE that is ready, bringing in overflowed ones (an enter with GETEVENTS) when the
-    /// kernel holds some back.
-    func reapReady() {
+    /// kernel holds some back. CQEs are copied out in batches, then handled.
+    mutating func reapReady() {
         if ring.cqRingNeedsFlush {
             _ = try? enter(toSubmit: 0, minComplete: 0, flags: [.getEvents], timeout: nil)
         }
-        _ = try? ring.forEachCQE(maximum: .max, waitFor: 0) { cqe in handle(cqe) }
+        while true {
+            let count = ring.copyReadyCQEs(into: cqeBuffer)
+            if count == 0 { return }
+            let stamp = elapsed
+            for index in 0..<count { handle(cqeBuffer[index], elapsed: stamp) }
+            if count < cqeBuffer.count { return }
+        }
     }
 
-    /// Waits, submitting what is queued, until `done()` or `limit`; false when `limit` came first.
-    private func waitUntil(_ limit: ContinuousClock.Instant, minimum: () -> UInt32 = { 1 },
-                           _ done: () -> Bool) throws(RunnerError) -> Bool {
+    /// Waits, submitting what is queued, until `goal` is reached or `limit`; false when `limit` came first.
+    private mutating func waitUntil(_ limit: ContinuousClock.Instant, _ goal: Goal) throws(RunnerError) -> Bool {
         reapReady()
-        while !done() {
+        while !reached(goal) {
             let now = ContinuousClock.now
             if now >= limit { return false }
             let toSubmit = ring.flushSQ()
             var flags: EnterFlags = [.getEvents]
             _ = ring.sqRingNeedsEnter(&flags)
-            let result = try enter(toSubmit: toSubmit, minComplete: minimum(), flags: flags, timeout: limit - now)
+            let result = try enter(toSubmit: toSubmit, minComplete: minimum(goal), flags: flags, timeout: limit - now)
             reapReady()
             if result == -Errno.EBUSY.rawValue || result == -Errno.EAGAIN.rawValue {
                 // The kernel is short of room or resources: let completions land instead of spinning.
@@ -395,7 +718,7 @@ final class RunDriver {
     /// (the engine reports an expired wait as 0). EINTR, EAGAIN, EBUSY and ETIME come back as `-errno`
     /// for the caller to handle; other failures throw.
     @discardableResult
-    private func enter(toSubmit: UInt32, minComplete: UInt32, flags: EnterFlags, timeout: Duration?) throws(RunnerError) -> Int32 {
+    private mutating func enter(toSubmit: UInt32, minComplete: UInt32, flags: EnterFlags, timeout: Duration?) throws(RunnerError) -> Int32 {
         var recorded = flags
         if timeout != nil { recorded.formUnion([.extArg, .getEvents]) }
         var result: Int32
@@ -412,8 +735,10 @@ final class RunDriver {
             failure = error
         }
         statistics.enters += 1
-        observer.observe(.entered(EnterCall(toSubmit: toSubmit, minComplete: minComplete, flags: recorded,
-                                            result: result, elapsed: elapsed)))
+        if emitsEvents {
+            observer.observe(.entered(EnterCall(toSubmit: toSubmit, minComplete: minComplete, flags: recorded,
+                                                result: result, elapsed: elapsed)))
+        }
         if let failure {
             switch failure.errno {
             case .EINTR?, .EAGAIN?, .EBUSY?, .ETIME?: return result
@@ -424,13 +749,18 @@ final class RunDriver {
     }
 
     /// Reports one CQE and updates what is outstanding: captures, renamed polls, descriptors to close,
-    /// and, for a final CQE (no IORING_CQE_F_MORE), the request it finishes.
-    private func handle(_ cqe: CompletionQueueEntry) {
+    /// and, for a final CQE (no IORING_CQE_F_MORE), the request it finishes. `elapsed` is when the batch
+    /// it came in was reaped.
+    private mutating func handle(_ cqe: CompletionQueueEntry, elapsed: Duration) {
         let arrival = arrivals
         arrivals += 1
         completionsSinceWait += 1
         statistics.completions += 1
-        observer.observe(.completed(ObservedCQE(cqe: cqe, arrival: arrival, elapsed: elapsed)))
+        if core != nil {
+            core!.completed(cqe, arrival: arrival, elapsed: elapsed)
+        } else {
+            observer.observe(.completed(ObservedCQE(cqe: cqe, arrival: arrival, elapsed: self.elapsed)))
+        }
         let userData = cqe.userData
         let isNotification = cqe.flags.contains(.notification)
         if !pendingCaptures.isEmpty, !isNotification, let producer = pendingCaptures.removeValue(forKey: userData) {
@@ -438,32 +768,39 @@ final class RunDriver {
             if case .namedSlot(let slot)? = plan.steps[producer].capture?.source, cqe.res >= 0 { value = Int64(slot) }
             resources.captures[producer] = value
             capturePending[producer] = false
+            generation &+= 1
         }
         if !pendingRenames.isEmpty, let rename = pendingRenames.removeValue(forKey: userData), cqe.res >= 0,
-           let moved = outstanding.removeValue(forKey: rename.from) {
-            if var existing = outstanding[rename.to] {
-                existing.count += moved.count
-                existing.awaited += moved.awaited
-                outstanding[rename.to] = existing
+           let moved = outstanding.remove(rename.from) {
+            if let existing = outstanding.value(for: rename.to) {
+                entries[Int(existing)].count += entries[Int(moved)].count
+                entries[Int(existing)].awaited += entries[Int(moved)].awaited
+                release(moved)
             } else {
-                outstanding[rename.to] = moved
+                outstanding.set(moved, for: rename.to)
             }
         }
-        guard var entry = outstanding[userData] else { return }
-        if producesDescriptor[entry.node], cqe.res >= 0, !isNotification { resources.ringDescriptors.insert(cqe.res) }
-        if cqe.flags.contains(.more) && followsMoreFlag[entry.node] { return }
-        let node = entry.otherNodes.isEmpty ? entry.node : entry.otherNodes.removeFirst()
+        guard let slot = outstanding.value(for: userData) else { return }
+        let index = Int(slot)
+        let owner = Int(entries[index].node)
+        if producesDescriptor[owner], cqe.res >= 0, !isNotification { resources.ringDescriptors.insert(cqe.res) }
+        if cqe.flags.contains(.more) && followsMoreFlag[owner] { return }
+        var node = owner
+        if entries[index].hasOthers, var others = otherNodes[slot], !others.isEmpty {
+            node = others.removeFirst()
+            otherNodes[slot] = others.isEmpty ? nil : others
+            entries[index].hasOthers = !others.isEmpty
+        }
         outstandingByNode[node] -= 1
-        entry.count -= 1
+        entries[index].count -= 1
         // With a mix of awaited and open instances under one user_data, assume an open one finished
         // first: the run then waits longer rather than too little.
-        let awaitedBefore = entry.awaited
-        entry.awaited = min(entry.awaited, entry.count)
-        awaitedOutstanding -= awaitedBefore - entry.awaited
-        if entry.count == 0 {
-            outstanding.removeValue(forKey: userData)
-        } else {
-            outstanding[userData] = entry
+        let awaitedBefore = entries[index].awaited
+        entries[index].awaited = min(entries[index].awaited, entries[index].count)
+        awaitedOutstanding -= Int(awaitedBefore - entries[index].awaited)
+        if entries[index].count == 0 {
+            outstanding.remove(userData)
+            release(slot)
         }
     }
 }

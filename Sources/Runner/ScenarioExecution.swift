@@ -163,7 +163,7 @@ public struct ScenarioExecution {
         }
         inspectResources?(resources)
 
-        let driver = RunDriver(ring: ring, scenario: scenario, plan: plan, resources: resources, observer: observer,
+        var driver = RunDriver(ring: ring, scenario: scenario, plan: plan, resources: resources, observer: observer,
                                start: start, deadline: deadlineInstant)
         driver.inspect = inspect
         driver.inspectionInterval = inspectionInterval

@@ -66,40 +66,57 @@ public struct StepInstances: Sequence, Sendable {
 
     public func makeIterator() -> Iterator { Iterator(graph: graph) }
 
+    /// Streams instances from flat tables of the graph (what each node is, where each block's body
+    /// ends), so a step costs a few loads: no node or block is copied, and the iterations array is
+    /// updated in place (a caller that keeps an instance's `iterations` gets its own copy on write).
     public struct Iterator: IteratorProtocol, Sendable {
-        let graph: ScenarioGraph
+        /// Per node: the repeat block it opens, or -1 for a step.
+        private let opens: [Int]
+        /// Per block: the first node of its body, the end of its body, its count.
+        private let bodyStart: [Int]
+        private let bodyEnd: [Int]
+        private let counts: [Int]
         private var position: NodeID = 0
-        /// Open repeat blocks: the block, its current iteration and where its body ends.
-        private var open: [(block: BlockID, iteration: Int)] = []
+        /// Open repeat blocks, innermost last, and the iteration of each (`iterations` is handed out).
+        private var openBlocks: [BlockID] = []
+        private var iterations: [Int] = []
 
-        init(graph: ScenarioGraph) { self.graph = graph }
+        init(graph: ScenarioGraph) {
+            var opens = [Int](repeating: -1, count: graph.nodes.count)
+            for block in graph.blocks { opens[block.node] = block.id }
+            self.opens = opens
+            bodyStart = graph.blocks.map(\.body.lowerBound)
+            bodyEnd = graph.blocks.map(\.body.upperBound)
+            counts = graph.blocks.map(\.count)
+        }
 
         public mutating func next() -> StepInstance? {
             while true {
-                if let innermost = open.last, position >= graph.blocks[innermost.block].body.upperBound {
-                    let block = graph.blocks[innermost.block]
-                    if innermost.iteration + 1 < block.count {
-                        open[open.count - 1].iteration += 1
-                        position = block.body.lowerBound
+                if let innermost = openBlocks.last, position >= bodyEnd[innermost] {
+                    let level = openBlocks.count - 1
+                    if iterations[level] + 1 < counts[innermost] {
+                        iterations[level] += 1
+                        position = bodyStart[innermost]
                     } else {
-                        open.removeLast()
+                        openBlocks.removeLast()
+                        iterations.removeLast()
                     }
                     continue
                 }
-                guard position < graph.nodes.count else { return nil }
-                let node = graph.nodes[position]
-                if case .repeatBlock(let id) = node.kind {
-                    let block = graph.blocks[id]
-                    if block.count == 0 || block.body.isEmpty {
-                        position = block.body.upperBound
+                guard position < opens.count else { return nil }
+                let block = opens[position]
+                if block >= 0 {
+                    if counts[block] == 0 || bodyStart[block] >= bodyEnd[block] {
+                        position = bodyEnd[block]
                     } else {
-                        open.append((id, 0))
-                        position = block.body.lowerBound
+                        openBlocks.append(block)
+                        iterations.append(0)
+                        position = bodyStart[block]
                     }
                     continue
                 }
                 position += 1
-                return StepInstance(node: node.id, iterations: open.map(\.iteration))
+                return StepInstance(node: position - 1, iterations: iterations)
             }
         }
     }

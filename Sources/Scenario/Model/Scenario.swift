@@ -27,6 +27,12 @@ public struct Scenario: Hashable, Sendable {
 
     /// The resource called `name`.
     public func resource(named name: String) -> Resource? { resources.first { $0.name == name } }
+
+    /// A scenario with nothing in it (a placeholder where a value is needed).
+    public static let empty = Scenario(file: "", name: "", description: nil, tags: [], expectedFailure: nil,
+                                       deadlineNanoseconds: nil, requirements: Requirements(), ring: RingSpec(),
+                                       options: ScenarioOptions(), resources: [], graph: ScenarioGraph(),
+                                       expectations: Expectations())
 }
 
 /// What the kernel must offer for the scenario to run; otherwise it is skipped with the reason.

@@ -1,0 +1,87 @@
+import CIoUring
+
+/// An SQE exactly as an op filled it, with the memory it points at, to queue again and again with
+/// another user_data (and, for reads and writes at random places, another file offset): how a
+/// scenario's repeated request costs a 64-byte copy instead of a trip through the op's arguments.
+///
+/// Only an SQE whose fields say everything can be replayed: `captureTemplate` refuses one that points
+/// into the ring's scratch arena (a timespec, a path, an iovec array: the arena is reset between
+/// requests), one on a ring with 128-byte SQEs, and anything but exactly one queued SQE. Queuing the
+/// template keeps its memory alive exactly as the op did (`KernelMemory` retained until quiescence).
+public struct SQETemplate: @unchecked Sendable {
+    var fields: io_uring_sqe
+    /// The memory the op retained for the SQE, retained again by every copy.
+    let memory: [KernelMemory]
+
+    /// A template of nothing (a placeholder where one is needed).
+    public static let empty = SQETemplate(fields: io_uring_sqe(), memory: [])
+
+    /// The SQE's IOSQE_* flags.
+    public var flags: UInt8 { fields.flags }
+    /// The SQE's `addr`.
+    public var address: UInt64 { fields.addr }
+
+    /// The opcode, flags, fd, off, addr and len the template holds (user_data is whatever was captured).
+    public var raw: RawSQE {
+        var sqe = RawSQE(opcode: fields.opcode)
+        sqe.flags = fields.flags
+        sqe.ioprio = fields.ioprio
+        sqe.fd = fields.fd
+        sqe.off = fields.off
+        sqe.addr = fields.addr
+        sqe.len = fields.len
+        sqe.opFlags = UInt32(bitPattern: fields.rw_flags)
+        sqe.userData = fields.user_data
+        sqe.bufIndex = fields.buf_index
+        sqe.personality = fields.personality
+        sqe.spliceFDIn = fields.splice_fd_in
+        sqe.addr3 = fields.addr3
+        sqe.pad2 = fields.__pad2
+        return sqe
+    }
+}
+
+extension IoUring {
+    /// Starts watching what the next op queues, for `captureTemplate()`.
+    public mutating func beginTemplateCapture() {
+        capturedMemory = []
+        captureTail = sq.sqeTail
+        captureArenaAllocations = arena.allocations
+    }
+
+    /// The SQE queued since `beginTemplateCapture()` as a template, or nil when it cannot be replayed
+    /// (none or several SQEs, arena memory, 128-byte SQEs). Ends the capture either way.
+    public mutating func captureTemplate() -> SQETemplate? {
+        guard let memory = capturedMemory else { return nil }
+        capturedMemory = nil
+        guard sq.sqeTail &- captureTail == 1, arena.allocations == captureArenaAllocations, sq.sqeShift == 6 else {
+            return nil
+        }
+        let raw = sq.sqes + Int(captureTail & sq.mask) << sq.sqeShift
+        return SQETemplate(fields: raw.assumingMemoryBound(to: io_uring_sqe.self).pointee, memory: memory)
+    }
+
+    /// Ends a capture without a template (the op threw).
+    public mutating func cancelTemplateCapture() {
+        capturedMemory = nil
+    }
+
+    /// Queues a copy of `template` with `userData`; `offset` replaces the SQE's `off`, `address` its
+    /// `addr` (`splice_off_in`). Counts the request as in flight and retains its memory, as the op did.
+    @inline(__always)
+    public mutating func queue(_ template: borrowing SQETemplate, userData: UInt64, offset: UInt64? = nil,
+                               address: UInt64? = nil) throws(IoUringError) {
+        let head = sq.kernelHead()
+        guard sq.sqeTail &- head < sq.entries else { throw .submissionQueueFull }
+        let sqe = (sq.sqes + Int(sq.sqeTail & sq.mask) << 6).assumingMemoryBound(to: io_uring_sqe.self)
+        sqe.pointee = template.fields
+        sqe.pointee.user_data = userData
+        if let offset { sqe.pointee.off = offset }
+        if let address { sqe.pointee.addr = address }
+        sq.sqeTail &+= 1
+        inFlight &+= 1
+        if !template.memory.isEmpty {
+            for memory in template.memory { retain(memory) }
+        }
+    }
+}
