@@ -157,6 +157,8 @@ public struct CheckerCore {
     /// An expectation's CQE pattern in a form checked without touching the expectation itself: a result
     /// interval and flag masks. `nil` for patterns that need the full check (streams, buffer ids, `!=`…).
     struct QuickPattern {
+        /// False for an expectation that needs the full check.
+        var valid = true
         var low: Int64
         var high: Int64
         var set: UInt64
@@ -164,9 +166,17 @@ public struct CheckerCore {
     }
 
     // The slab of records and the user_data index (head of each chain, oldest first).
-    var records: [Record] = []
-    var freeSlots: [Int32] = []
-    var outstanding = UserDataTable(capacity: 64)
+    // References (like `outstanding`): copies of the core share them.
+    let records = FlatArray<Record>(capacity: 64)
+    let freeSlots = FlatArray<Int32>(capacity: 64)
+    /// A reference: copies of the core (`finish` works on one) share it.
+    let outstanding = UserDataTable(capacity: 64)
+    /// Outstanding records not (yet) in `outstanding`, in queue order from `fifoHead`; every record in
+    /// `outstanding` is older than all of them. CQEs mostly come in queue order: the oldest record is
+    /// then the one a CQE is for, found without a hash look-up. A CQE for anything else moves them all
+    /// into `outstanding` (`spill`), which keeps the oldest-first rule for shared user_data.
+    let fifo = FlatArray<Int32>(capacity: 64)
+    var fifoHead = 0
     var outstandingCount = 0
     /// Queued request instances that still owe their final CQE and are not excused from it.
     public internal(set) var awaitedCompletions = 0
@@ -182,8 +192,9 @@ public struct CheckerCore {
     var ids: [Int32: String] = [:]
     /// Per slot: iterations of more than four repeat blocks (or beyond Int32).
     var deepIterations: [Int32: [Int]] = [:]
-    var queuedCounts: [UInt64]
-    var lastQueued: [PackedIterations?]
+    let queuedCounts: FlatArray<UInt64>
+    /// Valid where `queuedCounts` is not 0.
+    let lastQueued: FlatArray<PackedIterations>
     /// `lastQueued` of nodes whose iterations do not pack.
     var lastQueuedDeep: [Int: [Int]] = [:]
     var orderStates: [OrderState]
@@ -198,6 +209,10 @@ public struct CheckerCore {
 
     // Interned lists and what is known about each.
     var expectationLists: [[Int]] = []
+    /// The interned lists again, flat (`listStart`, `listCount` into `expectationFlat`), for the per-CQE loop.
+    let expectationFlat = FlatArray<Int32>(capacity: 64)
+    var listStart: [Int32] = []
+    var listCount: [Int32] = []
     var expectationListIndex: [[Int]: Int32] = [:]
     /// Per expectation list: some expectation says `completes: false`; some relaxes (see `CheckPlan.relaxes`).
     var listHasNotCompletes: [Bool] = []
@@ -205,6 +220,7 @@ public struct CheckerCore {
     var roleLists: [[OrderRole]] = []
     var roleListIndex: [[OrderRole]: Int32] = [:]
     var roleListHasEarlier: [Bool] = []
+    var roleListEmpty: [Bool] = []
 
     // Per node, precomputed.
     var nodeEachList: [Int32]
@@ -215,7 +231,7 @@ public struct CheckerCore {
     /// poll_update's `new_user_data`, for poll_update nodes that have one.
     var nodeNewUserData: [UInt64?]
     /// Per expectation: its quick form, and whether it `completes`.
-    var quick: [QuickPattern?]
+    let quick: FlatArray<QuickPattern>
     var hasUserDataExpectations: Bool
     var hasUserDataOrderRoles: Bool
     var allowsOtherCompletions: Bool
@@ -228,15 +244,15 @@ public struct CheckerCore {
     }
 
     /// A core of an empty scenario, held by a checker whose core is lent out.
-    static var placeholder: CheckerCore { CheckerCore(scenario: Scenario.empty) }
+    public static var placeholder: CheckerCore { CheckerCore(scenario: Scenario.empty) }
 
     init(scenario: Scenario) {
         self.scenario = scenario
         let plan = CheckPlan(scenario)
         self.plan = plan
         let nodeCount = scenario.graph.nodes.count
-        queuedCounts = [UInt64](repeating: 0, count: nodeCount)
-        lastQueued = [PackedIterations?](repeating: nil, count: nodeCount)
+        queuedCounts = FlatArray(repeating: 0, count: nodeCount)
+        lastQueued = FlatArray(repeating: PackedIterations([]), count: nodeCount)
         orderStates = [OrderState](repeating: OrderState(), count: plan.orders.count)
         nodeEachList = []
         nodeRoles = []
@@ -244,7 +260,10 @@ public struct CheckerCore {
         nodeIsRequest = []
         nodeSingleShot = []
         nodeNewUserData = []
-        quick = plan.expectations.map(CheckerCore.quickPattern)
+        quick = FlatArray(capacity: plan.expectations.count)
+        for expectation in plan.expectations {
+            quick.append(CheckerCore.quickPattern(expectation) ?? QuickPattern(valid: false, low: 0, high: 0, set: 0, clear: 0))
+        }
         hasUserDataExpectations = !plan.userDataExpectations.isEmpty
         hasUserDataOrderRoles = !plan.userDataOrderRoles.isEmpty
         allowsOtherCompletions = scenario.expectations.allowsOtherCompletions
@@ -270,6 +289,9 @@ public struct CheckerCore {
         if let index = expectationListIndex[list] { return index }
         let index = Int32(expectationLists.count)
         expectationLists.append(list)
+        listStart.append(Int32(expectationFlat.count))
+        listCount.append(Int32(list.count))
+        for expectation in list { expectationFlat.append(Int32(expectation)) }
         expectationListIndex[list] = index
         listHasNotCompletes.append(list.contains { !plan.expectations[$0].completes })
         listRelaxes.append(list.contains { plan.relaxes[$0] })
@@ -282,6 +304,7 @@ public struct CheckerCore {
         roleLists.append(list)
         roleListIndex[list] = index
         roleListHasEarlier.append(list.contains { $0.isEarlier })
+        roleListEmpty.append(list.isEmpty)
         return index
     }
 
@@ -359,7 +382,8 @@ public struct CheckerCore {
 
     /// The iterations of the last instance of `node` queued, if any was.
     func lastQueuedIterations(_ node: Int) -> [Int]? {
-        guard let packed = lastQueued[node] else { return nil }
+        guard queuedCounts[node] > 0 else { return nil }
+        let packed = lastQueued[node]
         return packed.isDeep ? lastQueuedDeep[node] ?? [] : packed.array
     }
 
@@ -390,10 +414,9 @@ public struct CheckerCore {
         var record = Record(node: Int32(node), userData: userData, sequence: sequence, expectations: expectations,
                             roles: roles, skipSuccess: skipSuccess, singleShot: nodeSingleShot[node],
                             iterations: packed, hasID: id != nil)
-        let roleList = roleLists[Int(roles)]
-        if !roleList.isEmpty, !skipSuccess, !listHasNotCompletes[Int(expectations)] {
+        if !roleListEmpty[Int(roles)], !skipSuccess, !listHasNotCompletes[Int(expectations)] {
             record.pendingInOrder = true
-            for role in roleList where role.isEarlier {
+            for role in roleLists[Int(roles)] where role.isEarlier {
                 orderStates[role.rule].pending[key(iterations, role.rule), default: 0] += 1
             }
         }
@@ -411,7 +434,16 @@ public struct CheckerCore {
         if let rename { renameOf[slot] = rename }
         if let id { ids[slot] = id }
         if packed.isDeep { deepIterations[slot] = iterations }
-        push(slot)
+        fifo.append(slot)
+        outstandingCount += 1
+    }
+
+    /// Moves the records waiting in `fifo` into `outstanding`, oldest first.
+    mutating func spill() {
+        guard fifoHead < fifo.count else { return }
+        for position in fifoHead..<fifo.count { push(fifo[position]) }
+        fifo.removeAll()
+        fifoHead = 0
     }
 
     /// The expectation list of an instance with instance-specific or user_data expectations.
@@ -429,7 +461,8 @@ public struct CheckerCore {
         return changed ? intern(expectations: list) : each
     }
 
-    /// Appends the record at `slot` to the outstanding instances with its user_data.
+    /// Appends the record at `slot` to the outstanding instances with its user_data in `outstanding`
+    /// (not counted again in `outstandingCount`).
     mutating func push(_ slot: Int32) {
         let userData = records[Int(slot)].userData
         records[Int(slot)].next = -1
@@ -441,10 +474,10 @@ public struct CheckerCore {
             records[Int(slot)].tail = slot
             outstanding.set(slot, for: userData)
         }
-        outstandingCount += 1
     }
 
-    /// Removes the oldest outstanding instance with `userData` (the caller frees or re-pushes its slot).
+    /// Removes the oldest instance with `userData` from `outstanding` (the caller frees or re-pushes its
+    /// slot, and counts it).
     @discardableResult
     mutating func popHead(_ userData: UInt64) -> Int32? {
         guard let head = outstanding.value(for: userData) else { return nil }
@@ -456,13 +489,13 @@ public struct CheckerCore {
             outstanding.remove(userData)
         }
         records[Int(head)].next = -1
-        outstandingCount -= 1
         return head
     }
 
     /// poll_update gave a poll a new user_data: its instance moves there and takes that number's expectations.
     mutating func applyRename(from old: UInt64, to new: UInt64) {
         renames[new] = nil
+        spill()
         guard let slot = popHead(old) else { return }
         records[Int(slot)].userData = new
         var list = expectationList(slot)
@@ -485,7 +518,19 @@ public struct CheckerCore {
         arrivals = max(arrivals, arrival + 1)
         let userData = cqe.userData
         if userData >= IoUring.reservedCancelUserData { return }
-        var head = outstanding.value(for: userData)
+        var head: Int32?
+        var fromFifo = false
+        if !outstanding.isEmpty { head = outstanding.value(for: userData) }
+        if head == nil, fifoHead < fifo.count {
+            let oldest = fifo[fifoHead]
+            if records[Int(oldest)].userData == userData {
+                head = oldest
+                fromFifo = true
+            } else {
+                spill()
+                head = outstanding.value(for: userData)
+            }
+        }
         if head == nil, !renames.isEmpty, let old = renames[userData] {
             applyRename(from: old, to: userData)
             head = outstanding.value(for: userData)
@@ -496,7 +541,20 @@ public struct CheckerCore {
             if expectedUserData != nil { expectedUserDataSeen.insert(userData) }
         }
         if let head {
-            if handle(head, cqe, arrival: arrival, elapsed: elapsed), let done = popHead(userData) {
+            guard handle(head, cqe, arrival: arrival, elapsed: elapsed) else { return }
+            let done: Int32?
+            if fromFifo && fifoHead < fifo.count && fifo[fifoHead] == head {
+                fifoHead += 1
+                if fifoHead == fifo.count {
+                    fifo.removeAll()
+                    fifoHead = 0
+                }
+                done = head
+            } else {
+                done = popHead(userData)
+            }
+            if let done {
+                outstandingCount -= 1
                 if records[Int(done)].awaited {
                     records[Int(done)].awaited = false
                     awaitedCompletions -= 1
@@ -543,17 +601,19 @@ public struct CheckerCore {
         let more = raw & CompletionFlags.more.rawValue != 0
         let notification = raw & CompletionFlags.notification.rawValue != 0
         let index = Int(slot)
-        if !records[index].hasPosted,
-           records[index].roles >= 0 && !roleLists[Int(records[index].roles)].isEmpty || hasUserDataOrderRoles {
+        if !records[index].hasPosted, !roleListEmpty[Int(records[index].roles)] || hasUserDataOrderRoles {
             firstCQE(of: slot, cqe, arrival: arrival)
         }
         let list = Int(records[index].expectations)
-        for position in expectationLists[list].indices {
-            let expectation = expectationLists[list][position]
-            if !notification, let quick = quick[expectation] {
+        let start = Int(listStart[list])
+        for position in start..<start + Int(listCount[list]) {
+            let expectation = Int(expectationFlat[position])
+            if !notification {
+                let quick = self.quick[expectation]
                 let res = Int64(cqe.res)
                 let flags = UInt64(raw)
-                if res >= quick.low && res <= quick.high && flags & quick.set == quick.set && flags & quick.clear == 0 { continue }
+                if quick.valid && res >= quick.low && res <= quick.high && flags & quick.set == quick.set
+                    && flags & quick.clear == 0 { continue }
             }
             check(expectation, slot, cqe, arrival: arrival, elapsed: elapsed, more: more, notification: notification)
         }
@@ -567,8 +627,11 @@ public struct CheckerCore {
             }
         }
         guard !more || records[index].singleShot else { return false }
-        for expectation in expectationLists[Int(records[index].expectations)] where quick[expectation] == nil {
-            finalChecks(expectation, slot, position: arrival, ending: (cqe, arrival, elapsed))
+        let final = Int(records[index].expectations)
+        let finalStart = Int(listStart[final])
+        for position in finalStart..<finalStart + Int(listCount[final]) {
+            let expectation = Int(expectationFlat[position])
+            if !quick[expectation].valid { finalChecks(expectation, slot, position: arrival, ending: (cqe, arrival, elapsed)) }
         }
         return true
     }
@@ -748,15 +811,21 @@ struct PackedIterations: Hashable {
 
     init(_ iterations: [Int]) {
         (a, b, c, d) = (0, 0, 0, 0)
-        if iterations.count > 4 || iterations.contains(where: { Int32(exactly: $0) == nil }) {
-            count = -1
-            return
+        let n = iterations.count
+        count = n <= 4 ? Int32(n) : -1
+        guard n <= 4 else { return }
+        for level in 0..<n {
+            guard let value = Int32(exactly: iterations[level]) else {
+                count = -1
+                return
+            }
+            switch level {
+            case 0: a = value
+            case 1: b = value
+            case 2: c = value
+            default: d = value
+            }
         }
-        count = Int32(iterations.count)
-        if iterations.count > 0 { a = Int32(iterations[0]) }
-        if iterations.count > 1 { b = Int32(iterations[1]) }
-        if iterations.count > 2 { c = Int32(iterations[2]) }
-        if iterations.count > 3 { d = Int32(iterations[3]) }
     }
 
     var isDeep: Bool { count < 0 }

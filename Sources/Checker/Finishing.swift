@@ -50,6 +50,9 @@ extension CheckerCore {
                 slot = records[Int(slot)].next
             }
         }
+        if fifoHead < fifo.count {
+            for position in fifoHead..<fifo.count { open.append(fifo[position]) }
+        }
         for slot in open.sorted(by: { records[Int($0)].sequence < records[Int($1)].sequence }) {
             let record = records[Int(slot)]
             let expectations = expectationLists[Int(record.expectations)]

@@ -52,15 +52,15 @@ public struct IoUring: ~Copyable {
     /// The kernel's feature bits.
     public let features: Features
 
-    var sq: SubmissionQueue
-    var cq: CompletionQueue
+    @usableFromInline var sq: SubmissionQueue
+    @usableFromInline var cq: CompletionQueue
     private let ringMapping: (base: UnsafeMutableRawPointer, size: Int)
     private let sqeMapping: (base: UnsafeMutableRawPointer, size: Int)
 
     // Memory the kernel may touch on behalf of queued requests (see the memory rule above).
     var arena = ScratchArena()
-    var retained: [KernelMemory] = []
-    var retentionToken = RetentionToken.next()
+    @usableFromInline var retained: [KernelMemory] = []
+    @usableFromInline var retentionToken = RetentionToken.next()
     /// Memory that lives as long as a registration does (registered and provided buffers, buffer rings).
     var registeredMemory: [AnyObject] = []
     /// The buffers of IORING_REGISTER_BUFFERS, by index.
@@ -70,7 +70,8 @@ public struct IoUring: ~Copyable {
 
     /// Requests queued whose final CQE has not been reaped. Requests with IOSQE_CQE_SKIP_SUCCESS
     /// count until a barrier proves them done.
-    public internal(set) var inFlight = 0
+    public var inFlight: Int { inFlightCount }
+    @usableFromInline var inFlightCount = 0
 
     /// While an `SQETemplate` is being captured: the memory every `retain` kept alive since, and where
     /// the SQ tail and the arena stood when the capture began.
@@ -251,6 +252,7 @@ public struct IoUring: ~Copyable {
     }
 
     /// The number of SQ entries the kernel gave the ring.
+    @inlinable
     public var sqEntries: UInt32 { sq.entries }
     /// The number of CQ entries the kernel gave the ring.
     public var cqEntries: UInt32 { cq.entries }
@@ -265,7 +267,7 @@ public struct IoUring: ~Copyable {
         guard sq.sqeTail &- head < sq.entries else { throw .submissionQueueFull }
         let sqe = sq.entry(sq.sqeTail)
         sq.sqeTail &+= 1
-        inFlight &+= 1
+        inFlightCount &+= 1
         return sqe
     }
 
@@ -295,6 +297,7 @@ public struct IoUring: ~Copyable {
 
     /// Publishes the SQEs queued since the last flush to the kernel (one releasing store of the tail) and
     /// returns how many SQEs the kernel has yet to consume. Matches __io_uring_flush_sq() in liburing.
+    @inlinable
     @discardableResult
     public mutating func flushSQ() -> UInt32 {
         if sq.sqeHead != sq.sqeTail {
@@ -305,9 +308,11 @@ public struct IoUring: ~Copyable {
     }
 
     /// SQEs queued (flushed or not) that the kernel has not consumed yet. Matches io_uring_sq_ready().
+    @inlinable
     public var sqReady: UInt32 { sq.sqeTail &- sq.kernelHead() }
 
     /// Free SQE slots. Matches io_uring_sq_space_left().
+    @inlinable
     public var sqSpaceLeft: UInt32 { sq.entries &- sqReady }
 
     /// CQEs posted and not yet reaped. Matches io_uring_cq_ready().
@@ -316,6 +321,7 @@ public struct IoUring: ~Copyable {
     /// Whether CQEs are waiting in the kernel's overflow list (IORING_SQ_CQ_OVERFLOW), or task work is
     /// pending (IORING_SQ_TASKRUN): either way only an enter with GETEVENTS brings them in.
     /// Matches cq_ring_needs_flush() in liburing.
+    @inlinable
     public var cqRingNeedsFlush: Bool {
         sq.kernelFlags() & (IORING_SQ_CQ_OVERFLOW | IORING_SQ_TASKRUN) != 0
     }
@@ -386,7 +392,7 @@ public struct IoUring: ~Copyable {
 
     /// Copies ready CQEs, at most `maximum`, to `body` and advances the CQ head once for the batch.
     /// Keeps `inFlight` exact and releases request memory when the ring becomes quiescent.
-    @inline(__always)
+    @inlinable @inline(__always)
     mutating func reapReady(maximum: Int, _ body: (CompletionQueueEntry) -> Void) -> Int {
         var head = cq.head.pointee
         let tail = cq.kernelTail()
@@ -407,7 +413,7 @@ public struct IoUring: ~Copyable {
                     head &+= 1
                 }
             }
-            if cqe.flags & IORING_CQE_F_MORE == 0 { inFlight &-= 1 }
+            if cqe.flags & IORING_CQE_F_MORE == 0 { inFlightCount &-= 1 }
             count += 1
             body(entry)
         }
@@ -430,7 +436,7 @@ public struct IoUring: ~Copyable {
     /// for the batch; never enters the kernel. Returns the number copied. For consumers that handle CQEs
     /// after the copy, with a buffer of their own: io_uring_peek_batch_cqe() + io_uring_cq_advance() in
     /// liburing.
-    @inline(__always)
+    @inlinable @inline(__always)
     public mutating func copyReadyCQEs(into buffer: UnsafeMutableBufferPointer<CompletionQueueEntry>) -> Int {
         var count = 0
         return reapReady(maximum: buffer.count) { cqe in
@@ -522,7 +528,7 @@ public struct IoUring: ~Copyable {
     // MARK: - Quiescence
 
     /// Releases request memory (arena and retained buffers) once nothing the ring queued can use it.
-    @inline(__always)
+    @usableFromInline
     mutating func releaseRequestMemory() {
         guard inFlight == 0, !retained.isEmpty || !arena.isEmpty else { return }
         retained.removeAll(keepingCapacity: true)
@@ -531,7 +537,7 @@ public struct IoUring: ~Copyable {
     }
 
     /// Keeps `memory` alive until the ring is quiescent.
-    @inline(__always)
+    @usableFromInline
     mutating func retain(_ memory: KernelMemory) {
         if capturedMemory != nil { capturedMemory!.append(memory) }
         if memory.retainedBy != retentionToken {
@@ -581,7 +587,7 @@ public struct IoUring: ~Copyable {
         // The drained barrier started only after every earlier request completed, and its CQE came after
         // theirs: nothing the ring queued is still running.
         _ = reapReady(maximum: .max, body)
-        inFlight = Int(sqReady)
+        inFlightCount = Int(sqReady)
         releaseRequestMemory()
         return true
     }

@@ -32,23 +32,24 @@ public struct CompletionQueueEntry: Hashable, Sendable, CustomStringConvertible 
 /// The submission queue as mapped from the kernel. Head, flags and dropped are written by the kernel;
 /// the tail and the SQE array are ours. Memory is shared with the kernel: head is read with an
 /// acquiring load, tail published with a releasing store, and nothing else touches them.
+@usableFromInline
 struct SubmissionQueue: ~Copyable {
-    let head: UnsafeMutablePointer<UInt32>
-    let tail: UnsafeMutablePointer<UInt32>
-    let flags: UnsafeMutablePointer<UInt32>
+    @usableFromInline let head: UnsafeMutablePointer<UInt32>
+    @usableFromInline let tail: UnsafeMutablePointer<UInt32>
+    @usableFromInline let flags: UnsafeMutablePointer<UInt32>
     let dropped: UnsafeMutablePointer<UInt32>
-    let sqes: UnsafeMutableRawPointer
-    let sqeShift: Int
-    let mask: UInt32
-    let entries: UInt32
+    @usableFromInline let sqes: UnsafeMutableRawPointer
+    @usableFromInline let sqeShift: Int
+    @usableFromInline let mask: UInt32
+    @usableFromInline let entries: UInt32
     /// SQEs handed out but not yet published to the kernel lie in `sqeHead..<sqeTail`.
-    var sqeHead: UInt32 = 0
-    var sqeTail: UInt32 = 0
+    @usableFromInline var sqeHead: UInt32 = 0
+    @usableFromInline var sqeTail: UInt32 = 0
 
-    @inline(__always)
+    @inlinable @inline(__always)
     func kernelHead() -> UInt32 { CIoUring_load_acquire(head) }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     func kernelFlags() -> UInt32 { CIoUring_load_relaxed(flags) }
 
     /// The SQE at ring index `index`, zeroed. Valid only inside the engine.
@@ -63,22 +64,23 @@ struct SubmissionQueue: ~Copyable {
 /// The completion queue as mapped from the kernel. The tail, overflow count and CQEs are written by the
 /// kernel; the head is ours. Tail is read with an acquiring load and head published with a releasing
 /// store, after the CQEs behind it have been copied out.
+@usableFromInline
 struct CompletionQueue: ~Copyable {
-    let head: UnsafeMutablePointer<UInt32>
-    let tail: UnsafeMutablePointer<UInt32>
+    @usableFromInline let head: UnsafeMutablePointer<UInt32>
+    @usableFromInline let tail: UnsafeMutablePointer<UInt32>
     let overflow: UnsafeMutablePointer<UInt32>
     let flags: UnsafeMutablePointer<UInt32>?
-    let cqes: UnsafeMutableRawPointer
-    let mask: UInt32
-    let entries: UInt32
+    @usableFromInline let cqes: UnsafeMutableRawPointer
+    @usableFromInline let mask: UInt32
+    @usableFromInline let entries: UInt32
     /// 5 when every CQE is 32 bytes (IORING_SETUP_CQE32), else 4.
-    let cqeShift: Int
+    @usableFromInline let cqeShift: Int
     /// IORING_SETUP_CQE_MIXED: a 32-byte CQE spans two slots and fillers carry IORING_CQE_F_SKIP.
-    let mixed: Bool
+    @usableFromInline let mixed: Bool
 
-    @inline(__always)
+    @inlinable @inline(__always)
     func kernelTail() -> UInt32 { CIoUring_load_acquire(tail) }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     func slot(_ index: UInt32) -> UnsafeMutableRawPointer { cqes + Int(index & mask) << cqeShift }
 }

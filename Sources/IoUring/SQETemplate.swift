@@ -9,9 +9,12 @@ import CIoUring
 /// requests), one on a ring with 128-byte SQEs, and anything but exactly one queued SQE. Queuing the
 /// template keeps its memory alive exactly as the op did (`KernelMemory` retained until quiescence).
 public struct SQETemplate: @unchecked Sendable {
-    var fields: io_uring_sqe
+    @usableFromInline var fields: io_uring_sqe
     /// The memory the op retained for the SQE, retained again by every copy.
-    let memory: [KernelMemory]
+    @usableFromInline let memory: [KernelMemory]
+    /// The ring's retention token when `memory` was last retained: until the ring next becomes quiescent
+    /// (and takes a new token), queuing the template again has nothing to retain.
+    @usableFromInline var retainedUnder: UInt64 = 0
 
     /// A template of nothing (a placeholder where one is needed).
     public static let empty = SQETemplate(fields: io_uring_sqe(), memory: [])
@@ -66,22 +69,24 @@ extension IoUring {
         capturedMemory = nil
     }
 
-    /// Queues a copy of `template` with `userData`; `offset` replaces the SQE's `off`, `address` its
-    /// `addr` (`splice_off_in`). Counts the request as in flight and retains its memory, as the op did.
-    @inline(__always)
-    public mutating func queue(_ template: borrowing SQETemplate, userData: UInt64, offset: UInt64? = nil,
+    /// Queues a copy of the template at `template` with `userData`; `offset` replaces the SQE's `off`,
+    /// `address` its `addr` (`splice_off_in`). Counts the request as in flight and retains its memory, as
+    /// the op did. The template is read in place (and notes what it retained).
+    @inlinable @inline(__always)
+    public mutating func queue(_ template: UnsafeMutablePointer<SQETemplate>, userData: UInt64, offset: UInt64? = nil,
                                address: UInt64? = nil) throws(IoUringError) {
         let head = sq.kernelHead()
         guard sq.sqeTail &- head < sq.entries else { throw .submissionQueueFull }
         let sqe = (sq.sqes + Int(sq.sqeTail & sq.mask) << 6).assumingMemoryBound(to: io_uring_sqe.self)
-        sqe.pointee = template.fields
+        sqe.pointee = template.pointee.fields
         sqe.pointee.user_data = userData
         if let offset { sqe.pointee.off = offset }
         if let address { sqe.pointee.addr = address }
         sq.sqeTail &+= 1
-        inFlight &+= 1
-        if !template.memory.isEmpty {
-            for memory in template.memory { retain(memory) }
+        inFlightCount &+= 1
+        if template.pointee.retainedUnder != retentionToken {
+            for memory in template.pointee.memory { retain(memory) }
+            template.pointee.retainedUnder = retentionToken
         }
     }
 }

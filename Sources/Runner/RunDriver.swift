@@ -27,18 +27,19 @@ struct RunDriver: ~Copyable {
     let plan: Plan
     let resources: RunResources
     let observer: any TraceObserver
-    let start: ContinuousClock.Instant
-    let deadline: ContinuousClock.Instant
     /// The deadline passed before the run was over.
     private(set) var expired = false
     private(set) var statistics = ExecutionStatistics()
 
-    /// The checker, when it is the only observer: its state is lent to `core` for the run.
+    /// The checker, when it is the only observer: its state is lent to `core` for the run
+    /// (`feedsChecker`), and given back at teardown.
     private let checker: ExpectationChecker?
-    private var core: CheckerCore?
+    private var core: CheckerCore
+    private var feedsChecker: Bool
 
     /// A request queued whose final CQE has not arrived: a slot of `entries`, found by user_data.
     private struct Outstanding {
+        var userData: UInt64
         var node: Int32
         /// Instances queued with this user_data and not finished (explicit user_data may repeat).
         var count: Int32
@@ -48,11 +49,17 @@ struct RunDriver: ~Copyable {
         var hasOthers = false
     }
 
-    private var outstanding = UserDataTable(capacity: 64)
-    private var entries: [Outstanding] = []
-    private var freeEntries: [Int32] = []
+    private let outstanding = UserDataTable(capacity: 64)
+    /// Entries of requests whose user_data no other request can have (automatic numbers, when the
+    /// scenario allows no duplicates and renames nothing), not in `outstanding`, in queue order from
+    /// `fifoHead`: CQEs mostly come in that order and find theirs without a hash look-up. Any other CQE
+    /// moves them into `outstanding` (`spill`).
+    private let fifo = FlatArray<Int32>(capacity: 64)
+    private var fifoHead = 0
+    private let entries = FlatArray<Outstanding>(capacity: 64)
+    private let freeEntries = FlatArray<Int32>(capacity: 64)
     private var otherNodes: [Int32: [NodeID]] = [:]
-    private var outstandingByNode: [Int]
+    private let outstandingByNode: FlatArray<Int>
     private var awaitedOutstanding = 0
     /// Producers whose capture is awaited: their user_data → node.
     private var pendingCaptures: [UInt64: NodeID] = [:]
@@ -75,7 +82,9 @@ struct RunDriver: ~Copyable {
     private var info: [NodeInfo]
     /// Per node: the user_data strides of its enclosing blocks, from `strideStart[node]`.
     private let strides: [UInt64]
-    private var templates: [SQETemplate]
+    /// One per node, read in place by the engine (`SQETemplate.empty` where there is none).
+    private let templates: UnsafeMutablePointer<SQETemplate>
+    private let nodeCount: Int
     /// The `generation` each template was made in (0: none).
     private var templateGenerations: [UInt64]
     /// Bumped whenever something an operand resolves through may have changed (a capture arrived, a
@@ -91,6 +100,11 @@ struct RunDriver: ~Copyable {
     /// Called with the ring and the statistics every `inspectionInterval` instances (tests).
     var inspect: ((borrowing IoUring, ExecutionStatistics) -> Void)?
     var inspectionInterval: UInt64 = 10_000
+
+    // Last: ContinuousClock.Instant's layout is resilient, so every stored property after it would be
+    // found through the type's metadata at run time.
+    let start: ContinuousClock.Instant
+    let deadline: ContinuousClock.Instant
 
     /// What one node is, for the per-instance path.
     private struct NodeInfo {
@@ -116,6 +130,8 @@ struct RunDriver: ~Copyable {
         var hasID = false
         /// Whether the first instance's SQE may serve as the template of the rest.
         var templatable = false
+        /// Whether its user_data is unique in the run (tracked through `fifo`).
+        var uniqueUserData = false
         /// Templates rebuilt so far (a node whose operands keep changing stops trying).
         var rebuilds: UInt8 = 0
         /// Random file offsets: into `off`, into `addr` (splice's `in_offset`).
@@ -141,7 +157,7 @@ struct RunDriver: ~Copyable {
         self.deadline = deadline
         let graph = scenario.graph
         let count = graph.nodes.count
-        outstandingByNode = Array(repeating: 0, count: count)
+        outstandingByNode = FlatArray(repeating: 0, count: count)
         capturePending = Array(repeating: false, count: count)
         producesDescriptor = graph.nodes.map { node in
             guard case .request(let spec) = node.kind else { return false }
@@ -155,16 +171,21 @@ struct RunDriver: ~Copyable {
         isIOPoll = self.ring.setupFlags.contains(.ioPoll)
         let checker = observer as? ExpectationChecker
         self.checker = checker
-        core = checker?.lendCore()
+        core = checker?.lendCore() ?? CheckerCore.placeholder
+        feedsChecker = checker != nil
         (info, strides) = RunDriver.nodeInfo(scenario: scenario, plan: plan, events: checker == nil)
-        templates = Array(repeating: SQETemplate.empty, count: count)
+        nodeCount = count
+        templates = .allocate(capacity: max(count, 1))
+        templates.initialize(repeating: SQETemplate.empty, count: count)
         templateGenerations = Array(repeating: 0, count: count)
         cqeBuffer = .allocate(capacity: 256)
     }
 
     deinit {
         cqeBuffer.deallocate()
-        if let checker, let core { checker.returnCore(core) }
+        templates.deinitialize(count: nodeCount)
+        templates.deallocate()
+        if let checker, feedsChecker { checker.returnCore(core) }
     }
 
     /// Ops whose CQE res (when ≥ 0) is a new descriptor in this process.
@@ -194,6 +215,11 @@ struct RunDriver: ~Copyable {
         }
         var infos: [NodeInfo] = []
         var strides: [UInt64] = []
+        let renamesPolls = graph.nodes.contains { node in
+            if case .request(let spec) = node.kind { return spec.operation == "poll_update" }
+            return false
+        }
+        let uniqueAutomatic = !scenario.options.allowDuplicateUserData && !renamesPolls
         infos.reserveCapacity(graph.nodes.count)
         for node in graph.nodes {
             switch node.kind {
@@ -225,6 +251,7 @@ struct RunDriver: ~Copyable {
                     info.rendersID = events || (id.isTemplate && Set(names).count != names.count)
                 }
                 info.templatable = templatable(spec)
+                info.uniqueUserData = uniqueAutomatic && !spec.userData.isExplicit
                 if info.templatable {
                     for argument in spec.arguments {
                         guard case .randomOffset(let random) = argument.value else { continue }
@@ -256,7 +283,7 @@ struct RunDriver: ~Copyable {
     private var elapsed: Duration { ContinuousClock.now - start }
 
     /// Whether events go to the observer (anything but the checker alone).
-    private var emitsEvents: Bool { core == nil }
+    private var emitsEvents: Bool { !feedsChecker }
 
     // MARK: - Walking the steps
 
@@ -264,7 +291,7 @@ struct RunDriver: ~Copyable {
     mutating func walk() throws(ExecutionError) {
         let graph = scenario.graph
         var instances = graph.instances.makeIterator()
-        while let instance = instances.next() {
+        while let node = instances.nextNode() {
             untilDeadlineCheck -= 1
             if untilDeadlineCheck <= 0 {
                 untilDeadlineCheck = RunDriver.deadlineStride
@@ -273,16 +300,15 @@ struct RunDriver: ~Copyable {
                     return
                 }
             }
-            let node = instance.node
             do {
                 switch info[node].kind {
-                case .request: try queue(instance)
+                case .request: try queue(node, instances.iterations)
                 case .registration:
                     guard case .registration(let step) = graph.nodes[node].kind else { break }
-                    try register(step, instance)
+                    try register(step, StepInstance(node: node, iterations: instances.iterations))
                 case .control:
                     guard case .control(let step) = graph.nodes[node].kind else { break }
-                    try perform(step, instance)
+                    try perform(step, StepInstance(node: node, iterations: instances.iterations))
                 case .repeatBlock: break
                 }
             } catch {
@@ -314,8 +340,8 @@ struct RunDriver: ~Copyable {
     /// Gives the checker its state back.
     mutating func tearDown(grace: Duration) -> Bool {
         reapReady()
-        if core != nil {
-            core!.tearDown()
+        if feedsChecker {
+            core.tearDown()
         } else {
             observer.observe(.teardown(deadlineExpired: expired, elapsed: elapsed))
         }
@@ -328,14 +354,17 @@ struct RunDriver: ~Copyable {
         }
         let stamp = elapsed
         for cqe in drained { handle(cqe, elapsed: stamp) }
-        if let checker, let lent = core.take() { checker.returnCore(lent) }
+        if let checker, feedsChecker {
+            checker.returnCore(core)
+            feedsChecker = false
+            core = CheckerCore.placeholder
+        }
         return idle
     }
 
     // MARK: - Requests
 
-    private mutating func queue(_ instance: StepInstance) throws(RunnerError) {
-        let node = instance.node
+    private mutating func queue(_ node: NodeID, _ iterations: [Int]) throws(RunnerError) {
         if info[node].awaitsCaptures {
             for dependency in plan.steps[node].awaitedCaptures where capturePending[dependency.producer] {
                 try submitPending()
@@ -358,8 +387,8 @@ struct RunDriver: ~Copyable {
         let depth = Int(info[node].depth)
         if depth > 0 {
             let first = Int(info[node].strideStart)
-            for level in 0..<min(depth, instance.iterations.count) {
-                userData &+= strides[first + level] &* UInt64(instance.iterations[level])
+            for level in 0..<min(depth, iterations.count) {
+                userData &+= strides[first + level] &* UInt64(iterations[level])
             }
         }
 
@@ -369,32 +398,32 @@ struct RunDriver: ~Copyable {
             let offset = info[node].randomOffset.map { $0.value(userData: userData) }
             let address = info[node].randomAddress.map { $0.value(userData: userData) }
             do {
-                try ring.queue(templates[node], userData: userData, offset: offset, address: address)
+                try ring.queue(templates + node, userData: userData, offset: offset, address: address)
             } catch {
                 throw .engine(error)
             }
             sqeFlags = templates[node].flags
             sqeAddress = address ?? templates[node].address
         } else {
-            try issue(instance, userData: userData)
+            try issue(StepInstance(node: node, iterations: iterations), userData: userData)
             let sqe = ring.lastQueuedSQE()
             sqeFlags = sqe?.flags ?? 0
             sqeAddress = sqe?.addr ?? 0
         }
         statistics.requests += 1
         if info[node].referenced { resources.lastUserData[node] = userData }
-        if core != nil {
-            let id = info[node].rendersID ? renderID(instance) : nil
-            core!.queued(node: node, iterations: instance.iterations, id: id, userData: userData, sqeFlags: sqeFlags,
-                         sqeAddress: sqeAddress)
+        if feedsChecker {
+            let id = info[node].rendersID ? renderID(StepInstance(node: node, iterations: iterations)) : nil
+            core.queued(node: node, iterations: iterations, id: id, userData: userData, sqeFlags: sqeFlags,
+                        sqeAddress: sqeAddress)
         } else {
             let sqe = ring.lastQueuedSQE() ?? RawSQE(opcode: 0)
-            observer.observe(.queued(QueuedRequest(node: node, iterations: instance.iterations,
-                                                   id: info[node].hasID ? renderID(instance) : nil,
+            observer.observe(.queued(QueuedRequest(node: node, iterations: iterations,
+                                                   id: info[node].hasID ? renderID(StepInstance(node: node, iterations: iterations)) : nil,
                                                    userData: userData, sqe: sqe, elapsed: elapsed)))
         }
         if info[node].capturesValue || info[node].isPollUpdate {
-            try noteCaptureAndRename(instance, userData: userData)
+            try noteCaptureAndRename(StepInstance(node: node, iterations: iterations), userData: userData)
         }
         // IOSQE_CQE_SKIP_SUCCESS requests may post nothing: they are not tracked (a failure's CQE is
         // still observed).
@@ -403,7 +432,7 @@ struct RunDriver: ~Copyable {
         switch info[node].awaitMode {
         case 0: awaited = false
         case 1: awaited = true
-        default: awaited = plan.awaitsCompletion(node: node, iterations: instance.iterations, userData: userData)
+        default: awaited = plan.awaitsCompletion(node: node, iterations: iterations, userData: userData)
         }
         track(userData, node: node, awaited: awaited)
     }
@@ -460,7 +489,9 @@ struct RunDriver: ~Copyable {
     }
 
     private mutating func track(_ userData: UInt64, node: NodeID, awaited: Bool) {
-        if let slot = outstanding.value(for: userData) {
+        if info[node].uniqueUserData {
+            fifo.append(newEntry(Outstanding(userData: userData, node: Int32(node), count: 1, awaited: awaited ? 1 : 0)))
+        } else if let slot = outstanding.value(for: userData) {
             let index = Int(slot)
             entries[index].count += 1
             if awaited { entries[index].awaited += 1 }
@@ -469,20 +500,45 @@ struct RunDriver: ~Copyable {
                 entries[index].hasOthers = true
             }
         } else {
-            let entry = Outstanding(node: Int32(node), count: 1, awaited: awaited ? 1 : 0)
-            let slot: Int32
-            if let free = freeEntries.popLast() {
-                slot = free
-                entries[Int(slot)] = entry
-            } else {
-                slot = Int32(entries.count)
-                entries.append(entry)
-            }
-            outstanding.set(slot, for: userData)
+            outstanding.set(newEntry(Outstanding(userData: userData, node: Int32(node), count: 1, awaited: awaited ? 1 : 0)),
+                            for: userData)
         }
         outstandingByNode[node] += 1
         if awaited { awaitedOutstanding += 1 }
-        if outstanding.count > statistics.peakOutstanding { statistics.peakOutstanding = outstanding.count }
+        let distinct = outstanding.count + fifo.count - fifoHead
+        if distinct > statistics.peakOutstanding { statistics.peakOutstanding = distinct }
+    }
+
+    private func newEntry(_ entry: Outstanding) -> Int32 {
+        if let free = freeEntries.popLast() {
+            entries[Int(free)] = entry
+            return free
+        }
+        entries.append(entry)
+        return Int32(entries.count - 1)
+    }
+
+    /// Moves the entries waiting in `fifo` into `outstanding` (their user_data are unique).
+    private mutating func spill() {
+        guard fifoHead < fifo.count else { return }
+        for position in fifoHead..<fifo.count {
+            let slot = fifo[position]
+            outstanding.set(slot, for: entries[Int(slot)].userData)
+        }
+        fifo.removeAll()
+        fifoHead = 0
+    }
+
+    /// The entry of the request `userData` names, and whether it is the oldest one in `fifo`.
+    private mutating func entry(for userData: UInt64) -> (slot: Int32, fromFifo: Bool)? {
+        if fifoHead < fifo.count {
+            let oldest = fifo[fifoHead]
+            if entries[Int(oldest)].userData == userData { return (oldest, true) }
+        }
+        if !outstanding.isEmpty, let slot = outstanding.value(for: userData) { return (slot, false) }
+        guard fifoHead < fifo.count else { return nil }
+        spill()
+        return outstanding.value(for: userData).map { ($0, false) }
     }
 
     private mutating func release(_ slot: Int32) {
@@ -517,8 +573,8 @@ struct RunDriver: ~Copyable {
         try submitPending()
         generation &+= 1
         let result = try RegistrationIssuer.perform(step, instance: instance, resolver: resources, ring: &ring)
-        if core != nil {
-            core!.registered(node: instance.node, result: result)
+        if feedsChecker {
+            core.registered(node: instance.node, result: result)
         } else {
             observer.observe(.registered(RegistrationOutcome(node: instance.node, iterations: instance.iterations,
                                                              result: result, elapsed: elapsed)))
@@ -698,6 +754,8 @@ struct RunDriver: ~Copyable {
     /// Waits, submitting what is queued, until `goal` is reached or `limit`; false when `limit` came first.
     private mutating func waitUntil(_ limit: ContinuousClock.Instant, _ goal: Goal) throws(RunnerError) -> Bool {
         reapReady()
+        // Conditions on user_data look them up in `outstanding`; nothing is queued while waiting.
+        if case .conditions = goal { spill() }
         while !reached(goal) {
             let now = ContinuousClock.now
             if now >= limit { return false }
@@ -756,8 +814,8 @@ struct RunDriver: ~Copyable {
         arrivals += 1
         completionsSinceWait += 1
         statistics.completions += 1
-        if core != nil {
-            core!.completed(cqe, arrival: arrival, elapsed: elapsed)
+        if feedsChecker {
+            core.completed(cqe, arrival: arrival, elapsed: elapsed)
         } else {
             observer.observe(.completed(ObservedCQE(cqe: cqe, arrival: arrival, elapsed: self.elapsed)))
         }
@@ -777,10 +835,11 @@ struct RunDriver: ~Copyable {
                 entries[Int(existing)].awaited += entries[Int(moved)].awaited
                 release(moved)
             } else {
+                entries[Int(moved)].userData = rename.to
                 outstanding.set(moved, for: rename.to)
             }
         }
-        guard let slot = outstanding.value(for: userData) else { return }
+        guard let (slot, fromFifo) = entry(for: userData) else { return }
         let index = Int(slot)
         let owner = Int(entries[index].node)
         if producesDescriptor[owner], cqe.res >= 0, !isNotification { resources.ringDescriptors.insert(cqe.res) }
@@ -799,7 +858,15 @@ struct RunDriver: ~Copyable {
         entries[index].awaited = min(entries[index].awaited, entries[index].count)
         awaitedOutstanding -= Int(awaitedBefore - entries[index].awaited)
         if entries[index].count == 0 {
-            outstanding.remove(userData)
+            if fromFifo {
+                fifoHead += 1
+                if fifoHead == fifo.count {
+                    fifo.removeAll()
+                    fifoHead = 0
+                }
+            } else {
+                outstanding.remove(userData)
+            }
             release(slot)
         }
     }

@@ -58,6 +58,11 @@ public struct ScenarioGraph: Hashable, Sendable {
 public struct StepInstance: Hashable, Sendable {
     public var node: NodeID
     public var iterations: [Int]
+
+    public init(node: NodeID, iterations: [Int]) {
+        self.node = node
+        self.iterations = iterations
+    }
 }
 
 /// The steps of a graph in execution order, expanding repeat blocks one iteration at a time.
@@ -79,7 +84,8 @@ public struct StepInstances: Sequence, Sendable {
         private var position: NodeID = 0
         /// Open repeat blocks, innermost last, and the iteration of each (`iterations` is handed out).
         private var openBlocks: [BlockID] = []
-        private var iterations: [Int] = []
+        /// The iterations of the open blocks, outermost first: those of the node `nextNode()` returned.
+        public private(set) var iterations: [Int] = []
 
         init(graph: ScenarioGraph) {
             var opens = [Int](repeating: -1, count: graph.nodes.count)
@@ -91,6 +97,12 @@ public struct StepInstances: Sequence, Sendable {
         }
 
         public mutating func next() -> StepInstance? {
+            guard let node = nextNode() else { return nil }
+            return StepInstance(node: node, iterations: iterations)
+        }
+
+        /// The next step's node, its iterations left in `iterations` (no instance is built).
+        public mutating func nextNode() -> NodeID? {
             while true {
                 if let innermost = openBlocks.last, position >= bodyEnd[innermost] {
                     let level = openBlocks.count - 1
@@ -116,7 +128,7 @@ public struct StepInstances: Sequence, Sendable {
                     continue
                 }
                 position += 1
-                return StepInstance(node: position - 1, iterations: iterations)
+                return position - 1
             }
         }
     }
