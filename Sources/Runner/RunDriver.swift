@@ -82,6 +82,8 @@ struct RunDriver: ~Copyable {
     private var info: [NodeInfo]
     /// Per node: the user_data strides of its enclosing blocks, from `strideStart[node]`.
     private let strides: [UInt64]
+    /// Per node: the requests whose captured values it waits for, from `producerStart[node]`.
+    private let producers: [NodeID]
     /// One per node, read in place by the engine (`SQETemplate.empty` where there is none).
     private let templates: UnsafeMutablePointer<SQETemplate>
     private let nodeCount: Int
@@ -113,6 +115,8 @@ struct RunDriver: ~Copyable {
         /// The SQEs a link chain headed here needs in the SQ at once (1 otherwise).
         var needed: UInt32 = 1
         var awaitsCaptures = false
+        var producerStart: Int32 = 0
+        var producerCount: Int32 = 0
         var capturesValue = false
         var isClose = false
         var isPollUpdate = false
@@ -135,8 +139,25 @@ struct RunDriver: ~Copyable {
         /// Templates rebuilt so far (a node whose operands keep changing stops trying).
         var rebuilds: UInt8 = 0
         /// Random file offsets: into `off`, into `addr` (splice's `in_offset`).
-        var randomOffset: RandomOffset?
-        var randomAddress: RandomOffset?
+        var randomOffset: PreparedRandom?
+        var randomAddress: PreparedRandom?
+    }
+
+    /// A `RandomOffset` with its unit count worked out (one division per run, not per request).
+    private struct PreparedRandom {
+        var seed: UInt64
+        var units: UInt64
+        var align: UInt64
+
+        init(_ offset: RandomOffset) {
+            (seed, units, align) = (offset.seed, offset.units, offset.align)
+        }
+
+        /// `RandomOffset.value(userData:)`.
+        @inline(__always)
+        func value(_ userData: UInt64) -> UInt64 {
+            RandomOffset.scaled(RandomOffset.mix(seed &+ userData), units: units) &* align
+        }
     }
 
     /// Ops whose SQE a template can stand for, when the step's operands allow it (no paths, no references
@@ -173,7 +194,7 @@ struct RunDriver: ~Copyable {
         self.checker = checker
         core = checker?.lendCore() ?? CheckerCore.placeholder
         feedsChecker = checker != nil
-        (info, strides) = RunDriver.nodeInfo(scenario: scenario, plan: plan, events: checker == nil)
+        (info, strides, producers) = RunDriver.nodeInfo(scenario: scenario, plan: plan, events: checker == nil)
         nodeCount = count
         templates = .allocate(capacity: max(count, 1))
         templates.initialize(repeating: SQETemplate.empty, count: count)
@@ -192,7 +213,7 @@ struct RunDriver: ~Copyable {
     static let descriptorOperations: Set<String> = ["openat", "openat2", "accept", "accept_multishot", "socket", "fixed_fd_install"]
 
     /// The per-node tables.
-    private static func nodeInfo(scenario: Scenario, plan: Plan, events: Bool) -> ([NodeInfo], [UInt64]) {
+    private static func nodeInfo(scenario: Scenario, plan: Plan, events: Bool) -> ([NodeInfo], [UInt64], [NodeID]) {
         let graph = scenario.graph
         var referenced = [Bool](repeating: false, count: graph.nodes.count)
         func mark(_ reference: RequestReference) {
@@ -215,6 +236,7 @@ struct RunDriver: ~Copyable {
         }
         var infos: [NodeInfo] = []
         var strides: [UInt64] = []
+        var producers: [NodeID] = []
         let renamesPolls = graph.nodes.contains { node in
             if case .request(let spec) = node.kind { return spec.operation == "poll_update" }
             return false
@@ -231,6 +253,9 @@ struct RunDriver: ~Copyable {
                 var info = NodeInfo(kind: .request)
                 if case .head(_, let length)? = step.chain { info.needed = UInt32(clamping: length) }
                 info.awaitsCaptures = !step.awaitedCaptures.isEmpty
+                info.producerStart = Int32(producers.count)
+                info.producerCount = Int32(step.awaitedCaptures.count)
+                producers += step.awaitedCaptures.map(\.producer)
                 info.capturesValue = step.capture != nil
                 info.isClose = spec.operation == "close"
                 info.isPollUpdate = spec.operation == "poll_update"
@@ -255,13 +280,17 @@ struct RunDriver: ~Copyable {
                 if info.templatable {
                     for argument in spec.arguments {
                         guard case .randomOffset(let random) = argument.value else { continue }
-                        if argument.name == "in_offset" { info.randomAddress = random } else { info.randomOffset = random }
+                        if argument.name == "in_offset" {
+                            info.randomAddress = PreparedRandom(random)
+                        } else {
+                            info.randomOffset = PreparedRandom(random)
+                        }
                     }
                 }
                 infos.append(info)
             }
         }
-        return (infos, strides)
+        return (infos, strides, producers)
     }
 
     /// Whether a template may stand for `spec`'s SQEs (see `templatableOperations`).
@@ -366,9 +395,10 @@ struct RunDriver: ~Copyable {
 
     private mutating func queue(_ node: NodeID, _ iterations: [Int]) throws(RunnerError) {
         if info[node].awaitsCaptures {
-            for dependency in plan.steps[node].awaitedCaptures where capturePending[dependency.producer] {
+            let first = Int(info[node].producerStart)
+            for position in first..<first + Int(info[node].producerCount) where capturePending[producers[position]] {
                 try submitPending()
-                if try !waitUntil(deadline, .capture(dependency.producer)) {
+                if try !waitUntil(deadline, .capture(producers[position])) {
                     expired = true
                     return
                 }
@@ -395,8 +425,10 @@ struct RunDriver: ~Copyable {
         let sqeFlags: UInt8
         let sqeAddress: UInt64
         if templateGenerations[node] == generation {
-            let offset = info[node].randomOffset.map { $0.value(userData: userData) }
-            let address = info[node].randomAddress.map { $0.value(userData: userData) }
+            var offset: UInt64?
+            if let random = info[node].randomOffset { offset = random.value(userData) }
+            var address: UInt64?
+            if let random = info[node].randomAddress { address = random.value(userData) }
             do {
                 try ring.queue(templates + node, userData: userData, offset: offset, address: address)
             } catch {
