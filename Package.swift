@@ -9,9 +9,6 @@ let package = Package(
         .library(name: "IoUring", targets: ["IoUring"]),
         .library(name: "Scenario", targets: ["Scenario"]),
     ],
-    dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-    ],
     targets: [
         // The kernel's io_uring UAPI as the running 6.x kernel defines it, plus syscall and atomic shims.
         .target(name: "CIoUring"),
@@ -39,7 +36,6 @@ let package = Package(
                 "Checker",
                 "Runner",
                 "Planner",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "IoUringTests", dependencies: ["IoUring"]),

@@ -1,11 +1,19 @@
-import ArgumentParser
-import IoUring
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 
 @main
-struct RingScript: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "ringscript",
+enum RingScript {
+    static let command = CommandSpec(
+        name: "ringscript",
         abstract: "Run io_uring scenarios on the real kernel and report where reality differs.",
-        subcommands: [RunCommand.self, CheckCommand.self, PlanCommand.self, SchemaCommand.self, ProbeCommand.self, BenchCommand.self]
+        subcommands: [RunCommand.spec, CheckCommand.spec, PlanCommand.spec, SchemaCommand.spec, ProbeCommand.spec,
+                      BenchCommand.spec]
     )
+
+    static func main() {
+        CommandLineTool.main(command, Array(CommandLine.arguments.dropFirst()))
+    }
 }
