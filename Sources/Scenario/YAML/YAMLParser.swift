@@ -48,6 +48,7 @@ public enum YAMLParser {
 /// Builds nodes from libyaml events with a stack of open collections.
 private struct TreeBuilder {
     let file: String
+    let fileID: UInt32
     var root: YAMLNode?
     var diagnostics: [Diagnostic] = []
     private var anchors: [String: YAMLNode] = [:]
@@ -62,11 +63,14 @@ private struct TreeBuilder {
         var items: [YAMLNode] = []
     }
 
-    init(file: String) { self.file = file }
+    init(file: String) {
+        self.file = file
+        fileID = SourceFiles.id(of: file)
+    }
 
     /// Handles one event; returns true at the end of the stream.
     mutating func handle(_ event: yaml_event_t) -> Bool {
-        let mark = SourceMark(file: file, line: Int(event.start_mark.line) + 1, column: Int(event.start_mark.column) + 1)
+        let mark = SourceMark(fileID: fileID, line: Int(event.start_mark.line) + 1, column: Int(event.start_mark.column) + 1)
         switch event.type {
         case YAML_STREAM_END_EVENT:
             return true
@@ -127,6 +131,9 @@ private struct TreeBuilder {
     private mutating func pairs(of items: [YAMLNode]) -> [YAMLPair] {
         var explicit: [YAMLPair] = []
         explicit.reserveCapacity(items.count / 2)
+        // Duplicate keys: a linear scan of the keys so far for the small mappings scenarios are made of,
+        // a dictionary beyond (linear in the size of the mapping either way).
+        let small = items.count <= 32
         var firstKeyMark: [String: SourceMark] = [:]
         var mergeSources: [YAMLNode] = []
         var index = 0
@@ -139,19 +146,25 @@ private struct TreeBuilder {
                 continue
             }
             if let name = key.scalar {
-                if let first = firstKeyMark[name] {
+                let first: SourceMark?
+                if small {
+                    first = explicit.first { $0.key.scalar == name }?.key.mark
+                } else {
+                    first = firstKeyMark[name]
+                    if first == nil { firstKeyMark[name] = key.mark }
+                }
+                if let first {
                     diagnostics.append(Diagnostic(at: key.mark, "duplicate key '\(name)'",
                                                   notes: [Diagnostic(.note, at: first, "'\(name)' first appears here")]))
                     continue
                 }
-                firstKeyMark[name] = key.mark
             }
             explicit.append(YAMLPair(key: key, value: value))
         }
         guard !mergeSources.isEmpty else { return explicit }
         // Keys written explicitly override merged ones; of merged keys, the first source wins.
         var merged: [YAMLPair] = []
-        var taken = Set(firstKeyMark.keys)
+        var taken = Set(explicit.compactMap { $0.key.scalar })
         for source in mergeSources {
             guard let sourcePairs = source.mapping else {
                 diagnostics.append(Diagnostic(at: source.mark, "a '<<' merge key takes a mapping or a sequence of mappings, not \(source.kindDescription)"))
