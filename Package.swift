@@ -36,7 +36,10 @@ let package = Package(
                 "Checker",
                 "Runner",
                 "Planner",
-            ]
+            ],
+            // The Swift runtime linked in: a scenario run is often a whole process, and resolving the
+            // runtime's shared libraries at every start cost about 2 ms of it (bench/run.sh, "1-op scenario").
+            linkerSettings: [.unsafeFlags(["-static-stdlib"], .when(platforms: [.linux], configuration: .release))]
         ),
         .testTarget(name: "IoUringTests", dependencies: ["IoUring"]),
         .testTarget(name: "CheckerTests", dependencies: ["Checker"]),

@@ -449,7 +449,7 @@ struct RunDriver: ~Copyable {
             core.queued(node: node, iterations: iterations, id: id, userData: userData, sqeFlags: sqeFlags,
                         sqeAddress: sqeAddress)
         } else {
-            let sqe = ring.lastQueuedSQE() ?? RawSQE(opcode: 0)
+            let sqe = ring.lastQueuedSQE() ?? RawSQE(opcode: scenario.graph.request(node)?.opcodeValue ?? 0)
             observer.observe(.queued(QueuedRequest(node: node, iterations: iterations,
                                                    id: info[node].hasID ? renderID(StepInstance(node: node, iterations: iterations)) : nil,
                                                    userData: userData, sqe: sqe, elapsed: elapsed)))
