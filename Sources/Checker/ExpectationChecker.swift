@@ -175,8 +175,11 @@ public struct CheckerCore {
     /// `outstanding` is older than all of them. CQEs mostly come in queue order: the oldest record is
     /// then the one a CQE is for, found without a hash look-up. A CQE for anything else moves them all
     /// into `outstanding` (`spill`), which keeps the oldest-first rule for shared user_data.
+    /// (A CQE a little out of order is found by looking `fifoWindow` records ahead; the record it ends
+    /// leaves a -1 behind.)
     let fifo = FlatArray<Int32>(capacity: 64)
     var fifoHead = 0
+    static let fifoWindow = 16
     var outstandingCount = 0
     /// Queued request instances that still owe their final CQE and are not excused from it.
     public internal(set) var awaitedCompletions = 0
@@ -441,9 +444,19 @@ public struct CheckerCore {
     /// Moves the records waiting in `fifo` into `outstanding`, oldest first.
     mutating func spill() {
         guard fifoHead < fifo.count else { return }
-        for position in fifoHead..<fifo.count { push(fifo[position]) }
+        for position in fifoHead..<fifo.count where fifo[position] >= 0 { push(fifo[position]) }
         fifo.removeAll()
         fifoHead = 0
+    }
+
+    /// Ends the FIFO record at `position`: a -1 stays behind it, and the head moves past ended records.
+    mutating func endFifoRecord(at position: Int) {
+        fifo[position] = -1
+        while fifoHead < fifo.count && fifo[fifoHead] < 0 { fifoHead += 1 }
+        if fifoHead == fifo.count {
+            fifo.removeAll()
+            fifoHead = 0
+        }
     }
 
     /// The expectation list of an instance with instance-specific or user_data expectations.
@@ -519,14 +532,22 @@ public struct CheckerCore {
         let userData = cqe.userData
         if userData >= IoUring.reservedCancelUserData { return }
         var head: Int32?
-        var fromFifo = false
+        var fifoPosition: Int?
         if !outstanding.isEmpty { head = outstanding.value(for: userData) }
         if head == nil, fifoHead < fifo.count {
-            let oldest = fifo[fifoHead]
-            if records[Int(oldest)].userData == userData {
-                head = oldest
-                fromFifo = true
-            } else {
+            // The oldest record with this user_data among the first `fifoWindow` waiting.
+            let end = min(fifo.count, fifoHead + CheckerCore.fifoWindow)
+            var position = fifoHead
+            while position < end {
+                let slot = fifo[position]
+                if slot >= 0 && records[Int(slot)].userData == userData {
+                    head = slot
+                    fifoPosition = position
+                    break
+                }
+                position += 1
+            }
+            if head == nil, end < fifo.count {
                 spill()
                 head = outstanding.value(for: userData)
             }
@@ -543,12 +564,8 @@ public struct CheckerCore {
         if let head {
             guard handle(head, cqe, arrival: arrival, elapsed: elapsed) else { return }
             let done: Int32?
-            if fromFifo && fifoHead < fifo.count && fifo[fifoHead] == head {
-                fifoHead += 1
-                if fifoHead == fifo.count {
-                    fifo.removeAll()
-                    fifoHead = 0
-                }
+            if let fifoPosition, fifoPosition < fifo.count, fifo[fifoPosition] == head {
+                endFifoRecord(at: fifoPosition)
                 done = head
             } else {
                 done = popHead(userData)

@@ -51,7 +51,7 @@ extension CheckerCore {
             }
         }
         if fifoHead < fifo.count {
-            for position in fifoHead..<fifo.count { open.append(fifo[position]) }
+            for position in fifoHead..<fifo.count where fifo[position] >= 0 { open.append(fifo[position]) }
         }
         for slot in open.sorted(by: { records[Int($0)].sequence < records[Int($1)].sequence }) {
             let record = records[Int(slot)]

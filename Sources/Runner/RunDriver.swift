@@ -54,8 +54,12 @@ struct RunDriver: ~Copyable {
     /// scenario allows no duplicates and renames nothing), not in `outstanding`, in queue order from
     /// `fifoHead`: CQEs mostly come in that order and find theirs without a hash look-up. Any other CQE
     /// moves them into `outstanding` (`spill`).
+    /// (A CQE a little out of order is found by looking `fifoWindow` entries ahead; the entry it ends
+    /// leaves a -1 behind.)
     private let fifo = FlatArray<Int32>(capacity: 64)
     private var fifoHead = 0
+    private var fifoLive = 0
+    private static let fifoWindow = 16
     private let entries = FlatArray<Outstanding>(capacity: 64)
     private let freeEntries = FlatArray<Int32>(capacity: 64)
     private var otherNodes: [Int32: [NodeID]] = [:]
@@ -523,6 +527,7 @@ struct RunDriver: ~Copyable {
     private mutating func track(_ userData: UInt64, node: NodeID, awaited: Bool) {
         if info[node].uniqueUserData {
             fifo.append(newEntry(Outstanding(userData: userData, node: Int32(node), count: 1, awaited: awaited ? 1 : 0)))
+            fifoLive += 1
         } else if let slot = outstanding.value(for: userData) {
             let index = Int(slot)
             entries[index].count += 1
@@ -537,7 +542,7 @@ struct RunDriver: ~Copyable {
         }
         outstandingByNode[node] += 1
         if awaited { awaitedOutstanding += 1 }
-        let distinct = outstanding.count + fifo.count - fifoHead
+        let distinct = outstanding.count + fifoLive
         if distinct > statistics.peakOutstanding { statistics.peakOutstanding = distinct }
     }
 
@@ -555,22 +560,37 @@ struct RunDriver: ~Copyable {
         guard fifoHead < fifo.count else { return }
         for position in fifoHead..<fifo.count {
             let slot = fifo[position]
-            outstanding.set(slot, for: entries[Int(slot)].userData)
+            if slot >= 0 { outstanding.set(slot, for: entries[Int(slot)].userData) }
         }
         fifo.removeAll()
         fifoHead = 0
+        fifoLive = 0
     }
 
-    /// The entry of the request `userData` names, and whether it is the oldest one in `fifo`.
-    private mutating func entry(for userData: UInt64) -> (slot: Int32, fromFifo: Bool)? {
-        if fifoHead < fifo.count {
-            let oldest = fifo[fifoHead]
-            if entries[Int(oldest)].userData == userData { return (oldest, true) }
+    /// Ends the FIFO entry at `position`: a -1 stays behind it, and the head moves past ended entries.
+    private mutating func endFifoEntry(at position: Int) {
+        fifo[position] = -1
+        fifoLive -= 1
+        while fifoHead < fifo.count && fifo[fifoHead] < 0 { fifoHead += 1 }
+        if fifoHead == fifo.count {
+            fifo.removeAll()
+            fifoHead = 0
         }
-        if !outstanding.isEmpty, let slot = outstanding.value(for: userData) { return (slot, false) }
-        guard fifoHead < fifo.count else { return nil }
+    }
+
+    /// The entry of the request `userData` names, and its position in `fifo` when it is there.
+    private mutating func entry(for userData: UInt64) -> (slot: Int32, fifoPosition: Int?)? {
+        let end = min(fifo.count, fifoHead + RunDriver.fifoWindow)
+        var position = fifoHead
+        while position < end {
+            let slot = fifo[position]
+            if slot >= 0 && entries[Int(slot)].userData == userData { return (slot, position) }
+            position += 1
+        }
+        if !outstanding.isEmpty, let slot = outstanding.value(for: userData) { return (slot, nil) }
+        guard end < fifo.count else { return nil }
         spill()
-        return outstanding.value(for: userData).map { ($0, false) }
+        return outstanding.value(for: userData).map { ($0, nil) }
     }
 
     private mutating func release(_ slot: Int32) {
@@ -871,7 +891,7 @@ struct RunDriver: ~Copyable {
                 outstanding.set(moved, for: rename.to)
             }
         }
-        guard let (slot, fromFifo) = entry(for: userData) else { return }
+        guard let (slot, fifoPosition) = entry(for: userData) else { return }
         let index = Int(slot)
         let owner = Int(entries[index].node)
         if producesDescriptor[owner], cqe.res >= 0, !isNotification { resources.ringDescriptors.insert(cqe.res) }
@@ -890,12 +910,8 @@ struct RunDriver: ~Copyable {
         entries[index].awaited = min(entries[index].awaited, entries[index].count)
         awaitedOutstanding -= Int(awaitedBefore - entries[index].awaited)
         if entries[index].count == 0 {
-            if fromFifo {
-                fifoHead += 1
-                if fifoHead == fifo.count {
-                    fifo.removeAll()
-                    fifoHead = 0
-                }
+            if let fifoPosition {
+                endFifoEntry(at: fifoPosition)
             } else {
                 outstanding.remove(userData)
             }

@@ -140,7 +140,7 @@ import Testing
               p:   { pipe: {} }
               buf: { buffer: { size: 8 } }
             steps:
-              - repeat: 5
+              - repeat: 40
                 steps:
                   - read: { fd: p.read, buf: buf }
                     id: "r{i}"
@@ -149,6 +149,28 @@ import Testing
             expect:
               "r{i}": 8
               "n{i}": 0
+            """, verdict: .fail)
+    }
+
+    @Test func sharedUserDataOutOfOrder() throws {
+        try expectSame("""
+            name: a CQE for shared user_data goes to the oldest request with it
+            deadline: 100ms
+            allow_duplicate_user_data: true
+            resources:
+              p:   { pipe: {} }
+              buf: { buffer: { size: 8 } }
+            steps:
+              - repeat: 3
+                steps:
+                  - read: { fd: p.read, buf: buf }
+                    user_data: 7
+                  - nop: {}
+                  - nop: {}
+                    user_data: 7
+                  - nop: { result: 2 }
+            expect:
+              7: 0
             """, verdict: .fail)
     }
 }
