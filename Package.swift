@@ -45,7 +45,8 @@ let package = Package(
         .testTarget(name: "IoUringTests", dependencies: ["IoUring"]),
         .testTarget(name: "CheckerTests", dependencies: ["Checker"]),
         .testTarget(name: "PlannerTests", dependencies: ["Planner", "Scenario"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "RunnerTests", dependencies: ["Runner", "Planner", "Scenario", "Checker", "IoUring"]),
+        .testTarget(name: "RunnerTests", dependencies: ["Runner", "Planner", "Scenario", "Checker", "IoUring"],
+                    exclude: ["RunFixtures"]),
         .testTarget(name: "ScenarioTests", dependencies: ["Scenario"], resources: [.copy("Fixtures")]),
     ]
 )
