@@ -30,7 +30,7 @@ let package = Package(
         // A validated graph → the submissions, waits and link chains the runner follows. Pure value types.
         .target(name: "Planner", dependencies: ["Scenario"]),
         // Runs a plan on a fresh ring inside a sandbox and records the trace.
-        .target(name: "Runner", dependencies: ["IoUring", "Scenario", "Checker", "Planner"]),
+        .target(name: "Runner", dependencies: ["IoUring", "CIoUring", "Scenario", "Checker", "Planner"]),
         .executableTarget(
             name: "ringscript",
             dependencies: [

@@ -13,6 +13,16 @@
 // Swift's Glibc module leaves these out; ringscript's ops and resources need their types and calls.
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <fcntl.h>
+
+// glibc declares these only under _GNU_SOURCE, which Swift's Glibc module is built without.
+extern int pipe2(int pipefd[2], int flags);
+extern int accept4(int sockfd, struct sockaddr *addr, socklen_t *addrlen, int flags);
+#ifndef F_SETPIPE_SZ
+#define F_SETPIPE_SZ 1031
+#define F_GETPIPE_SZ 1032
+#endif
 
 #ifndef __NR_io_uring_setup
 #define __NR_io_uring_setup 425
