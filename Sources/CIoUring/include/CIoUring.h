@@ -13,12 +13,11 @@
 // Swift's Glibc module leaves these out; ringscript's ops and resources need their types and calls.
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <sys/socket.h>
-#include <fcntl.h>
 
-// glibc declares these only under _GNU_SOURCE, which Swift's Glibc module is built without.
+// glibc declares these only under _GNU_SOURCE, which Swift's Glibc module is built without. The address
+// of accept4 is untyped here so that this header need not pull <sys/socket.h> into the module.
 extern int pipe2(int pipefd[2], int flags);
-extern int accept4(int sockfd, struct sockaddr *addr, socklen_t *addrlen, int flags);
+extern int accept4(int sockfd, void *addr, unsigned int *addrlen, int flags);
 #ifndef F_SETPIPE_SZ
 #define F_SETPIPE_SZ 1031
 #define F_GETPIPE_SZ 1032
