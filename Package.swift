@@ -43,6 +43,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "IoUringTests", dependencies: ["IoUring"]),
+        .testTarget(name: "ringscriptTests", dependencies: ["ringscript"]),
         .testTarget(name: "CheckerTests", dependencies: ["Checker"]),
         .testTarget(name: "PlannerTests", dependencies: ["Planner", "Scenario"], resources: [.copy("Fixtures")]),
         .testTarget(name: "RunnerTests", dependencies: ["Runner", "Planner", "Scenario", "Checker", "IoUring"],

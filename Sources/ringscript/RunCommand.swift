@@ -15,25 +15,25 @@ struct RunCommand: ParsableCommand {
         """
     )
 
-    @Argument(help: "Scenario files or directories (searched recursively for *.yaml).")
+    @Argument(help: ArgumentHelp("Scenario files or directories (searched recursively for *.yaml).", valueName: "path"))
     var paths: [String] = ["scenarios"]
 
-    @Option(help: "Run only scenarios whose path or name contains PATTERN (a glob when it has * ? or [).")
+    @Option(help: ArgumentHelp("Run only scenarios whose path or name contains PATTERN (a glob when it has * ? or [).", valueName: "pattern"))
     var filter: String?
 
-    @Option(name: .customLong("tag"), help: "Run only scenarios with this tag (repeatable).")
+    @Option(name: .customLong("tag"), help: ArgumentHelp("Run only scenarios with this tag (repeatable).", valueName: "tag"))
     var tags: [String] = []
 
-    @Option(name: .customShort("j"), help: "Scenarios to run at once, each on its own ring.")
+    @Option(name: .customShort("j"), help: ArgumentHelp("Scenarios to run at once, each on its own ring.", valueName: "n"))
     var jobs = 1
 
-    @Option(help: "Run each scenario N times.")
+    @Option(help: ArgumentHelp("Run each scenario N times.", valueName: "n"))
     var `repeat` = 1
 
     @Flag(help: "Stop repeating a scenario at its first failure and report that iteration.")
     var untilFail = false
 
-    @Option(help: "Deadline for each scenario, overriding the file's (e.g. 10s, 500ms).")
+    @Option(help: ArgumentHelp("Deadline for each scenario, overriding the file's (e.g. 10s, 500ms).", valueName: "duration"))
     var deadline: String?
 
     @Flag(help: "Start no new scenario after a failure.")
@@ -45,13 +45,13 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Report format: text or json.")
     var format: RunSessionOptions.Format = .text
 
-    @Option(help: "Also write a JUnit XML report to FILE.")
+    @Option(help: ArgumentHelp("Also write a JUnit XML report to FILE.", valueName: "file"))
     var junit: String?
 
     @Flag(help: "Report in TAP version 14 (readable by KTAP/kselftest runners) instead of text.")
     var tap = false
 
-    @Option(help: "Run shard K of N (K/N, 1-based), by position in the stable order.")
+    @Option(help: ArgumentHelp("Run shard K of N (1-based), by position in the stable order.", valueName: "k/n"))
     var shard: String?
 
     @Flag(help: "Keep each scenario's sandbox directory and print where it is.")
