@@ -1,4 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import ArgumentParser
+import Runner
 import Scenario
 
 struct CheckCommand: ParsableCommand {
@@ -44,24 +48,7 @@ struct CheckCommand: ParsableCommand {
         }
         if timing { for line in report.timingLines { print(line) } }
         fflush(nil)
-        printToStandardError(report.renderedDiagnostics)
+        writeStandardError(report.renderedDiagnostics)
         if !report.isValid { throw ExitCode(report.exitCode) }
-    }
-}
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
-
-/// Writes `text` and a newline to stderr.
-private func printToStandardError(_ text: String) {
-    let bytes = Array((text + "\n").utf8)
-    var written = 0
-    while written < bytes.count {
-        let count = bytes[written...].withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
-        if count <= 0 { break }
-        written += count
     }
 }

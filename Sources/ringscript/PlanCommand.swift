@@ -1,4 +1,5 @@
 import ArgumentParser
+import Runner
 import Planner
 import Scenario
 
@@ -30,25 +31,8 @@ struct PlanCommand: ParsableCommand {
         case .success(let text):
             print(text, terminator: "")
         case .failure(let diagnostics):
-            writeToStandardError(diagnostics.text)
+            writeStandardError(diagnostics.text)
             throw ExitCode(2)
         }
-    }
-}
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
-
-/// Writes `text` and a newline to stderr.
-private func writeToStandardError(_ text: String) {
-    let bytes = Array((text + "\n").utf8)
-    var written = 0
-    while written < bytes.count {
-        let count = bytes[written...].withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
-        if count <= 0 { break }
-        written += count
     }
 }
