@@ -271,6 +271,15 @@ import Testing
         #expect(Errno.ETIME.name == "ETIME")
         #expect(Errno(rawValue: 9999).name == "E9999")
     }
+
+    @Test func kernelInternalErrnosHaveNames() {
+        // An interrupted splice in io-wq posts -ERESTARTSYS (512) as it is; reports must not say "E512".
+        #expect(Errno(rawValue: 512).name == "ERESTARTSYS")
+        #expect(Errno(name: "ERESTARTSYS") == .ERESTARTSYS)
+        #expect(Errno(name: "EIOCBQUEUED")?.rawValue == 529)
+        #expect(Errno(name: "ENOTSUPP")?.rawValue == 524)
+        #expect(Errno(rawValue: 520).name == "E520")
+    }
 }
 
 @Suite struct TraceSupportTests {
