@@ -60,6 +60,16 @@ public enum Planner {
                 diagnostics.append(Diagnostic(at: chain.mark, "this link chain has \(chain.length) SQEs but the submission queue holds \(sqEntries); the kernel only links SQEs submitted together, so raise 'ring.entries' to \(needed) or more"))
             }
             chains.append(chain)
+            // The captures members use were made before the chain: the runner waits for them all before
+            // queuing the head, so that nothing submits between the chain's SQEs.
+            var dependencies = captureUses[node.id] ?? []
+            for member in chain.nodes.dropFirst() {
+                for dependency in captureUses.removeValue(forKey: member) ?? []
+                where !dependencies.contains(where: { $0.producer == dependency.producer }) {
+                    dependencies.append(dependency)
+                }
+            }
+            if !dependencies.isEmpty { captureUses[node.id] = dependencies }
         }
 
         // Requests whose final CQE the run need not wait for.

@@ -95,6 +95,27 @@ func load(_ yaml: String, file: String = "inline.yaml") throws -> Scenario {
             """)
     }
 
+    @Test func chainMembersWaitForTheirCapturesBeforeTheChainIsQueued() throws {
+        let scenario = try load("""
+            name: open, then read and close in a chain
+            resources:
+              buf: { buffer: { size: 8 } }
+            steps:
+              - openat: { path: f.txt, flags: [O_CREAT, O_RDWR] }
+                capture: fd
+              - nop: {}
+                link: true
+              - read: { fd: $fd, buf: buf }
+                link: true
+              - close: { fd: $fd }
+            """)
+        let plan = try Planner.plan(scenario).get()
+        // nodes: 0 openat, 1 nop (head), 2 read, 3 close
+        #expect(plan.step(1).chain == .head(chain: 0, length: 3))
+        #expect(plan.step(1).awaitedCaptures == [CaptureDependency(name: "fd", producer: 0)])
+        #expect(plan.step(2).awaitedCaptures.isEmpty && plan.step(3).awaitedCaptures.isEmpty)
+    }
+
     @Test func controlAndRegistrationStepsAreSubmitPoints() throws {
         let (plan, scenario) = try plan("control-and-peers")
         let points = plan.steps.compactMap(\.submitsBefore)

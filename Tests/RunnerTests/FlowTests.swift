@@ -50,6 +50,35 @@ import Testing
         #expect(result.facts?.files["out"]?.content == Array("captured".utf8))
     }
 
+    @Test func aChainWhoseMembersUseAnEarlierCaptureIsSubmittedWhole() throws {
+        let observer = RecordingObserver()
+        let result = try execute("""
+            name: open, then write and close in one chain
+            steps:
+              - openat: { path: made.txt, flags: [O_CREAT, O_WRONLY] }
+                id: open
+                capture: fd
+              - write: { fd: $fd, data: "chained" }
+                id: w
+                link: true
+              - close: { fd: $fd }
+                id: c
+            expect:
+              open: ">= 0"
+              w: 7
+              c: 0
+              order: [w, c]
+              files: { made.txt: { content: "chained" } }
+            """, observer: observer)
+        #expect(result.error == nil)
+        // The runner waited for $fd before queuing the chain's head, then submitted both SQEs at once.
+        #expect(observer.enters.map(\.toSubmit).filter { $0 > 0 } == [1, 2])
+        let opened = try #require(observer.checkedCompletions.first).cqe.res
+        #expect(observer.queued.filter { $0.id == "w" || $0.id == "c" }.map(\.sqe.fd) == [opened, opened])
+        #expect(observer.results.dropFirst() == ["w: 7", "c: 0"])
+        #expect(result.facts?.files["made.txt"]?.content == Array("chained".utf8))
+    }
+
     @Test func capturedSlotsAndPeerSocketsResolve() throws {
         let observer = RecordingObserver()
         let result = try execute("""

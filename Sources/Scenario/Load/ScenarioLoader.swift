@@ -80,6 +80,8 @@ final class ScenarioBuilder: NodeReader {
     // Link state.
     /// The request before, when it set `link` / `hardlink`: the next request joins its chain.
     var pendingLink: (node: NodeID, kind: Edge.Kind, mark: SourceMark, allowsDangling: Bool)?
+    /// The first request of the link chain being read (chain members are consecutive nodes).
+    var chainHead: NodeID?
     /// The last request since the last submit point, for submit-boundary edges.
     var lastRequestSinceBoundary: NodeID?
     /// The last request issued, for drain edges.

@@ -169,10 +169,13 @@ extension ScenarioBuilder {
             flags.formUnion(SubmissionFlags(rawValue: UInt8(truncatingIfNeeded: extra.value)))
         }
 
-        // Data dependencies.
+        // Data dependencies. A chain member may use a capture made before the chain (the runner waits for
+        // it before queuing the chain's first request), not one made inside it.
+        let head = linkedFromPrevious == nil ? nodeID : (chainHead ?? nodeID)
+        chainHead = head
         for use in captureUses {
             edges.append(Edge(from: use.reference.producer, to: nodeID, kind: .capture(use.reference.name)))
-            if let linked = linkedFromPrevious {
+            if let linked = linkedFromPrevious, use.reference.producer >= head {
                 error(use.mark, "'$\(use.reference.name)' is only known once its CQE has arrived, but this request is linked to the one before it and is submitted together with it",
                       notes: [note(linked.mark, "the link is set here")])
             }
