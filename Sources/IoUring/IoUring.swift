@@ -83,9 +83,11 @@ public struct IoUring: ~Copyable {
         try self.init(entries: entries, parameters: RingParameters(flags: flags))
     }
 
-    /// Sets up a ring from full parameters. Matches io_uring_queue_init_params() in liburing.
+    /// Sets up a ring from full parameters. Matches io_uring_queue_init_params() in liburing. With
+    /// IORING_SETUP_CLAMP, `entries` may exceed 32768: the kernel clamps it (and the CQ size) to its limits.
     public init(entries: UInt32, parameters: RingParameters) throws(IoUringError) {
-        guard entries >= 1, entries <= 32768, entries & (entries - 1) == 0 else {
+        let limit: UInt32 = parameters.flags.contains(.clamp) ? 1 << 31 : 32768
+        guard entries >= 1, entries <= limit, entries & (entries - 1) == 0 else {
             throw .invalidEntries(entries)
         }
         var params = io_uring_params()

@@ -21,6 +21,9 @@ import Testing
         #expect(ring.setupFlags.contains(.cqSize))
         let clamped = try IoUring(entries: 4, parameters: RingParameters(flags: .clamp, cqEntries: 1 << 30))
         #expect(clamped.cqEntries == 65536) // IORING_MAX_CQ_ENTRIES
+        // With IORING_SETUP_CLAMP the SQ may be asked beyond IORING_MAX_ENTRIES too; the kernel clamps it.
+        let big = try IoUring(entries: 65536, parameters: RingParameters(flags: .clamp))
+        #expect(big.sqEntries == 32768 && big.cqEntries == 65536)
     }
 
     @Test func badSetupFlagsNameTheSyscallAndErrno() {

@@ -211,6 +211,20 @@ func load(_ yaml: String, file: String = "inline.yaml") throws -> Scenario {
         #expect(Planner.ringSizes(of: ring) == (1, 2))
     }
 
+    @Test func clampedRingsGetTheKernelsLimits() throws {
+        var ring = RingSpec()
+        ring.entries = 100_000
+        ring.cqEntries = 1_000_000
+        ring.flags = [.clamp, .cqSize]
+        #expect(Planner.requestedSizes(of: ring) == (131_072, 1_048_576))
+        #expect(Planner.ringSizes(of: ring) == (32768, 65536))
+        ring.cqEntries = nil
+        ring.flags = [.clamp]
+        #expect(Planner.ringSizes(of: ring) == (32768, 65536))
+        ring.entries = 8
+        #expect(Planner.ringSizes(of: ring) == (8, 16))
+    }
+
     @Test func durationsReadLikeTheScenarioLanguage() {
         #expect(PlanRenderer.format(.seconds(10)) == "10s")
         #expect(PlanRenderer.format(.milliseconds(1500)) == "1.5s")
