@@ -444,7 +444,16 @@ public final class ExpectationChecker: TraceObserver {
 
     func registered(_ outcome: RegistrationOutcome) {
         let node = outcome.node
-        guard node >= 0, node < plan.graph.nodes.count, case .registration(let step) = plan.graph.nodes[node].kind else { return }
+        guard node >= 0, node < plan.graph.nodes.count else { return }
+        if case .control(let control) = plan.graph.nodes[node].kind, let expected = control.expected {
+            guard !expected.matches(outcome.result) else { return }
+            failures.record(.registration(node), "", position: arrivals) {
+                .init(mark: control.expectationMark ?? plan.graph.nodes[node].mark, subject: "submit: SQEs the kernel took",
+                      family: nil, expected: expected.description, actual: describeResult(outcome.result))
+            }
+            return
+        }
+        guard case .registration(let step) = plan.graph.nodes[node].kind else { return }
         guard !step.expected.matches(outcome.result) else { return }
         let mark = step.expectationMark ?? plan.graph.nodes[node].mark
         failures.record(.registration(node), "", position: arrivals) {

@@ -302,6 +302,28 @@ struct ResultForm: CustomTestStringConvertible, Sendable {
             """)
     }
 
+    @Test func aSubmitStepChecksHowManySQEsTheKernelTook() throws {
+        let yaml = """
+            name: submit count
+            steps:
+              - nop: {}
+              - nop: {}
+              - submit: {}
+                expect: 2
+            """
+        let harness = try CheckerHarness(yaml)
+        harness.queueAll()
+        harness.checker.observe(.registered(RegistrationOutcome(node: 2, iterations: [], result: 1, elapsed: .zero, isSubmit: true)))
+        harness.complete(userData: 1, res: 0)
+        harness.complete(userData: 2, res: 0)
+        #expect(harness.report() == """
+            FAIL  submit count (3.0 ms)
+              t.yaml:6:5: submit: SQEs the kernel took  (first divergence)
+                expected | actual
+                2        ≠ 1
+            """)
+    }
+
     @Test func aSilentRequestStillRunningAtTeardownDidNotSucceed() throws {
         let yaml = """
             name: silent but unfinished

@@ -172,6 +172,27 @@ import Testing
         #expect(result.facts != nil)
     }
 
+    @Test(arguments: [(flags: "[submit_all]", taken: 3 as Int32), (flags: "[]", taken: 2 as Int32)])
+    func aSubmitStepReportsHowManySQEsTheKernelTook(flags: String, taken: Int32) throws {
+        let observer = RecordingObserver()
+        let result = try execute("""
+            name: a rejected SQE in the middle
+            ring: { flags: \(flags) }
+            steps:
+              - nop: {}
+              - raw: { opcode: 250 }
+              - nop: {}
+              - submit: {}
+                expect: \(taken)
+            """, observer: observer)
+        #expect(result.error == nil)
+        // The step's own io_uring_enter(2): without SUBMIT_ALL the kernel stops at the bad SQE.
+        #expect(observer.registrations.map(\.result) == [taken])
+        #expect(observer.registrations.allSatisfy { $0.isSubmit })
+        #expect(observer.enters.map(\.result) == (taken == 3 ? [3] : [2, 1]))
+        #expect(observer.results.count == 3)
+    }
+
     @Test func submitWaitCountsCQEsNotYetConsumed() throws {
         // The nop's CQE arrived after the first submit; `submit: 1` finds it like io_uring_enter's
         // min_complete would in a program that has not reaped yet, and does not wait for another.

@@ -318,6 +318,10 @@ public enum ScenarioSchema {
                                                    "The registration's expected result (success by default).")))
         case .control:
             if spec.captures != nil { properties.append(("capture", described(.object([("type", .string("string"))]), "Name the connected socket as $name."))) }
+            if spec.name == "submit" {
+                properties.append(("expect", described(.object([("anyOf", .array([ref("result"), .object([("type", .string("object")), ("properties", .object([("res", ref("result"))])), ("additionalProperties", .bool(false))])]))]),
+                                                       "What the submission's io_uring_enter(2) returns: how many SQEs the kernel took.")))
+            }
         }
         return described(.object([("type", .string("object")), ("properties", .object(properties)), ("required", .array([.string(spec.name)])),
                                   ("additionalProperties", .bool(false))]), spec.summary)

@@ -419,7 +419,7 @@ public enum OpTable {
     // MARK: - Control steps
 
     static let controls: [StepSpec] = [
-        StepSpec("submit", .control, "Submits the queued SQEs; with `wait`, waits for that many CQEs.", [
+        StepSpec("submit", .control, "Submits the queued SQEs; with `wait`, waits for that many CQEs. `expect:` on the step checks what its io_uring_enter(2) returned: how many SQEs the kernel took.", [
             optional("wait", u32, "CQEs to wait for (io_uring_enter's min_complete)."),
         ], shorthand: "wait"),
         StepSpec("wait", .control, "Submits, then waits until each listed request has posted its (final) CQE.", [
