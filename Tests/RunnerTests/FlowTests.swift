@@ -79,6 +79,34 @@ import Testing
         #expect(result.facts?.files["made.txt"]?.content == Array("chained".utf8))
     }
 
+    @Test func statxAndWaitidWriteTheirStructsIntoBuffers() throws {
+        let result = try execute("""
+            name: struct results
+            resources:
+              data:  { file: { content: "hello world" } }
+              st:    { buffer: { size: 256, fill: 0xff } }
+              child: { child_process: { exit_code: 3 } }
+              info:  { buffer: { size: 128 } }
+            steps:
+              - statx: { path: data, buf: st }
+                id: stat
+              - waitid: { id: child, buf: info }
+                id: reaped
+            expect:
+              stat: 0
+              reaped: 0
+              buffers:
+                st: { at: 40, hex_prefix: "0b 00 00 00 00 00 00 00" }
+                info: { at: 24, hex_prefix: "03 00 00 00" }
+            """)
+        #expect(result.error == nil)
+        let st = try #require(result.facts?.buffers["st"])
+        #expect(st[40..<48].elementsEqual([11, 0, 0, 0, 0, 0, 0, 0]))   // stx_size
+        let info = try #require(result.facts?.buffers["info"])
+        #expect(info[8..<12].elementsEqual([1, 0, 0, 0]))    // si_code CLD_EXITED
+        #expect(info[24..<28].elementsEqual([3, 0, 0, 0]))   // si_status
+    }
+
     @Test func capturedSlotsAndPeerSocketsResolve() throws {
         let observer = RecordingObserver()
         let result = try execute("""

@@ -227,6 +227,7 @@ public enum ScenarioSchema {
         let contentChecks: [(String, SchemaJSON)] = [
             ("equals", .object([("type", .string("string"))])), ("prefix", .object([("type", .string("string"))])),
             ("hex", .object([("type", .string("string"))])), ("hex_prefix", .object([("type", .string("string"))])),
+            ("at", described(ref("number"), "With prefix or hex_prefix: the byte offset where the bytes start.")),
         ]
         let bufferCheck = SchemaJSON.object([("type", .string("object")), ("properties", .object(contentChecks + [("unchanged", .object([("type", .string("boolean"))]))])),
                                              ("additionalProperties", .bool(false))])
@@ -234,6 +235,7 @@ public enum ScenarioSchema {
             ("exists", .object([("type", .string("boolean"))])), ("type", enumeration(["file", "directory", "symlink"])),
             ("size", ref("number")), ("content", .object([("type", .string("string"))])), ("prefix", .object([("type", .string("string"))])),
             ("hex", .object([("type", .string("string"))])), ("hex_prefix", .object([("type", .string("string"))])),
+            ("at", described(ref("number"), "With prefix or hex_prefix: the byte offset where the bytes start.")),
         ])), ("additionalProperties", .bool(false))])
         return .object([
             ("type", .string("object")),
