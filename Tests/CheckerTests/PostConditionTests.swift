@@ -52,9 +52,13 @@ import Testing
             expect:
               n: 0
               buffers:
-                st: { at: 40, hex_prefix: "0b 00 00 00" }
+                st:
+                  - { at: 28, hex_prefix: "a4 81" }
+                  - { at: 40, hex_prefix: "0b 00 00 00" }
             """
         var bytes = [UInt8](repeating: 0, count: 64)
+        bytes[28] = 0xa4
+        bytes[29] = 0x81
         bytes[40] = 11
         let passing = try CheckerHarness(yaml)
         passing.queueAll()
@@ -67,7 +71,7 @@ import Testing
         failing.complete("n", res: 0)
         #expect(failing.report(PostRunFacts(buffers: ["st": bytes])) == """
             FAIL  a field at an offset (3.0 ms)
-              t.yaml:10:19: buffer st  (first divergence)
+              t.yaml:12:19: buffer st  (first divergence)
                 expected                       | actual
                 at 40: starts with 0b 00 00 00 ≠ at 40: 0c 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 (24 bytes)
             """)

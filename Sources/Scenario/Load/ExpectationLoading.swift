@@ -394,28 +394,31 @@ extension ScenarioBuilder {
         var conditions: [BufferCondition] = []
         for pair in pairs {
             guard let name = string(pair.key, "a buffer name"), let buffer = bufferResource(name, at: pair.key.mark) else { continue }
-            guard let checks = mapping(pair.value, "the expectation of buffer '\(name)'") else { continue }
-            let keys = checkKeys(checks, allowed: ["equals", "prefix", "hex", "hex_prefix", "unchanged", "at"], in: "the expectation of buffer '\(name)'")
-            let offset = readContentOffset(keys, in: "buffer '\(name)'")
-            for check in checks {
-                guard let key = check.key.scalar, key != "at", keys[key] != nil,
-                      var content = readContentCheck(key, check.value) else { continue }
-                if let offset, case .prefix(let bytes) = content {
-                    content = .at(offset: offset, bytes)
-                    if offset + UInt64(bytes.count) > buffer.size {
-                        error(check.value.mark, "'\(key)' at \(offset) gives \(bytes.count) bytes, past the end of buffer '\(name)' (\(buffer.size))")
+            // A list holds several checks of one buffer (fields of a struct at different offsets).
+            for item in pair.value.sequence ?? [pair.value] {
+                guard let checks = mapping(item, "the expectation of buffer '\(name)'") else { continue }
+                let keys = checkKeys(checks, allowed: ["equals", "prefix", "hex", "hex_prefix", "unchanged", "at"], in: "the expectation of buffer '\(name)'")
+                let offset = readContentOffset(keys, in: "buffer '\(name)'")
+                for check in checks {
+                    guard let key = check.key.scalar, key != "at", keys[key] != nil,
+                          var content = readContentCheck(key, check.value) else { continue }
+                    if let offset, case .prefix(let bytes) = content {
+                        content = .at(offset: offset, bytes)
+                        if offset + UInt64(bytes.count) > buffer.size {
+                            error(check.value.mark, "'\(key)' at \(offset) gives \(bytes.count) bytes, past the end of buffer '\(name)' (\(buffer.size))")
+                            continue
+                        }
+                    }
+                    if case .equals(let bytes) = content, UInt64(bytes.count) != buffer.size {
+                        error(check.value.mark, "'\(key)' gives \(bytes.count) bytes, but buffer '\(name)' has \(buffer.size); use '\(key == "hex" ? "hex_prefix" : "prefix")' to check the start")
                         continue
                     }
+                    if case .prefix(let bytes) = content, UInt64(bytes.count) > buffer.size {
+                        error(check.value.mark, "'\(key)' gives \(bytes.count) bytes, more than buffer '\(name)' has (\(buffer.size))")
+                        continue
+                    }
+                    conditions.append(BufferCondition(buffer: name, check: content, mark: check.key.mark))
                 }
-                if case .equals(let bytes) = content, UInt64(bytes.count) != buffer.size {
-                    error(check.value.mark, "'\(key)' gives \(bytes.count) bytes, but buffer '\(name)' has \(buffer.size); use '\(key == "hex" ? "hex_prefix" : "prefix")' to check the start")
-                    continue
-                }
-                if case .prefix(let bytes) = content, UInt64(bytes.count) > buffer.size {
-                    error(check.value.mark, "'\(key)' gives \(bytes.count) bytes, more than buffer '\(name)' has (\(buffer.size))")
-                    continue
-                }
-                conditions.append(BufferCondition(buffer: name, check: content, mark: check.key.mark))
             }
         }
         return conditions

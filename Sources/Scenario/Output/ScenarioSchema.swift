@@ -244,7 +244,9 @@ public enum ScenarioSchema {
                 ("order", described(chain, "Ids in completion order; an inner list is a group in any order.")),
                 ("orders", described(.object([("type", .string("array")), ("items", chain)]), "Several orders.")),
                 ("allow_other_cqes", described(.object([("type", .string("boolean"))]), "CQEs nobody expects are not an error.")),
-                ("buffers", described(.object([("type", .string("object")), ("additionalProperties", bufferCheck)]), "Buffer contents after the run.")),
+                ("buffers", described(.object([("type", .string("object")), ("additionalProperties", .object([("anyOf", .array([
+                    bufferCheck, .object([("type", .string("array")), ("items", bufferCheck)]),
+                ]))]))]), "Buffer contents after the run: a check, or a list of them.")),
                 ("files", described(.object([("type", .string("object")), ("additionalProperties", fileCheck)]), "Files after the run, by resource name or path.")),
             ])),
             ("additionalProperties", ref("completion")),
