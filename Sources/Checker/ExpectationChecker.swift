@@ -19,7 +19,9 @@ import Scenario
 /// - Every expected request must post its final CQE before `.teardown`, except when an expectation says
 ///   `completes: false` or `final: none`, or the SQE had IOSQE_CQE_SKIP_SUCCESS (which posts nothing on
 ///   success; an expectation that rules success out then fails). Those that did not are `neverCompleted`:
-///   that is how a deadline shows up. CQEs after `.teardown` (the final cancel-and-drain) are not checked.
+///   that is how a deadline shows up. CQEs after `.teardown` (the final cancel-and-drain) are not checked,
+///   except that a IOSQE_CQE_SKIP_SUCCESS request that posted nothing before it and something after it was
+///   still in flight when the steps ended, which fails its expectation (it never succeeded in the run).
 /// - An expectation's CQE pattern applies to every CQE of the request (for zero-copy sends, to the result
 ///   CQE; the IORING_CQE_F_NOTIF CQE is the notification). A stream's `each` applies to the CQEs with
 ///   IORING_CQE_F_MORE, `final` to the one without; counts are checked when the stream ends (or at teardown,
@@ -59,6 +61,9 @@ public final class ExpectationChecker: TraceObserver {
         var results = 0
         var more = 0
         var notifications = 0
+        /// For an IOSQE_CQE_SKIP_SUCCESS request that posted nothing during the run: the res of a CQE it
+        /// posted after `.teardown` (teardown's cancel reached it, so it had not finished).
+        var teardownResult: Int32?
         /// For a poll_update with a new user_data: the poll it re-keys.
         var rename: (from: UInt64, to: UInt64)?
         var next: Instance?
@@ -150,7 +155,10 @@ public final class ExpectationChecker: TraceObserver {
     }
 
     public func observe(_ event: TraceEvent) {
-        guard !tornDown else { return }
+        guard !tornDown else {
+            if case .completed(let observed) = event { completedAfterTeardown(observed) }
+            return
+        }
         switch event {
         case .queued(let request): queued(request)
         case .completed(let observed): completed(observed)
@@ -263,6 +271,19 @@ public final class ExpectationChecker: TraceObserver {
             requestless[userData] = handle(instance, observed) ? nil : instance
         } else {
             unclaimedCQE(observed)
+        }
+    }
+
+    /// CQEs after `.teardown` are not checked, except that one for an IOSQE_CQE_SKIP_SUCCESS request that
+    /// had posted nothing shows the request was still in flight: its silence was not a success.
+    func completedAfterTeardown(_ observed: ObservedCQE) {
+        var instance = outstanding[observed.cqe.userData]?.head
+        while let current = instance {
+            if current.skipSuccess, !current.hasPosted, current.teardownResult == nil {
+                current.teardownResult = observed.cqe.res
+                return
+            }
+            instance = current.next
         }
     }
 
@@ -423,7 +444,16 @@ public final class ExpectationChecker: TraceObserver {
 
     func registered(_ outcome: RegistrationOutcome) {
         let node = outcome.node
-        guard node >= 0, node < plan.graph.nodes.count, case .registration(let step) = plan.graph.nodes[node].kind else { return }
+        guard node >= 0, node < plan.graph.nodes.count else { return }
+        if case .control(let control) = plan.graph.nodes[node].kind, let expected = control.expected {
+            guard !expected.matches(outcome.result) else { return }
+            failures.record(.registration(node), "", position: arrivals) {
+                .init(mark: control.expectationMark ?? plan.graph.nodes[node].mark, subject: "submit: SQEs the kernel took",
+                      family: nil, expected: expected.description, actual: describeResult(outcome.result))
+            }
+            return
+        }
+        guard case .registration(let step) = plan.graph.nodes[node].kind else { return }
         guard !step.expected.matches(outcome.result) else { return }
         let mark = step.expectationMark ?? plan.graph.nodes[node].mark
         failures.record(.registration(node), "", position: arrivals) {

@@ -47,6 +47,24 @@ extension ExpectationChecker {
             }
         }
         for instance in open.sorted(by: { $0.sequence < $1.sequence }) {
+            if !instance.hasPosted && instance.skipSuccess, let res = instance.teardownResult {
+                // No CQE during the run, but one in teardown: it was still running when the steps ended.
+                let actual = "still running when the steps ended (it posted \(describeResult(res)) in teardown);"
+                    + " link it before a request the run waits for"
+                if instance.expectations.isEmpty {
+                    addMissing(MissingKey(node: instance.node, mark: plan.graph.nodes[max(instance.node, 0)].mark),
+                               name: plan.name(node: instance.node, iterations: instance.iterations, id: instance.id),
+                               sequence: instance.sequence, count: 1, family: familyOfNode(instance.node))
+                }
+                for index in instance.expectations {
+                    failures.record(.expectation(index), "completes", position: end) {
+                        .init(mark: plan.expectations[index].mark, subject: subjectName(index, instance) + ": completes",
+                              family: family(index),
+                              expected: "no CQE: it succeeded (IOSQE_CQE_SKIP_SUCCESS)", actual: actual)
+                    }
+                }
+                continue
+            }
             if !instance.hasPosted && instance.skipSuccess {
                 for index in instance.expectations where plan.expectations[index].completes {
                     guard let result = plan.expectations[index].cqe.result, !result.acceptsSuccess else { continue }

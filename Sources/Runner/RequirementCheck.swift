@@ -63,7 +63,8 @@ enum RequirementCheck {
     /// alone) and the errno; other failures are errors.
     static func setUpRing(_ scenario: Scenario) throws(SetupFailure) -> IoUring {
         let spec = scenario.ring
-        let sizes = Planner.ringSizes(of: spec)
+        // Ask for the sizes as written (rounded up): with IORING_SETUP_CLAMP the kernel clamps them.
+        let sizes = Planner.requestedSizes(of: spec)
         do {
             return try IoUring(entries: sizes.sq, parameters: parameters(spec.flags, spec))
         } catch {
@@ -84,7 +85,7 @@ enum RequirementCheck {
     /// The parameters for `flags`, with what they need from the ring spec (CQ size, SQPOLL CPU and idle).
     private static func parameters(_ flags: SetupFlags, _ spec: RingSpec) -> RingParameters {
         var parameters = RingParameters(flags: flags.subtracting([.cqSize, .sqAffinity]))
-        if flags.contains(.cqSize) { parameters.cqEntries = Planner.ringSizes(of: spec).cq }
+        if flags.contains(.cqSize) { parameters.cqEntries = Planner.requestedSizes(of: spec).cq }
         if flags.contains(.sqAffinity) { parameters.sqThreadCPU = spec.sqThreadCPU ?? 0 }
         if let idle = spec.sqThreadIdleMilliseconds { parameters.sqThreadIdle = idle }
         return parameters

@@ -247,20 +247,25 @@ final class RunDriver {
         switch step.action {
         case .submit(let wait):
             let queued = ring.sqReady
+            let taken: Int32
             if let wait, wait > 0 {
                 // min_complete counts CQEs the scenario has not consumed: those that arrived since its
                 // last wait, which the runner has reaped already, count too.
                 reapReady()
                 let missing = UInt32(clamping: max(Int(wait) - completionsSinceWait, 0))
-                try submitPending(waitingFor: missing)
+                taken = try submitPending(waitingFor: missing)
                 let reached = try waitUntil(deadline, minimum: { UInt32(clamping: max(Int(wait) - self.completionsSinceWait, 1)) },
                                             { completionsSinceWait >= Int(wait) })
                 if !reached { expired = true }
                 summary = "submit \(queued) SQE\(queued == 1 ? "" : "s"), \(min(completionsSinceWait, Int(wait))) of \(wait) CQE\(wait == 1 ? "" : "s") arrived"
                 completionsSinceWait = 0
             } else {
-                try submitPending()
+                taken = try submitPending()
                 summary = "submit \(queued) SQE\(queued == 1 ? "" : "s")"
+            }
+            if case .control(let control) = scenario.graph.nodes[instance.node].kind, control.expected != nil {
+                observer.observe(.registered(RegistrationOutcome(node: instance.node, iterations: instance.iterations,
+                                                                 result: taken, elapsed: elapsed, isSubmit: true)))
             }
         case .wait(let references, let timeout):
             try submitPending()
@@ -318,23 +323,27 @@ final class RunDriver {
 
     /// Reaps what is ready, then submits every queued SQE with `io_uring_enter(2)` (unless an SQPOLL
     /// thread is awake to take them). With `waitingFor`, the enter also waits for that many CQEs
-    /// (min_complete), bounded by the deadline.
-    private func submitPending(waitingFor wait: UInt32 = 0) throws(RunnerError) {
+    /// (min_complete), bounded by the deadline. Returns what the first io_uring_enter(2) returned (the SQEs
+    /// the kernel took, or -errno), the count handed to an awake SQPOLL thread, or 0 when nothing was queued;
+    /// SQEs the kernel left are submitted again, as a program would.
+    @discardableResult
+    private func submitPending(waitingFor wait: UInt32 = 0) throws(RunnerError) -> Int32 {
         reapReady()
         var toSubmit = ring.flushSQ()
-        if toSubmit == 0 && wait == 0 { return }
+        if toSubmit == 0 && wait == 0 { return 0 }
         if isSQPoll {
             var flags: EnterFlags = []
             if ring.sqRingNeedsEnter(&flags) || wait > 0 {
                 if wait > 0 {
-                    try enter(toSubmit: toSubmit, minComplete: wait, flags: flags, timeout: deadline - ContinuousClock.now)
+                    return try enter(toSubmit: toSubmit, minComplete: wait, flags: flags, timeout: deadline - ContinuousClock.now)
                 } else {
-                    try enter(toSubmit: toSubmit, minComplete: 0, flags: flags, timeout: nil)
+                    return try enter(toSubmit: toSubmit, minComplete: 0, flags: flags, timeout: nil)
                 }
             }
-            return
+            return Int32(clamping: toSubmit)
         }
         var retries = 0
+        var first: Int32?
         while toSubmit > 0 || wait > 0 {
             let result: Int32
             if wait > 0 {
@@ -346,6 +355,7 @@ final class RunDriver {
             }
             if wait > 0 { reapReady() }
             if result == -Errno.EINTR.rawValue { continue }
+            if first == nil { first = result }
             if result == -Errno.EBUSY.rawValue || result == -Errno.EAGAIN.rawValue {
                 // The CQ is overcommitted: reap, give completions a moment, and try again.
                 reapReady()
@@ -356,10 +366,11 @@ final class RunDriver {
                 toSubmit = ring.sqReady
                 continue
             }
-            if result <= 0 { return }
+            if result <= 0 { return first ?? result }
             toSubmit = ring.sqReady
-            if wait > 0 { return }
+            if wait > 0 { return first ?? result }
         }
+        return first ?? 0
     }
 
     /// Reaps every CQE that is ready, bringing in overflowed ones (an enter with GETEVENTS) when the

@@ -142,6 +142,9 @@ extension ScenarioBuilder {
         if let length = values["len"], !length.isDefault, case .unsigned(let count) = length.value, let available, count > available {
             error(length.mark, "'len' \(count) is more than \(source) (\(available) byte\(available == 1 ? "" : "s"))")
         }
+        if let needed = ["statx": 256, "waitid": 128][spec.name], let available, available < UInt64(needed) {
+            error(values["buf"]!.mark, "'\(spec.name)' writes \(needed) bytes into 'buf', but \(source) \(available)")
+        }
         if spec.name == "provide_buffers", let available, let count = values["count"], let size = values["size"],
            case .unsigned(let buffers) = count.value, case .unsigned(let bytes) = size.value, buffers * bytes > available {
             error(values["buf"]!.mark, "\(buffers) buffers of \(bytes) bytes need \(buffers * bytes) bytes, but \(source) \(available)")

@@ -394,23 +394,45 @@ extension ScenarioBuilder {
         var conditions: [BufferCondition] = []
         for pair in pairs {
             guard let name = string(pair.key, "a buffer name"), let buffer = bufferResource(name, at: pair.key.mark) else { continue }
-            guard let checks = mapping(pair.value, "the expectation of buffer '\(name)'") else { continue }
-            let keys = checkKeys(checks, allowed: ["equals", "prefix", "hex", "hex_prefix", "unchanged"], in: "the expectation of buffer '\(name)'")
-            for check in checks {
-                guard let key = check.key.scalar, keys[key] != nil,
-                      let content = readContentCheck(key, check.value) else { continue }
-                if case .equals(let bytes) = content, UInt64(bytes.count) != buffer.size {
-                    error(check.value.mark, "'\(key)' gives \(bytes.count) bytes, but buffer '\(name)' has \(buffer.size); use '\(key == "hex" ? "hex_prefix" : "prefix")' to check the start")
-                    continue
+            // A list holds several checks of one buffer (fields of a struct at different offsets).
+            for item in pair.value.sequence ?? [pair.value] {
+                guard let checks = mapping(item, "the expectation of buffer '\(name)'") else { continue }
+                let keys = checkKeys(checks, allowed: ["equals", "prefix", "hex", "hex_prefix", "unchanged", "at"], in: "the expectation of buffer '\(name)'")
+                let offset = readContentOffset(keys, in: "buffer '\(name)'")
+                for check in checks {
+                    guard let key = check.key.scalar, key != "at", keys[key] != nil,
+                          var content = readContentCheck(key, check.value) else { continue }
+                    if let offset, case .prefix(let bytes) = content {
+                        content = .at(offset: offset, bytes)
+                        if offset + UInt64(bytes.count) > buffer.size {
+                            error(check.value.mark, "'\(key)' at \(offset) gives \(bytes.count) bytes, past the end of buffer '\(name)' (\(buffer.size))")
+                            continue
+                        }
+                    }
+                    if case .equals(let bytes) = content, UInt64(bytes.count) != buffer.size {
+                        error(check.value.mark, "'\(key)' gives \(bytes.count) bytes, but buffer '\(name)' has \(buffer.size); use '\(key == "hex" ? "hex_prefix" : "prefix")' to check the start")
+                        continue
+                    }
+                    if case .prefix(let bytes) = content, UInt64(bytes.count) > buffer.size {
+                        error(check.value.mark, "'\(key)' gives \(bytes.count) bytes, more than buffer '\(name)' has (\(buffer.size))")
+                        continue
+                    }
+                    conditions.append(BufferCondition(buffer: name, check: content, mark: check.key.mark))
                 }
-                if case .prefix(let bytes) = content, UInt64(bytes.count) > buffer.size {
-                    error(check.value.mark, "'\(key)' gives \(bytes.count) bytes, more than buffer '\(name)' has (\(buffer.size))")
-                    continue
-                }
-                conditions.append(BufferCondition(buffer: name, check: content, mark: check.key.mark))
             }
         }
         return conditions
+    }
+
+    /// `at:`, the offset a `prefix` / `hex_prefix` check starts at; an error with any other check.
+    private func readContentOffset(_ keys: [String: YAMLPair], in what: String) -> UInt64? {
+        guard let pair = keys["at"], let offset = unsigned(pair.value, "'at'", bits: 64) else { return nil }
+        if let other = ["equals", "content", "hex", "unchanged"].first(where: { keys[$0] != nil }) {
+            error(pair.key.mark, "'at' goes with 'prefix' or 'hex_prefix' (the bytes found from that offset), not with '\(other)'")
+        } else if keys["prefix"] == nil && keys["hex_prefix"] == nil {
+            error(pair.key.mark, "'at' needs 'prefix' or 'hex_prefix' in the expectation of \(what)")
+        }
+        return offset
     }
 
     /// `equals`/`content`, `prefix`, `hex`, `hex_prefix` or `unchanged: true`.
@@ -451,7 +473,8 @@ extension ScenarioBuilder {
                 checkSandbox(path: key, at: pair.key.mark, what: "path")
             }
             guard let checks = mapping(pair.value, "the expectation of '\(key)'") else { continue }
-            let keys = checkKeys(checks, allowed: ["exists", "type", "size", "content", "prefix", "hex", "hex_prefix"], in: "the expectation of '\(key)'")
+            let keys = checkKeys(checks, allowed: ["exists", "type", "size", "content", "prefix", "hex", "hex_prefix", "at"], in: "the expectation of '\(key)'")
+            let offset = readContentOffset(keys, in: "'\(key)'")
             var condition = FileCondition(path: path, resource: resourceName, exists: nil, type: nil, size: nil, content: nil, mark: pair.key.mark)
             if let pair = keys["exists"] { condition.exists = bool(pair.value, "'exists'") }
             if let pair = keys["type"], let text = string(pair.value, "'type'") {
@@ -465,6 +488,7 @@ extension ScenarioBuilder {
                 error(keys[contentKeys[1]]!.key.mark, "the expectation of '\(key)' takes one of content, prefix, hex or hex_prefix")
             } else if let contentKey = contentKeys.first {
                 condition.content = readContentCheck(contentKey == "content" ? "equals" : contentKey, keys[contentKey]!.value)
+                if let offset, case .prefix(let bytes)? = condition.content { condition.content = .at(offset: offset, bytes) }
             }
             if condition.exists == false, let other = ["type", "size", "content", "prefix", "hex", "hex_prefix"].first(where: { keys[$0] != nil }) {
                 error(keys[other]!.key.mark, "'\(other)' describes a file, but 'exists: false' says there is none")

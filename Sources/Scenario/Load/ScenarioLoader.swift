@@ -80,6 +80,8 @@ final class ScenarioBuilder: NodeReader {
     // Link state.
     /// The request before, when it set `link` / `hardlink`: the next request joins its chain.
     var pendingLink: (node: NodeID, kind: Edge.Kind, mark: SourceMark, allowsDangling: Bool)?
+    /// The first request of the link chain being read (chain members are consecutive nodes).
+    var chainHead: NodeID?
     /// The last request since the last submit point, for submit-boundary edges.
     var lastRequestSinceBoundary: NodeID?
     /// The last request issued, for drain edges.
@@ -202,21 +204,30 @@ final class ScenarioBuilder: NodeReader {
         var ring = RingSpec()
         guard let pairs = mapping(node, "'ring'") else { return ring }
         let keys = checkKeys(pairs, allowed: ["entries", "cq_entries", "flags", "sqpoll"], in: "'ring'")
+        if let pair = keys["flags"], let value = readConstants(pair.value, .setupFlags, what: "'flags'") {
+            ring.flags.formUnion(SetupFlags(rawValue: UInt32(truncatingIfNeeded: value.value)))
+        }
+        // IORING_SETUP_CLAMP makes the kernel clamp sizes above its limits instead of refusing them.
+        let clamp = ring.flags.contains(.clamp)
         var entriesValid = true
         if let pair = keys["entries"] {
-            if let value = integer(pair.value, "'entries'", in: 1...32768) { ring.entries = UInt32(value) } else { entriesValid = false }
+            if let value = integer(pair.value, "'entries'", in: 1...(clamp ? 1 << 31 : 32768)) {
+                ring.entries = UInt32(value)
+            } else {
+                entriesValid = false
+            }
         }
         if let pair = keys["cq_entries"] {
-            if let value = integer(pair.value, "'cq_entries'", in: 1...65536) {
+            if let value = integer(pair.value, "'cq_entries'", in: 1...(clamp ? 1 << 31 : 65536)) {
                 ring.cqEntries = UInt32(value)
                 ring.flags.insert(.cqSize)
-                if entriesValid, UInt32(value) < ring.entries {
+                // The kernel compares the sizes after clamping and rounding up.
+                let sq = clamp ? min(ring.entries, 32768) : ring.entries
+                let cq = clamp ? min(UInt32(value), 65536) : UInt32(value)
+                if entriesValid, cq < sq {
                     error(pair.value.mark, "'cq_entries' (\(value)) must be at least 'entries' (\(ring.entries))")
                 }
             }
-        }
-        if let pair = keys["flags"], let value = readConstants(pair.value, .setupFlags, what: "'flags'") {
-            ring.flags.formUnion(SetupFlags(rawValue: UInt32(truncatingIfNeeded: value.value)))
         }
         if let pair = keys["sqpoll"] {
             ring.flags.insert(.sqPoll)

@@ -204,6 +204,9 @@ public enum ContentCheck: Hashable, Sendable {
     case equals([UInt8])
     /// The content starts with these bytes.
     case prefix([UInt8])
+    /// The content from byte `offset` on starts with these bytes (`at:` with `prefix` or `hex_prefix`):
+    /// a field of a struct the kernel wrote, such as `stx_size` at 40.
+    case at(offset: UInt64, [UInt8])
     /// The bytes are still what the resource was created with.
     case unchanged
 }

@@ -5,10 +5,16 @@ public struct ControlStep: Hashable, Sendable {
     public var action: ControlAction
     /// For `peer_connect`: the name under which the connected socket is captured (`$client`).
     public var capture: CaptureSpec?
+    /// For `submit`: what its io_uring_enter(2) must return (how many SQEs the kernel took), when given.
+    public var expected: ResultPattern?
+    public var expectationMark: SourceMark?
 
-    public init(action: ControlAction, capture: CaptureSpec? = nil) {
+    public init(action: ControlAction, capture: CaptureSpec? = nil, expected: ResultPattern? = nil,
+                expectationMark: SourceMark? = nil) {
         self.action = action
         self.capture = capture
+        self.expected = expected
+        self.expectationMark = expectationMark
     }
 }
 

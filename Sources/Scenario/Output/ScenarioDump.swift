@@ -245,6 +245,7 @@ extension Scenario {
         switch check {
         case .equals(let bytes): return "equals \(describe(bytes))"
         case .prefix(let bytes): return "prefix \(describe(bytes))"
+        case .at(let offset, let bytes): return "at \(offset): \(describe(bytes))"
         case .unchanged: return "unchanged"
         }
     }

@@ -227,6 +227,7 @@ public enum ScenarioSchema {
         let contentChecks: [(String, SchemaJSON)] = [
             ("equals", .object([("type", .string("string"))])), ("prefix", .object([("type", .string("string"))])),
             ("hex", .object([("type", .string("string"))])), ("hex_prefix", .object([("type", .string("string"))])),
+            ("at", described(ref("number"), "With prefix or hex_prefix: the byte offset where the bytes start.")),
         ]
         let bufferCheck = SchemaJSON.object([("type", .string("object")), ("properties", .object(contentChecks + [("unchanged", .object([("type", .string("boolean"))]))])),
                                              ("additionalProperties", .bool(false))])
@@ -234,6 +235,7 @@ public enum ScenarioSchema {
             ("exists", .object([("type", .string("boolean"))])), ("type", enumeration(["file", "directory", "symlink"])),
             ("size", ref("number")), ("content", .object([("type", .string("string"))])), ("prefix", .object([("type", .string("string"))])),
             ("hex", .object([("type", .string("string"))])), ("hex_prefix", .object([("type", .string("string"))])),
+            ("at", described(ref("number"), "With prefix or hex_prefix: the byte offset where the bytes start.")),
         ])), ("additionalProperties", .bool(false))])
         return .object([
             ("type", .string("object")),
@@ -242,7 +244,9 @@ public enum ScenarioSchema {
                 ("order", described(chain, "Ids in completion order; an inner list is a group in any order.")),
                 ("orders", described(.object([("type", .string("array")), ("items", chain)]), "Several orders.")),
                 ("allow_other_cqes", described(.object([("type", .string("boolean"))]), "CQEs nobody expects are not an error.")),
-                ("buffers", described(.object([("type", .string("object")), ("additionalProperties", bufferCheck)]), "Buffer contents after the run.")),
+                ("buffers", described(.object([("type", .string("object")), ("additionalProperties", .object([("anyOf", .array([
+                    bufferCheck, .object([("type", .string("array")), ("items", bufferCheck)]),
+                ]))]))]), "Buffer contents after the run: a check, or a list of them.")),
                 ("files", described(.object([("type", .string("object")), ("additionalProperties", fileCheck)]), "Files after the run, by resource name or path.")),
             ])),
             ("additionalProperties", ref("completion")),
@@ -318,6 +322,10 @@ public enum ScenarioSchema {
                                                    "The registration's expected result (success by default).")))
         case .control:
             if spec.captures != nil { properties.append(("capture", described(.object([("type", .string("string"))]), "Name the connected socket as $name."))) }
+            if spec.name == "submit" {
+                properties.append(("expect", described(.object([("anyOf", .array([ref("result"), .object([("type", .string("object")), ("properties", .object([("res", ref("result"))])), ("additionalProperties", .bool(false))])]))]),
+                                                       "What the submission's io_uring_enter(2) returns: how many SQEs the kernel took.")))
+            }
         }
         return described(.object([("type", .string("object")), ("properties", .object(properties)), ("required", .array([.string(spec.name)])),
                                   ("additionalProperties", .bool(false))]), spec.summary)

@@ -168,11 +168,12 @@ public enum OpTable {
         StepSpec("close_direct", .operation(.close), "Closes a registered file slot (`file_index`).", [
             required("slot", .slot, "The slot, or a slot capture."),
         ]),
-        StepSpec("statx", .operation(.statx), "statx(2); the runner provides the result buffer.", [
+        StepSpec("statx", .operation(.statx), "statx(2) into `buf`, or into a buffer the runner provides.", [
             dir, required("path", .path, "The path, inside the sandbox (may be empty with AT_EMPTY_PATH)."),
             constants("flags", .atFlags, "AT_* flags."),
             defaulted("mask", .constants(.statxMask), .named(NamedValue(value: 0x7ff, names: ["STATX_BASIC_STATS"])),
                       "STATX_BASIC_STATS", "STATX_* fields wanted."),
+            optional("buf", .buffer, "Where the kernel writes `struct statx` (256 bytes or more), for `buffers:` checks with `at:` (`stx_size` is at 40, `stx_mode` at 28)."),
         ]),
         StepSpec("renameat", .operation(.renameat), "Renames a path.", [
             defaulted("old_dir", .directory, .file(.currentDirectory), "cwd", "Directory of `old_path`."),
@@ -338,6 +339,7 @@ public enum OpTable {
             defaulted("idtype", .constants(.waitIDTypes), .named(NamedValue(value: 1, names: ["P_PID"])), "P_PID", "P_* id type."),
             optional("id", .process, "A child_process resource or a pid (absent with P_ALL)."),
             defaulted("options", .constants(.waitOptions), .named(NamedValue(value: 4, names: ["WEXITED"])), "WEXITED", "W* options."),
+            optional("buf", .buffer, "Where the kernel writes the child's `siginfo_t` (128 bytes or more), for `buffers:` checks with `at:` (`si_code` is at 8, `si_status` at 24)."),
         ]),
         StepSpec("setsockopt", .operation(.uringCmd), "setsockopt(2) through IORING_OP_URING_CMD (SOCKET_URING_OP_SETSOCKOPT).", [
             fd, required("level", .constants(.socketLevels), "SOL_* level."),
@@ -419,7 +421,7 @@ public enum OpTable {
     // MARK: - Control steps
 
     static let controls: [StepSpec] = [
-        StepSpec("submit", .control, "Submits the queued SQEs; with `wait`, waits for that many CQEs.", [
+        StepSpec("submit", .control, "Submits the queued SQEs; with `wait`, waits for that many CQEs. `expect:` on the step checks what its io_uring_enter(2) returned: how many SQEs the kernel took.", [
             optional("wait", u32, "CQEs to wait for (io_uring_enter's min_complete)."),
         ], shorthand: "wait"),
         StepSpec("wait", .control, "Submits, then waits until each listed request has posted its (final) CQE.", [
