@@ -332,6 +332,9 @@ public final class ExpectationChecker: TraceObserver {
                           expected: "no notification CQE", actual: "a notification: " + MatchingText.cqe(observed))
                 }
             }
+            if let pattern = expectation.notificationPattern {
+                check(pattern, index, instance, observed, aspect: "notification: ", mark: pattern.mark)
+            }
             return
         }
         check(expectation.cqe, index, instance, observed, aspect: "", mark: expectation.mark)

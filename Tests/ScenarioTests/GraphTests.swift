@@ -245,6 +245,52 @@ import Testing
         #expect(scenario.expectation("zc")?.notification == true)
     }
 
+    @Test func notificationTakesABoolOrACQEPattern() throws {
+        let scenario = try load("""
+            name: notification patterns
+            resources:
+              c: { tcp_pair: {} }
+            steps:
+              - send_zc: { fd: c.client, data: "a", report_usage: true }
+                id: copied
+              - send_zc: { fd: c.client, data: "b" }
+                id: plain
+              - send_zc: { fd: c.client, data: "c" }
+                id: bare
+            expect:
+              copied: { notification: { res: 0x80000000, flags: [notif] } }
+              plain: { notification: True }
+              bare: { notification: 0 }
+            """)
+        let copied = try #require(scenario.expectation("copied"))
+        #expect(copied.notification == true)
+        #expect(copied.notificationPattern?.result == .exact(Int64(Int32.min)))
+        #expect(copied.notificationPattern?.flagsSet?.value == UInt64(CompletionFlags.notification.rawValue))
+        #expect(scenario.expectation("plain")?.notification == true)
+        #expect(scenario.expectation("plain")?.notificationPattern == nil)
+        #expect(scenario.expectation("bare")?.notificationPattern?.result == .exact(0))
+    }
+
+    @Test func hexResultsAboveInt32MaxAreBitPatterns() throws {
+        let scenario = try load("""
+            name: hex results
+            steps:
+              - nop: { result: -2147483648 }
+                id: low
+            expect:
+              low: 0x80000000
+            """)
+        #expect(scenario.expectation("low")?.cqe.result == .exact(Int64(Int32.min)))
+        #expect(diagnostics("""
+            name: out of range
+            steps:
+              - nop: {}
+                id: n
+            expect:
+              n: 0x100000000
+            """).contains("0x100000000 is out of range for a CQE result"))
+    }
+
     @Test func orderFormsLowerToPairwiseConstraints() throws {
         let scenario = try load(Fixtures.text("valid", "expect-order.yaml"))
         #expect(scenario.expectations.order.map(\.description) == [

@@ -103,11 +103,14 @@ extension ScenarioBuilder {
                 expectation.stream = readStream(pair.value)
             }
         }
-        if let pair = keys["notification"], let value = bool(pair.value, "'notification'") {
+        if let pair = keys["notification"] {
             if let request, !["send_zc", "send_zc_fixed", "sendmsg_zc"].contains(request.operation) {
                 error(pair.key.mark, "'notification' is for zero-copy sends, but '\(subject)' is \(request.operation)")
-            } else {
-                expectation.notification = value
+            } else if pair.value.isPlain, let text = pair.value.scalar, ["true", "True", "TRUE", "false", "False", "FALSE"].contains(text) {
+                expectation.notification = bool(pair.value, "'notification'")
+            } else if let pattern = readCQEPattern(pair.value, "'notification'") {
+                expectation.notification = true
+                expectation.notificationPattern = pattern
             }
         }
         for (name, subjectIsEarlier) in [("before", true), ("after", false)] {
@@ -291,6 +294,11 @@ extension ScenarioBuilder {
     /// A number in the range of `res` (Int32), or `-ENAME`.
     private func parseResultValue(_ text: String, at mark: SourceMark) -> Int64? {
         if let parts = NodeReader.parseInteger(text) {
+            // A hex result above 0x7fffffff is the 32-bit pattern of res, as the kernel defines flag-like
+            // results (IORING_NOTIF_USAGE_ZC_COPIED is 1U << 31).
+            if !parts.negative, text.lowercased().hasPrefix("0x"), (0x8000_0000...0xFFFF_FFFF).contains(parts.magnitude) {
+                return Int64(Int32(bitPattern: UInt32(parts.magnitude)))
+            }
             let magnitude = Int64(clamping: parts.magnitude)
             let value = parts.negative ? -magnitude : magnitude
             guard value >= Int64(Int32.min), value <= Int64(Int32.max) else {

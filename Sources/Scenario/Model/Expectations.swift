@@ -42,6 +42,10 @@ public struct CompletionExpectation: Hashable, Sendable {
     public var completes: Bool
     /// For zero-copy sends: whether a notification CQE (IORING_CQE_F_NOTIF) must follow; nil: not checked.
     public var notification: Bool?
+    /// For zero-copy sends: what the notification CQE must look like (`notification: { res: … }`); a
+    /// pattern implies `notification == true`. Its `res` is 0, or IORING_NOTIF_USAGE_ZC_COPIED
+    /// (0x80000000) when `report_usage` was asked and the data was copied.
+    public var notificationPattern: CQEPattern? = nil
 }
 
 /// A pattern one CQE must match. Empty parts are not checked.

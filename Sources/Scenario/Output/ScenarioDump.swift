@@ -204,7 +204,11 @@ extension Scenario {
                 text += fields.joined(separator: " ") + ")"
                 parts.append(text)
             }
-            if let notification = completion.notification { parts.append("notification=\(notification)") }
+            if let pattern = completion.notificationPattern {
+                parts.append("notification=[" + Scenario.describe(pattern).joined(separator: " ") + "]")
+            } else if let notification = completion.notification {
+                parts.append("notification=\(notification)")
+            }
             lines.append(parts.joined(separator: " ") + " @\(completion.mark.line)")
         }
         for constraint in expectations.order {

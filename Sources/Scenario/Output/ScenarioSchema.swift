@@ -212,7 +212,8 @@ public enum ScenarioSchema {
             .object([("type", .string("object")), ("properties", .object(cqeProperties + [
                 ("stream", described(stream, "The shape of a multishot stream.")),
                 ("completes", described(.object([("type", .string("boolean"))]), "false: no CQE may arrive.")),
-                ("notification", described(.object([("type", .string("boolean"))]), "Zero-copy sends: a notification CQE follows.")),
+                ("notification", described(.object([("anyOf", .array([.object([("type", .string("boolean"))]), ref("cqe")]))]),
+                                           "Zero-copy sends: a notification CQE follows (true), none does (false), or one that matches this pattern.")),
                 ("before", described(ids, "Ids whose CQEs must come later.")),
                 ("after", described(ids, "Ids whose CQEs must come earlier.")),
             ])), ("additionalProperties", .bool(false))]),
