@@ -265,11 +265,18 @@ extension OperationIssuer {
                             flags: op.flags)
     }
 
-    /// SOCKET_URING_OP_GETSOCKOPT into `len` bytes the issuer allocates; res is the option's length.
+    /// SOCKET_URING_OP_GETSOCKOPT into `len` bytes of `buf`, or of memory the issuer allocates; res is
+    /// the option's length.
     static func getsockopt(_ op: Issue, _ ring: inout IoUring) throws {
+        let socket = try op.file("fd")
+        let level = Int32(truncatingIfNeeded: op.constants("level"))
+        let name = Int32(truncatingIfNeeded: op.constants("name"))
+        if let slice = try op.transferBuffer() {
+            return try ring.getsockopt(userData: op.userData, socket: socket, level: level, optionName: name, value: slice,
+                                       flags: op.flags)
+        }
         let value = IoBuffer(count: Int(try op.unsigned("len", as: UInt32.self)))
-        try ring.getsockopt(userData: op.userData, socket: try op.file("fd"), level: Int32(truncatingIfNeeded: op.constants("level")),
-                            optionName: Int32(truncatingIfNeeded: op.constants("name")), value: value, flags: op.flags)
+        try ring.getsockopt(userData: op.userData, socket: socket, level: level, optionName: name, value: value, flags: op.flags)
     }
 
     /// IORING_OP_URING_CMD with `cmd` as `cmd_op` and no option. A command number the engine does not

@@ -147,7 +147,9 @@ extension ScenarioBuilder {
             error(values["buf"]!.mark, "\(buffers) buffers of \(bytes) bytes need \(buffers * bytes) bytes, but \(source) \(available)")
         }
         if values["len"] == nil, case .derived? = spec.argument("len")?.presence, values["iovecs"] == nil {
-            values["len"] = StepArgument(name: "len", value: .unsigned(available ?? 0), mark: key.mark, isDefault: true)
+            // Without a buffer, getsockopt still needs room for an int option.
+            let fallback: UInt64 = spec.name == "getsockopt" ? 4 : 0
+            values["len"] = StepArgument(name: "len", value: .unsigned(available ?? fallback), mark: key.mark, isDefault: true)
         }
     }
 

@@ -347,7 +347,8 @@ public enum OpTable {
         StepSpec("getsockopt", .operation(.uringCmd), "getsockopt(2) through IORING_OP_URING_CMD (SOCKET_URING_OP_GETSOCKOPT).", [
             fd, required("level", .constants(.socketLevels), "SOL_* level."),
             required("name", .constants(.socketOptions), "SO_* / TCP_* option."),
-            defaulted("len", u32, .unsigned(4), "4", "Room for the value."),
+            optional("buf", .buffer, "Where the kernel writes the value, to check it with `buffers:` (the runner allocates `len` bytes when absent)."),
+            derived("len", u32, "the buffer's size, or 4", "Room for the value."),
         ], captures: .value),
         StepSpec("cmd_sock", .operation(.uringCmd), "A socket command through IORING_OP_URING_CMD (SIOCINQ, SIOCOUTQ…).", [
             fd, required("cmd", .constants(.socketCommands), "SOCKET_URING_OP_* command."),
