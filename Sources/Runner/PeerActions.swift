@@ -59,7 +59,7 @@ extension RunResources {
             if step.capture != nil { captures[node] = Int64(last) }
             return "peer_connect \(count) client\(count == 1 ? "" : "s") to \(listener) (\(address))"
         case .peerSend(let target, let bytes):
-            let address = try self.address(target)
+            let address = try self.address(target, at: instance)
             let fd = try System.socket(family: address.family, type: System.SOCK_DGRAM)
             defer { close(fd) }
             let sent = bytes.withUnsafeBytes { raw in

@@ -126,4 +126,41 @@ import Testing
             """)
         #expect(result.skipReason == "the kernel refuses ring setup with IORING_SETUP_DEFER_TASKRUN: io_uring_setup: EINVAL (unsupported flag, bad entries, or a reserved field set)")
     }
+
+    /// `address: $srv` is where the captured socket is bound: a server the ring bound to port 0 can be
+    /// connected to. The linked listen uses $srv too, which bind (the chain's head) waited for.
+    @Test func aCapturedSocketStandsForTheAddressItIsBoundTo() throws {
+        let observer = RecordingObserver()
+        let result = try execute("""
+            name: connect to a captured socket
+            steps:
+              - socket: {}
+                id: server
+                capture: srv
+              - bind: { fd: $srv, address: "127.0.0.1:0" }
+                id: bound
+                link: true
+              - listen: { fd: $srv }
+                id: listening
+                link: true
+              - accept: { fd: $srv }
+                id: accepted
+              - socket: {}
+                id: client
+                capture: cli
+              - connect: { fd: $cli, address: $srv }
+                id: connected
+            expect:
+              bound: 0
+              listening: 0
+              connected: 0
+              accepted: ">= 0"
+            """, observer: observer)
+        #expect(result.error == nil && result.skipReason == nil)
+        #expect(Set(observer.results).isSuperset(of: ["bound: 0", "listening: 0", "connected: 0"]))
+        #expect(observer.results.contains { $0.hasPrefix("accepted: ") && !$0.hasPrefix("accepted: -") })
+        // bind, listen and accept went to the kernel in one submission, as one chain.
+        let bind = try #require(observer.queued.first { $0.id == "bound" })
+        #expect(bind.sqe.flags == SubmissionFlags.link.rawValue)
+    }
 }

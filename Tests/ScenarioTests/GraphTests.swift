@@ -291,6 +291,65 @@ import Testing
             """).contains("0x100000000 is out of range for a CQE result"))
     }
 
+    @Test func addressesTakeACapturedSocket() throws {
+        let scenario = try load("""
+            name: connect to a captured socket
+            steps:
+              - socket: {}
+                id: server
+                capture: srv
+              - bind: { fd: $srv, address: "127.0.0.1:0" }
+                id: bound
+                link: true
+              - listen: { fd: $srv }
+                id: listening
+              - socket: {}
+                id: client
+                capture: cli
+              - connect: { fd: $cli, address: $srv }
+                id: connected
+            """)
+        let connect = try #require(scenario.graph.nodes.compactMap { scenario.graph.request($0.id) }.first { $0.operation == "connect" })
+        guard case .address(.capture(let capture))? = connect.arguments["address"] else {
+            Issue.record("the address is not a capture")
+            return
+        }
+        #expect(capture.name == "srv" && capture.producer == 0)
+        #expect(scenario.graph.edges.contains(Edge(from: 0, to: 4, kind: .capture("srv"))))
+        // The linked listen uses $srv, which bind (the chain's head) already waited for.
+        #expect(scenario.graph.edges.contains(Edge(from: 1, to: 2, kind: .link)))
+    }
+
+    @Test func aLinkedMemberMayNotUseACaptureTheChainHasNotWaitedFor() {
+        #expect(diagnostics("""
+            name: a capture the chain did not wait for
+            resources:
+              buf: { buffer: { size: 8 } }
+            steps:
+              - socket: {}
+                capture: a
+              - socket: {}
+                capture: b
+              - bind: { fd: $a, address: "127.0.0.1:0" }
+                link: true
+              - listen: { fd: $b }
+              - read: { fd: -1, buf: buf }
+                capture: n
+              - connect: { fd: $a, address: $n }
+            """) == """
+            test.yaml:11:19: error: '$b' is only known once its CQE has arrived, but this request is linked to the one before it and is submitted together with it
+              - listen: { fd: $b }
+                              ^
+            test.yaml:10:5: note: the link is set here
+                link: true
+                ^
+            test.yaml:14:33: error: 'address' needs a socket descriptor to ask where it is bound, but '$n' is a captured count
+              - connect: { fd: $a, address: $n }
+                                            ^
+            2 errors
+            """)
+    }
+
     @Test func orderFormsLowerToPairwiseConstraints() throws {
         let scenario = try load(Fixtures.text("valid", "expect-order.yaml"))
         #expect(scenario.expectations.order.map(\.description) == [

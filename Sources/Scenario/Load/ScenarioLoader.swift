@@ -80,6 +80,9 @@ final class ScenarioBuilder: NodeReader {
     // Link state.
     /// The request before, when it set `link` / `hardlink`: the next request joins its chain.
     var pendingLink: (node: NodeID, kind: Edge.Kind, mark: SourceMark, allowsDangling: Bool)?
+    /// The producers of the captures the current link chain's members used: the runner waited for them
+    /// before queueing the chain's first use, so later members may use them too.
+    var chainCaptureProducers: Set<NodeID> = []
     /// The last request since the last submit point, for submit-boundary edges.
     var lastRequestSinceBoundary: NodeID?
     /// The last request issued, for drain edges.

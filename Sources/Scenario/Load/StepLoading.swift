@@ -169,14 +169,17 @@ extension ScenarioBuilder {
             flags.formUnion(SubmissionFlags(rawValue: UInt8(truncatingIfNeeded: extra.value)))
         }
 
-        // Data dependencies.
+        // Data dependencies. A member of a link chain may use a capture an earlier member already used:
+        // that one was waited for before the chain was queued. Any other would split the chain.
+        if linkedFromPrevious == nil { chainCaptureProducers = [] }
         for use in captureUses {
             edges.append(Edge(from: use.reference.producer, to: nodeID, kind: .capture(use.reference.name)))
-            if let linked = linkedFromPrevious {
+            if let linked = linkedFromPrevious, !chainCaptureProducers.contains(use.reference.producer) {
                 error(use.mark, "'$\(use.reference.name)' is only known once its CQE has arrived, but this request is linked to the one before it and is submitted together with it",
                       notes: [note(linked.mark, "the link is set here")])
             }
         }
+        chainCaptureProducers.formUnion(captureUses.map(\.reference.producer))
         if flags.contains(.drain), let last = lastRequest { edges.append(Edge(from: last, to: nodeID, kind: .drain)) }
 
         let id = readRequestID(common["id"], node: nodeID)
