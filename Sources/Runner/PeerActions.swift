@@ -71,7 +71,7 @@ extension RunResources {
             let fd = try peerDescriptor(operand, at: instance)
             let (written, error) = System.writeAll(fd, withUnsafeBytes(of: value) { Array($0) }, until: deadline)
             return "peer_signal \(operand) +\(value)" + describe(written == 8 ? nil : error ?? .EIO)
-        case .submit, .wait, .sleep:
+        case .submit, .wait, .sleep, .replenishBuffers:
             return ""
         }
     }

@@ -277,6 +277,16 @@ final class RunDriver {
                 expired = true
                 summary = "wait for \(names): the deadline passed"
             }
+        case .replenishBuffers(let reference, let first, let count):
+            try submitPending()
+            let ids = (0..<count).map { first &+ $0 }
+            try engine { () throws(IoUringError) in
+                guard let group = BufferGroup(existing: ring, groupID: reference.group) else {
+                    throw .invalidArgument("group \(reference.group) has no buffer ring on this ring (a legacy group is refilled with provide_buffers)")
+                }
+                try group.replenish(&ring, bufferIDs: ids)
+            }
+            summary = "replenish_buffers \(ids.map(String.init).joined(separator: ", ")) of group \(reference.group)"
         case .sleep(let nanoseconds):
             try submitPending()
             let wake = ContinuousClock.now + .nanoseconds(nanoseconds)

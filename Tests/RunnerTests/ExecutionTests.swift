@@ -163,4 +163,30 @@ import Testing
         let bind = try #require(observer.queued.first { $0.id == "bound" })
         #expect(bind.sqe.flags == SubmissionFlags.link.rawValue)
     }
+
+    /// replenish_buffers gives ring buffers back: the receive after it gets buffer 0 again.
+    @Test func replenishedRingBuffersAreUsedAgain() throws {
+        let observer = RecordingObserver()
+        let result = try execute("""
+            name: replenish
+            resources:
+              s:  { socketpair: { type: SOCK_SEQPACKET } }
+              br: { buffer_ring: { group: 1, entries: 1, size: 16 } }
+            steps:
+              - peer_write: { fd: s.a, data: "one" }
+              - peer_write: { fd: s.a, data: "two" }
+              - recv: { fd: s.b, buffer_group: br }
+                id: first
+              - wait: [first]
+              - recv: { fd: s.b, buffer_group: br }
+                id: dry
+              - wait: [dry]
+              - replenish_buffers: { group: br, first: 0 }
+              - recv: { fd: s.b, buffer_group: br }
+                id: again
+            """, observer: observer)
+        #expect(result.error == nil)
+        #expect(observer.results == ["first: 3", "dry: -ENOBUFS", "again: 3"])
+        #expect(observer.checkedCompletions.last?.cqe.flags.bufferID == 0)
+    }
 }

@@ -350,6 +350,35 @@ import Testing
             """)
     }
 
+    @Test func replenishBuffersNamesARingGroupAndARangeOfIds() throws {
+        let scenario = try load("""
+            name: replenish
+            resources:
+              br: { buffer_ring: { group: 5, entries: 4, size: 8 } }
+            steps:
+              - replenish_buffers: { group: br, first: 1, count: 2 }
+              - replenish_buffers: { group: 5, first: 3 }
+            """)
+        let actions = scenario.graph.nodes.compactMap { node -> ControlAction? in
+            if case .control(let step) = node.kind { return step.action }
+            return nil
+        }
+        #expect(actions == [.replenishBuffers(group: BufferGroupReference(group: 5, resource: "br"), first: 1, count: 2),
+                            .replenishBuffers(group: BufferGroupReference(group: 5), first: 3, count: 1)])
+        #expect(diagnostics("""
+            name: replenish a legacy group
+            resources:
+              lg: { provided_buffers: { group: 2, count: 1, size: 8 } }
+            steps:
+              - replenish_buffers: { group: lg, first: 0 }
+            """) == """
+            test.yaml:5:33: error: 'lg' is a legacy provided_buffers group: refill it with provide_buffers; replenish_buffers is for buffer rings
+              - replenish_buffers: { group: lg, first: 0 }
+                                            ^
+            1 error
+            """)
+    }
+
     @Test func orderFormsLowerToPairwiseConstraints() throws {
         let scenario = try load(Fixtures.text("valid", "expect-order.yaml"))
         #expect(scenario.expectations.order.map(\.description) == [

@@ -33,6 +33,9 @@ public enum ControlAction: Hashable, Sendable {
     case peerSend(to: SocketAddress, [UInt8])
     /// Add `value` to an eventfd's counter (write(2) of 8 bytes).
     case peerSignal(FileOperand, value: UInt64)
+    /// Give buffers `first ..< first + count` back to a buffer ring, whole, at its tail (what an application
+    /// does once it has used their data: io_uring_buf_ring_add + io_uring_buf_ring_advance).
+    case replenishBuffers(group: BufferGroupReference, first: UInt16, count: UInt16)
 }
 
 /// An `io_uring_register(2)` call at a point of the scenario, and the result it should have.

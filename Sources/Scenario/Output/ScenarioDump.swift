@@ -178,6 +178,7 @@ extension Scenario {
         case .peerConnect(let listener, let count): return "peer_connect \(listener) count=\(count)"
         case .peerSend(let address, let bytes): return "peer_send \(address) \(describe(bytes))"
         case .peerSignal(let file, let value): return "peer_signal \(file) value=\(value)"
+        case .replenishBuffers(let group, let first, let count): return "replenish_buffers group=\(group.group) first=\(first) count=\(count)"
         }
     }
 

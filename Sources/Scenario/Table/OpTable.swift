@@ -451,5 +451,10 @@ public enum OpTable {
             required("eventfd", .file, "The eventfd resource."),
             defaulted("value", u64, .unsigned(1), "1", "The amount."),
         ], shorthand: "eventfd"),
+        StepSpec("replenish_buffers", .control, "Gives used buffers back to a buffer ring (whole, at its tail), as an application does once it has read their data.", [
+            required("group", .bufferGroup, "The buffer_ring resource, or the group of a register_buffer_ring step."),
+            required("first", u16, "The first buffer id to give back."),
+            defaulted("count", u16, .unsigned(1), "1", "How many ids from `first` on."),
+        ]),
     ]
 }
