@@ -189,4 +189,29 @@ import Testing
         #expect(observer.results == ["first: 3", "dry: -ENOBUFS", "again: 3"])
         #expect(observer.checkedCompletions.last?.cqe.flags.bufferID == 0)
     }
+
+    /// A multishot recvmsg reserves exactly `name_len` bytes of each provided buffer for the address:
+    /// 16 (struct io_uring_recvmsg_out) + 16 (sockaddr_in) + 5 payload bytes = 37, which fits a 64-byte
+    /// buffer. (With a sockaddr_storage's 128 bytes reserved instead, every receive failed with EFAULT.)
+    @Test func multishotRecvmsgReservesExactlyNameLenForTheAddress() throws {
+        let observer = RecordingObserver()
+        let result = try execute("""
+            name: recvmsg name_len
+            resources:
+              u:  { udp_socket: {} }
+              br: { buffer_ring: { group: 1, entries: 2, size: 64 } }
+            steps:
+              - recvmsg: { fd: u, buffer_group: br, multishot: true, name_len: 16 }
+                id: rx
+              - submit
+              - peer_send: { to: u, data: "hello" }
+              - sleep: 5ms
+              - cancel: { target: rx }
+                id: stop
+              - wait: [rx, stop]
+            """, observer: observer)
+        #expect(result.error == nil)
+        #expect(observer.results.first == "rx: 37")
+        #expect(observer.results.contains("rx: -ECANCELED"))
+    }
 }

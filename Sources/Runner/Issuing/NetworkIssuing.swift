@@ -229,9 +229,11 @@ extension OperationIssuer {
         let socket = try op.file("fd")
         let messageFlags = MessageFlags(rawValue: op.constants32("flags"))
         let controlCapacity = Int(try op.unsigned("control_len", as: UInt32.self))
-        let receivesName = try op.unsigned("name_len") > 0
+        // Exactly `name_len` bytes for the address: with provided buffers the kernel reserves that much of
+        // each buffer for it (struct io_uring_recvmsg_out, name, control, payload).
+        let nameCapacity = Int(try op.unsigned("name_len", as: UInt32.self))
         if let group = op.bufferGroup("buffer_group") {
-            let message = MessageHeader(receiving: [], receivesName: receivesName, controlCapacity: controlCapacity)
+            let message = MessageHeader(receiving: [], nameCapacity: nameCapacity, controlCapacity: controlCapacity)
             var sqe = op.rawSQE(.recvmsg, file: socket)
             sqe.flags |= SubmissionFlags.bufferSelect.rawValue
             sqe.addr = message.kernelAddress
@@ -250,7 +252,7 @@ extension OperationIssuer {
         } else {
             throw op.failure(nil, "needs 'iovecs', 'buf' or 'buffer_group'")
         }
-        let message = MessageHeader(receiving: regions, receivesName: receivesName, controlCapacity: controlCapacity)
+        let message = MessageHeader(receiving: regions, nameCapacity: nameCapacity, controlCapacity: controlCapacity)
         try ring.recvmsg(userData: op.userData, socket: socket, message: message, messageFlags: messageFlags, flags: op.flags)
     }
 

@@ -271,7 +271,7 @@ public enum OpTable {
             fd, optional("iovecs", .iovecs, "The buffers to fill."), buf, bufferGroup, messageFlags,
             no("multishot", "IORING_RECV_MULTISHOT (needs `buffer_group`)."),
             defaulted("control_len", u32, .unsigned(0), "0", "Room for ancillary data."),
-            defaulted("name_len", u32, .unsigned(0), "0", "Room for the sender's address."),
+            defaulted("name_len", u32, .unsigned(0), "0", "Room for the sender's address (msg_namelen); with provided buffers, reserved in each one."),
         ], rules: [.exactlyOne(["iovecs", "buf", "buffer_group"]), .requires("multishot", "buffer_group")],
            captures: .count, multishot: .whenArgument("multishot")),
         StepSpec("epoll_ctl", .operation(.epollCtl), "Adds, changes or removes a descriptor of an epoll instance.", [
