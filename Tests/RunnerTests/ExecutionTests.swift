@@ -215,3 +215,30 @@ import Testing
         #expect(observer.results.contains("rx: -ECANCELED"))
     }
 }
+
+/// `xfail: { reason, fixed_in }` is an expected failure only on kernels without the fix.
+@Suite struct BoundedExpectedFailureTests {
+    static func outcome(fixedIn: String, result: Int) throws -> ScenarioOutcome {
+        let scenario = try ScenarioLoader.load("""
+            name: bounded xfail
+            xfail: { reason: "known bug", fixed_in: [\(fixedIn)] }
+            steps:
+              - nop: { result: \(result) }
+                id: n
+            expect:
+              n: 0
+            """, file: "x.yaml").get()
+        return RunSession.executeOne(scenario, iteration: 0, options: RunSessionOptions(), writeError: { _ in })
+    }
+
+    @Test func onAKernelWithTheFixTheScenarioMustPass() throws {
+        #expect(try Self.outcome(fixedIn: "\"1.0\"", result: 0).verdict == .pass)
+        #expect(try Self.outcome(fixedIn: "\"1.0\"", result: 1).verdict == .fail)
+    }
+
+    @Test func onAKernelWithoutTheFixItIsExpectedToFail() throws {
+        let failing = try Self.outcome(fixedIn: "\"99.0\"", result: 1)
+        #expect(failing.verdict == .xfail && failing.reason == "known bug")
+        #expect(try Self.outcome(fixedIn: "\"99.0\"", result: 0).verdict == .xpass)
+    }
+}

@@ -379,6 +379,54 @@ import Testing
             """)
     }
 
+    @Test func xfailCanBeBoundedByTheReleasesWithTheFix() throws {
+        let bounded = try load("""
+            name: bounded
+            xfail: { reason: "bug", fixed_in: ["7.1", "6.18.50"] }
+            steps:
+              - nop
+            """)
+        #expect(bounded.expectedFailure == "bug")
+        #expect(bounded.expectedFailureFixedIn.map(\.string) == ["7.1", "6.18.50"])
+        func expects(_ release: String) -> Bool { bounded.expectsFailure(on: KernelRelease(parsing: release)!) != nil }
+        #expect(expects("6.18.44-fc") && expects("6.19.3") && expects("6.12") && expects("7.0.9"))
+        #expect(!expects("6.18.50") && !expects("6.18.61-custom") && !expects("7.1") && !expects("7.2.1") && !expects("8.0"))
+
+        let single = try load("""
+            name: single
+            xfail: { reason: "bug", fixed_in: "6.9" }
+            steps:
+              - nop
+            """)
+        #expect(single.expectsFailure(on: KernelRelease(parsing: "6.8.12")!) == "bug")
+        #expect(single.expectsFailure(on: KernelRelease(parsing: "6.9")!) == nil)
+        let always = try load("""
+            name: always
+            xfail: "bug"
+            steps:
+              - nop
+            """)
+        #expect(always.expectsFailure(on: KernelRelease(parsing: "99.0")!) == "bug")
+
+        #expect(diagnostics("""
+            name: wrong
+            xfail: { fixed_in: [soon], why: x }
+            steps:
+              - nop
+            """) == """
+            test.yaml:2:8: error: 'xfail' needs a 'reason'
+            xfail: { fixed_in: [soon], why: x }
+                   ^
+            test.yaml:2:21: error: 'fixed_in' lists releases such as "7.1" or "6.18.50", not 'soon'
+            xfail: { fixed_in: [soon], why: x }
+                                ^
+            test.yaml:2:28: error: unknown key 'why' in 'xfail'
+            xfail: { fixed_in: [soon], why: x }
+                                       ^
+            3 errors
+            """)
+    }
+
     @Test func orderFormsLowerToPairwiseConstraints() throws {
         let scenario = try load(Fixtures.text("valid", "expect-order.yaml"))
         #expect(scenario.expectations.order.map(\.description) == [

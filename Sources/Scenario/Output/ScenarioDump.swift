@@ -8,7 +8,9 @@ extension Scenario {
         lines.append("scenario: \(name)")
         if let description { lines.append("description: \(description)") }
         if !tags.isEmpty { lines.append("tags: \(tags.joined(separator: ", "))") }
-        if let expectedFailure { lines.append("xfail: \(expectedFailure)") }
+        if let expectedFailure {
+            lines.append("xfail: \(expectedFailure)" + (expectedFailureFixedIn.isEmpty ? "" : " (fixed in " + expectedFailureFixedIn.map(\.string).joined(separator: ", ") + ")"))
+        }
         if let deadlineNanoseconds { lines.append("deadline: \(deadlineNanoseconds)ns") }
         var requires: [String] = []
         if !requirements.operations.isEmpty { requires.append("ops=" + requirements.operations.map(\.kernelName).joined(separator: ",")) }

@@ -97,7 +97,15 @@ public enum ScenarioSchema {
                 ("description", described(.object([("type", .string("string"))]), "More words about it.")),
                 ("tags", described(.object([("type", .string("array")), ("items", .object([("type", .string("string"))]))]), "Labels for selecting scenarios.")),
                 ("requires", requires),
-                ("xfail", described(.object([("type", .string("string"))]), "Expected to fail, and why (like lit's XFAIL).")),
+                ("xfail", described(.object([("anyOf", .array([
+                    .object([("type", .string("string"))]),
+                    .object([("type", .string("object")), ("properties", .object([
+                        ("reason", described(.object([("type", .string("string"))]), "Why it is expected to fail.")),
+                        ("fixed_in", described(.object([("anyOf", .array([.object([("type", .string("string"))]),
+                                                                           .object([("type", .string("array")), ("items", .object([("type", .string("string"))]))])]))]),
+                                               "Releases with the fix: there the scenario must pass.")),
+                    ])), ("required", .array([.string("reason")])), ("additionalProperties", .bool(false))]),
+                ]))]), "Expected to fail, and why (like lit's XFAIL); with fixed_in, only on kernels without the fix.")),
                 ("deadline", described(ref("duration"), "How long the run may take.")),
                 ("ring", ring),
                 ("resources", described(.object([("type", .string("object")), ("additionalProperties", ref("resource"))]),
