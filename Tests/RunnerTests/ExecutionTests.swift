@@ -116,6 +116,23 @@ import Testing
         #expect(observer.events.isEmpty)
     }
 
+    @Test func napiIsRequiredByTryingIt() throws {
+        // The kernel here (6.9 or newer, built with busy polling) takes the registration, so nothing is
+        // skipped; where it refuses, the reason names the refusal.
+        let result = try execute("""
+            name: needs napi
+            requires: { napi: true }
+            steps:
+              - register_napi: {}
+            """)
+        let refusal = RequirementCheck.tryNapi()
+        if let refusal {
+            #expect(result.skipReason == "requires NAPI busy polling (IORING_REGISTER_NAPI), which this kernel refuses: \(refusal)")
+        } else {
+            #expect(result.skipReason == nil && result.error == nil)
+        }
+    }
+
     @Test func aRingSetupTheKernelRefusesIsASkipNamingTheFlagAndErrno() throws {
         // IORING_SETUP_DEFER_TASKRUN without SINGLE_ISSUER: io_uring_setup(2) answers EINVAL.
         let result = try execute("""

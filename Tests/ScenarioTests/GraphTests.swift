@@ -427,6 +427,17 @@ import Testing
             """)
     }
 
+    @Test func napiCanBeRequired() throws {
+        let scenario = try load("""
+            name: napi
+            requires: { napi: true, kernel: "6.9" }
+            steps:
+              - register_napi: {}
+            """)
+        #expect(scenario.requirements.napi && scenario.requirements.kernel?.minor == 9)
+        #expect(try load("name: no napi\nsteps:\n  - nop\n").requirements.napi == false)
+    }
+
     @Test func orderFormsLowerToPairwiseConstraints() throws {
         let scenario = try load(Fixtures.text("valid", "expect-order.yaml"))
         #expect(scenario.expectations.order.map(\.description) == [

@@ -53,6 +53,8 @@ public struct Requirements: Hashable, Sendable {
     public var features: Features = []
     public var kernel: KernelRelease?
     public var root = false
+    /// The kernel must accept IORING_REGISTER_NAPI (6.9, and built with CONFIG_NET_RX_BUSY_POLL).
+    public var napi = false
 
     public init() {}
 }

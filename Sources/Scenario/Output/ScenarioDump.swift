@@ -18,6 +18,7 @@ extension Scenario {
         if !requirements.features.isEmpty { requires.append("features=" + requirements.features.names.joined(separator: ",")) }
         if let kernel = requirements.kernel { requires.append("kernel=\(kernel)") }
         if requirements.root { requires.append("root") }
+        if requirements.napi { requires.append("napi") }
         if !requires.isEmpty { lines.append("requires: " + requires.joined(separator: " ")) }
         var ringText = "ring: entries=\(ring.entries)"
         if let cqEntries = ring.cqEntries { ringText += " cq_entries=\(cqEntries)" }

@@ -266,6 +266,7 @@ public enum ScenarioSchema {
             ("features", described(ref("constants." + familyKey(.features)), "IORING_FEAT_* bits the kernel must report.")),
             ("kernel", described(.object([("type", .string("string")), ("pattern", .string("^[0-9]+\\.[0-9]+(\\.[0-9]+)?"))]), "Minimum kernel release, e.g. \"6.1\".")),
             ("root", described(.object([("type", .string("boolean"))]), "Needs root.")),
+            ("napi", described(.object([("type", .string("boolean"))]), "Needs a kernel that accepts IORING_REGISTER_NAPI.")),
         ])), ("additionalProperties", .bool(false))]), "What the kernel must offer; otherwise the scenario is skipped.")
     }
 
