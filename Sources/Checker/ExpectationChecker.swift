@@ -59,6 +59,8 @@ public final class ExpectationChecker: TraceObserver {
         var results = 0
         var more = 0
         var notifications = 0
+        /// The bytes its CQEs delivered, joined, for a stream `data` expectation.
+        var data: [UInt8] = []
         /// For a poll_update with a new user_data: the poll it re-keys.
         var rename: (from: UInt64, to: UInt64)?
         var next: Instance?
@@ -292,6 +294,7 @@ public final class ExpectationChecker: TraceObserver {
         } else {
             instance.results += 1
             if more { instance.more += 1 }
+            if let bytes = observed.data { instance.data += bytes }
             if let rename = instance.rename, instance.results == 1 {
                 if observed.cqe.res >= 0 { applyRename(from: rename.from, to: rename.to) } else { renames[rename.to] = nil }
             }
@@ -374,6 +377,22 @@ public final class ExpectationChecker: TraceObserver {
                       actual: describeFlags(flags))
             }
         }
+        if let expected = pattern.data {
+            if let actual = observed.data {
+                if actual != expected {
+                    let text = MatchingText.contents(expected: expected, actual: actual, prefixOnly: false)
+                    failures.record(.expectation(index), aspect + "data", position: position) {
+                        .init(mark: mark, subject: subjectName(index, instance) + ": " + aspect + "data", family: family(index),
+                              expected: text.expected, actual: text.actual)
+                    }
+                }
+            } else {
+                failures.record(.expectation(index), aspect + "data", position: position) {
+                    .init(mark: mark, subject: subjectName(index, instance) + ": " + aspect + "data", family: family(index),
+                          expected: MatchingText.byteCount(expected.count), actual: "no data: the CQE has no buffer from a buffer ring")
+                }
+            }
+        }
         if let ids = pattern.bufferIDs {
             let id = CompletionFlags(rawValue: flags).bufferID
             if id == nil || !ids.contains(id!) {
@@ -395,6 +414,13 @@ public final class ExpectationChecker: TraceObserver {
                 failures.record(.expectation(index), "more count", position: position) {
                     .init(mark: stream.mark, subject: subjectName(index, instance) + ": CQEs with more", family: family(index),
                           expected: ExpectationChecker.count(range), actual: String(instance.more))
+                }
+            }
+            if let expected = stream.data, instance.data != expected {
+                let text = MatchingText.contents(expected: expected, actual: instance.data, prefixOnly: false)
+                failures.record(.expectation(index), "stream data", position: position) {
+                    .init(mark: stream.mark, subject: subjectName(index, instance) + ": data", family: family(index),
+                          expected: text.expected, actual: text.actual)
                 }
             }
             if let range = stream.totalCount, !range.contains(instance.results) {

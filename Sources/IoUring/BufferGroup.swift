@@ -189,6 +189,17 @@ public struct BufferGroup: Hashable, Sendable {
         self.token = state.token
     }
 
+    /// The one allocation holding every buffer of the group: buffer `i` is bytes
+    /// `i * bufferSize ..< (i + 1) * bufferSize`. For callers that read CQE data without touching the ring
+    /// (while it is busy reaping), keeping their own account of incremental heads.
+    public func memory(_ ring: borrowing IoUring) throws(IoUringError) -> IoBuffer {
+        let state = try state(in: ring)
+        guard let group = state.group else {
+            throw .invalidArgument("buffer group \(groupID) has no buffers of its own")
+        }
+        return group.buffer
+    }
+
     /// Adds buffers `bufferIDs`, in that order and whole, at the ring's tail and publishes them, whatever
     /// this handle's bookkeeping says: for callers that follow consumption from the CQEs themselves (a
     /// scenario's `replenish_buffers`), including ones that hand the kernel a buffer twice on purpose.

@@ -259,3 +259,51 @@ import Testing
         #expect(try Self.outcome(fixedIn: "\"99.0\"", result: 0).verdict == .xpass)
     }
 }
+
+/// What CQEs delivered into buffer-ring buffers reaches the checker, incremental heads followed.
+@Suite struct BufferDataTests {
+    @Test func incrementalReadsDeliverTheirOwnBytesAndReplenishStartsAfresh() throws {
+        let observer = RecordingObserver()
+        _ = try execute("""
+            name: data
+            resources:
+              p:   { pipe: {} }
+              inc: { buffer_ring: { group: 5, entries: 1, size: 16, incremental: true } }
+            steps:
+              - peer_write: { fd: p.write, data: "12345" }
+              - read: { fd: p.read, buffer_group: inc }
+                id: a
+              - wait: [a]
+              - peer_write: { fd: p.write, data: "678" }
+              - read: { fd: p.read, buffer_group: inc }
+                id: b
+              - wait: [b]
+              - peer_write: { fd: p.write, data: "abcdefghijkl" }
+              - read: { fd: p.read, buffer_group: inc }
+                id: c
+              - wait: [c]
+              - replenish_buffers: { group: inc, first: 0 }
+              - read: { fd: p.read, buffer_group: inc }
+                id: d
+            expect:
+              a: { data: "12345" }
+            """, observer: observer)
+        let data = observer.checkedCompletions.map { $0.data.map { String(decoding: $0, as: UTF8.self) } }
+        #expect(data == ["12345", "678", "abcdefgh", "ijkl"])
+    }
+
+    @Test func withoutDataExpectationsNothingIsRead() throws {
+        let observer = RecordingObserver()
+        _ = try execute("""
+            name: no data
+            resources:
+              s:  { socketpair: {} }
+              br: { buffer_ring: { group: 1, entries: 1, size: 8 } }
+            steps:
+              - peer_write: { fd: s.a, data: "x" }
+              - recv: { fd: s.b, buffer_group: br }
+                id: r
+            """, observer: observer)
+        #expect(observer.checkedCompletions.map(\.data) == [nil])
+    }
+}

@@ -438,6 +438,28 @@ import Testing
         #expect(try load("name: no napi\nsteps:\n  - nop\n").requirements.napi == false)
     }
 
+    @Test func dataIsReadAsBytesOnCQEsAndStreams() throws {
+        let scenario = try load("""
+            name: data
+            resources:
+              s:  { socketpair: {} }
+              br: { buffer_ring: { group: 1, entries: 4, size: 8 } }
+            steps:
+              - recv: { fd: s.b, buffer_group: br }
+                id: one
+              - recv: { fd: s.b, buffer_group: br, multishot: true }
+                id: many
+            expect:
+              one: { data: { hex: "61 62" } }
+              many: { stream: { each: { data: "x" }, final: { res: 0, data: "" }, data: { pattern: "x", size: 3 } } }
+            """)
+        #expect(scenario.expectation("one")?.cqe.data == Array("ab".utf8))
+        let stream = try #require(scenario.expectation("many")?.stream)
+        #expect(stream.each?.data == Array("x".utf8) && stream.data == Array("xxx".utf8))
+        guard case .matching(let final) = stream.final else { Issue.record("no final pattern"); return }
+        #expect(final.data == [])
+    }
+
     @Test func orderFormsLowerToPairwiseConstraints() throws {
         let scenario = try load(Fixtures.text("valid", "expect-order.yaml"))
         #expect(scenario.expectations.order.map(\.description) == [

@@ -55,6 +55,9 @@ public struct CQEPattern: Hashable, Sendable {
     public var flagsClear: NamedValue?
     /// The provided-buffer id (upper 16 bits of flags with IORING_CQE_F_BUFFER): any of these.
     public var bufferIDs: [UInt16]?
+    /// The bytes the CQE delivered into its provided buffer (`res` bytes, from where the CQE's part of a
+    /// buffer-ring buffer starts), exactly.
+    public var data: [UInt8]? = nil
     public var mark: SourceMark
 
     public init(result: ResultPattern? = nil, flagsSet: NamedValue? = nil, flagsClear: NamedValue? = nil,
@@ -86,6 +89,8 @@ public struct StreamExpectation: Hashable, Sendable {
     public var totalCount: CountRange?
     /// What every CQE with IORING_CQE_F_MORE must match.
     public var each: CQEPattern?
+    /// Every byte the stream delivered into provided buffers, its CQEs' data joined in arrival order.
+    public var data: [UInt8]? = nil
     public var final: FinalCompletion
     public var mark: SourceMark
 }

@@ -200,6 +200,7 @@ extension Scenario {
                 if let more = stream.moreCount { fields.append("more=\(more)") }
                 if let total = stream.totalCount { fields.append("count=\(total)") }
                 if let each = stream.each { fields.append("each=[" + Scenario.describe(each).joined(separator: " ") + "]") }
+                if let data = stream.data { fields.append("data=\(Scenario.describe(data))") }
                 switch stream.final {
                 case .required: fields.append("final=required")
                 case .absent: fields.append("final=none")
@@ -246,6 +247,7 @@ extension Scenario {
         if let set = pattern.flagsSet { parts.append("flags+=\(set)") }
         if let clear = pattern.flagsClear { parts.append("flags-=\(clear)") }
         if let ids = pattern.bufferIDs { parts.append("buffer=\(ids)") }
+        if let data = pattern.data { parts.append("data=\(describe(data))") }
         return parts
     }
 

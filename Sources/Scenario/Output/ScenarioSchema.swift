@@ -199,6 +199,7 @@ public enum ScenarioSchema {
             ("res", ref("result")),
             ("flags", described(flags, "CQE flags that must be set, or { set, clear }.")),
             ("buffer", described(.object([("anyOf", .array([ref("number"), .object([("type", .string("array")), ("items", ref("number"))])]))]), "The selected buffer id (any of).")),
+            ("data", described(ref("bytes"), "The bytes the CQE delivered into its buffer-ring buffer.")),
         ]
     }
 
@@ -212,6 +213,7 @@ public enum ScenarioSchema {
             ("more", described(ref("count"), "CQEs with IORING_CQE_F_MORE.")),
             ("count", described(ref("count"), "CQEs in all.")),
             ("each", described(ref("cqe"), "What each CQE with `more` must look like.")),
+            ("data", described(ref("bytes"), "Every byte the stream delivered into buffer-ring buffers, in order.")),
             ("final", described(.object([("anyOf", .array([ref("cqe"), enumeration(["none"])]))]), "The last CQE, or none if the stream stays open.")),
         ])), ("additionalProperties", .bool(false))])
         return .object([("anyOf", .array([
