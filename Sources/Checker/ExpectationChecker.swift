@@ -64,6 +64,8 @@ public final class ExpectationChecker: TraceObserver {
         /// For an IOSQE_CQE_SKIP_SUCCESS request that posted nothing during the run: the res of a CQE it
         /// posted after `.teardown` (teardown's cancel reached it, so it had not finished).
         var teardownResult: Int32?
+        /// The bytes its CQEs delivered, joined, for a stream `data` expectation.
+        var data: [UInt8] = []
         /// For a poll_update with a new user_data: the poll it re-keys.
         var rename: (from: UInt64, to: UInt64)?
         var next: Instance?
@@ -313,6 +315,7 @@ public final class ExpectationChecker: TraceObserver {
         } else {
             instance.results += 1
             if more { instance.more += 1 }
+            if let bytes = observed.data { instance.data += bytes }
             if let rename = instance.rename, instance.results == 1 {
                 if observed.cqe.res >= 0 { applyRename(from: rename.from, to: rename.to) } else { renames[rename.to] = nil }
             }
@@ -353,6 +356,9 @@ public final class ExpectationChecker: TraceObserver {
                           expected: "no notification CQE", actual: "a notification: " + MatchingText.cqe(observed))
                 }
             }
+            if let pattern = expectation.notificationPattern {
+                check(pattern, index, instance, observed, aspect: "notification: ", mark: pattern.mark)
+            }
             return
         }
         check(expectation.cqe, index, instance, observed, aspect: "", mark: expectation.mark)
@@ -392,6 +398,22 @@ public final class ExpectationChecker: TraceObserver {
                       actual: describeFlags(flags))
             }
         }
+        if let expected = pattern.data {
+            if let actual = observed.data {
+                if actual != expected {
+                    let text = MatchingText.contents(expected: expected, actual: actual, prefixOnly: false)
+                    failures.record(.expectation(index), aspect + "data", position: position) {
+                        .init(mark: mark, subject: subjectName(index, instance) + ": " + aspect + "data", family: family(index),
+                              expected: text.expected, actual: text.actual)
+                    }
+                }
+            } else {
+                failures.record(.expectation(index), aspect + "data", position: position) {
+                    .init(mark: mark, subject: subjectName(index, instance) + ": " + aspect + "data", family: family(index),
+                          expected: MatchingText.byteCount(expected.count), actual: "no data: the CQE has no buffer from a buffer ring")
+                }
+            }
+        }
         if let ids = pattern.bufferIDs {
             let id = CompletionFlags(rawValue: flags).bufferID
             if id == nil || !ids.contains(id!) {
@@ -413,6 +435,13 @@ public final class ExpectationChecker: TraceObserver {
                 failures.record(.expectation(index), "more count", position: position) {
                     .init(mark: stream.mark, subject: subjectName(index, instance) + ": CQEs with more", family: family(index),
                           expected: ExpectationChecker.count(range), actual: String(instance.more))
+                }
+            }
+            if let expected = stream.data, instance.data != expected {
+                let text = MatchingText.contents(expected: expected, actual: instance.data, prefixOnly: false)
+                failures.record(.expectation(index), "stream data", position: position) {
+                    .init(mark: stream.mark, subject: subjectName(index, instance) + ": data", family: family(index),
+                          expected: text.expected, actual: text.actual)
                 }
             }
             if let range = stream.totalCount, !range.contains(instance.results) {

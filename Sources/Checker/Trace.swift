@@ -64,11 +64,15 @@ public struct ObservedCQE: Sendable {
     /// 0-based position among every CQE of the run.
     public var arrival: Int
     public var elapsed: Duration
+    /// The bytes the CQE delivered into a buffer-ring buffer, when the runner was asked to read them
+    /// (a `data` expectation) and could (the buffer came from a buffer ring, whole or in part).
+    public var data: [UInt8]?
 
-    public init(cqe: CompletionQueueEntry, arrival: Int, elapsed: Duration) {
+    public init(cqe: CompletionQueueEntry, arrival: Int, elapsed: Duration, data: [UInt8]? = nil) {
         self.cqe = cqe
         self.arrival = arrival
         self.elapsed = elapsed
+        self.data = data
     }
 }
 

@@ -168,6 +168,7 @@ public enum Planner {
         case .peerConnect: return .peerAction("peer_connect")
         case .peerSend: return .peerAction("peer_send")
         case .peerSignal: return .peerAction("peer_signal")
+        case .replenishBuffers: return .peerAction("replenish_buffers")
         }
     }
 

@@ -50,6 +50,9 @@ enum RequirementCheck {
                 }
             }
         }
+        if requirements.napi, let refusal = tryNapi() {
+            reasons.append("requires NAPI busy polling (IORING_REGISTER_NAPI), which this kernel refuses: \(refusal)")
+        }
         let missingFeatures = Features(rawValue: requirements.features.rawValue & ~ring.features.rawValue)
         if !missingFeatures.isEmpty {
             let names = missingFeatures.names
@@ -89,6 +92,19 @@ enum RequirementCheck {
         if flags.contains(.sqAffinity) { parameters.sqThreadCPU = spec.sqThreadCPU ?? 0 }
         if let idle = spec.sqThreadIdleMilliseconds { parameters.sqThreadIdle = idle }
         return parameters
+    }
+
+    /// Registers and unregisters NAPI busy polling on a small ring of its own; returns the refusal, if any
+    /// (EINVAL before 6.9 or without CONFIG_NET_RX_BUSY_POLL).
+    static func tryNapi() -> String? {
+        do {
+            var ring = try IoUring(entries: 2)
+            _ = try ring.registerNapi(NapiSettings(busyPollTimeout: 1))
+            _ = try ring.unregisterNapi()
+            return nil
+        } catch {
+            return error.description
+        }
     }
 
     /// Tries a small ring with `flag` (and the flags it cannot go without); returns the refusal, if any.

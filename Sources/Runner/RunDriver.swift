@@ -50,6 +50,11 @@ final class RunDriver {
     /// Requests that may post several CQEs (multishot, zero-copy, `raw`): they end with the CQE without
     /// IORING_CQE_F_MORE. Others end with their first CQE, as the checker counts them.
     private let followsMoreFlag: [Bool]
+    /// The provided-buffer group each request selects from, if any.
+    private let bufferGroupOfNode: [UInt16?]
+    /// Whether some expectation checks the bytes CQEs delivered into provided buffers.
+    private let readsBufferData: Bool
+    private var bufferDataByGroup: [UInt16: BufferData] = [:]
     private var arrivals = 0
     /// CQEs reaped since the scenario last waited (`submit: { wait: N }`, `wait`, a capture): what a
     /// program that reaps only when it waits would still find in its CQ.
@@ -81,8 +86,57 @@ final class RunDriver {
             guard case .request(let spec) = node.kind else { return false }
             return spec.isMultishot || spec.operation == "raw"
         }
+        bufferGroupOfNode = scenario.graph.nodes.map { node in
+            guard case .request(let spec) = node.kind, case .bufferGroup(let reference)? = spec.arguments["buffer_group"] else { return nil }
+            return reference.group
+        }
+        readsBufferData = scenario.expectations.completions.contains { expectation in
+            expectation.cqe.data != nil || expectation.stream?.data != nil || expectation.stream?.each?.data != nil
+                || { if case .matching(let final)? = expectation.stream?.final { return final.data != nil } else { return false } }()
+        }
         isSQPoll = self.ring.setupFlags.contains(.sqPoll)
         isIOPoll = self.ring.setupFlags.contains(.ioPoll)
+    }
+
+    /// A buffer ring's memory and where each buffer's unconsumed part starts, for reading what CQEs
+    /// delivered while the ring is busy reaping (it cannot be asked then).
+    private final class BufferData {
+        let group: BufferGroup
+        let memory: IoBuffer
+        var heads: [Int]
+
+        init(group: BufferGroup, memory: IoBuffer) {
+            self.group = group
+            self.memory = memory
+            self.heads = Array(repeating: 0, count: Int(group.count))
+        }
+    }
+
+    /// Notes the buffer ring a request selects from (a new one, if the group was registered anew).
+    private func trackBufferData(of node: NodeID) {
+        guard readsBufferData, let groupID = bufferGroupOfNode[node],
+              let group = BufferGroup(existing: ring, groupID: groupID), bufferDataByGroup[groupID]?.group != group,
+              let memory = try? group.memory(ring) else { return }
+        bufferDataByGroup[groupID] = BufferData(group: group, memory: memory)
+    }
+
+    /// The bytes a CQE delivered into a buffer-ring buffer: `res` bytes from where the buffer's unconsumed
+    /// part starts (the start, unless consumed incrementally). Nil for CQEs without a buffer, legacy
+    /// groups, and bundles spanning several buffers.
+    private func bufferData(_ cqe: CompletionQueueEntry) -> [UInt8]? {
+        guard cqe.flags.contains(.buffer), !cqe.flags.contains(.notification), cqe.res >= 0,
+              let node = outstanding[cqe.userData]?.node, let groupID = bufferGroupOfNode[node],
+              let state = bufferDataByGroup[groupID], let bufferID = cqe.flags.bufferID,
+              Int(bufferID) < state.heads.count else { return nil }
+        let size = state.group.bufferSize
+        let head = state.heads[Int(bufferID)]
+        let length = Int(cqe.res)
+        guard head + length <= size else { return nil }
+        let start = Int(bufferID) * size + head
+        let bytes = state.memory.bytes(start..<start + length)
+        let stays = state.group.incremental && (cqe.flags.contains(.bufferMore) || length == 0)
+        state.heads[Int(bufferID)] = stays ? head + length : 0
+        return bytes
     }
 
     /// Ops whose CQE res (when ≥ 0) is a new descriptor in this process.
@@ -149,6 +203,7 @@ final class RunDriver {
 
     private func queue(_ spec: RequestSpec, _ instance: StepInstance) throws(RunnerError) {
         let step = plan.steps[instance.node]
+        if readsBufferData { trackBufferData(of: instance.node) }
         for dependency in step.awaitedCaptures where capturePending[dependency.producer] {
             try submitPending()
             if try !waitUntil(deadline, { !capturePending[dependency.producer] }) {
@@ -282,6 +337,19 @@ final class RunDriver {
                 expired = true
                 summary = "wait for \(names): the deadline passed"
             }
+        case .replenishBuffers(let reference, let first, let count):
+            try submitPending()
+            let ids = (0..<count).map { first &+ $0 }
+            try engine { () throws(IoUringError) in
+                guard let group = BufferGroup(existing: ring, groupID: reference.group) else {
+                    throw .invalidArgument("group \(reference.group) has no buffer ring on this ring (a legacy group is refilled with provide_buffers)")
+                }
+                try group.replenish(&ring, bufferIDs: ids)
+            }
+            if let state = bufferDataByGroup[reference.group] {
+                for id in ids where Int(id) < state.heads.count { state.heads[Int(id)] = 0 }
+            }
+            summary = "replenish_buffers \(ids.map(String.init).joined(separator: ", ")) of group \(reference.group)"
         case .sleep(let nanoseconds):
             try submitPending()
             let wake = ContinuousClock.now + .nanoseconds(nanoseconds)
@@ -441,7 +509,8 @@ final class RunDriver {
         arrivals += 1
         completionsSinceWait += 1
         statistics.completions += 1
-        observer.observe(.completed(ObservedCQE(cqe: cqe, arrival: arrival, elapsed: elapsed)))
+        let data = readsBufferData ? bufferData(cqe) : nil
+        observer.observe(.completed(ObservedCQE(cqe: cqe, arrival: arrival, elapsed: elapsed, data: data)))
         let userData = cqe.userData
         let isNotification = cqe.flags.contains(.notification)
         if !pendingCaptures.isEmpty, !isNotification, let producer = pendingCaptures.removeValue(forKey: userData) {

@@ -273,6 +273,35 @@ struct ResultForm: CustomTestStringConvertible, Sendable {
             """)
     }
 
+    @Test func zeroCopyNotificationPattern() throws {
+        let yaml = """
+            name: zero copy usage
+            resources:
+              c: { tcp_pair: {} }
+            steps:
+              - send_zc: { fd: c.client, data: "copied", report_usage: true }
+                id: zc
+            expect:
+              zc: { res: 6, notification: { res: 0x80000000, flags: [notif] } }
+            """
+        let passing = try CheckerHarness(yaml)
+        passing.queueAll()
+        passing.complete("zc", res: 6, flags: more)
+        passing.complete("zc", res: Int32.min, flags: notif)
+        #expect(passing.report() == "PASS  zero copy usage (3.0 ms)")
+
+        let failing = try CheckerHarness(yaml)
+        failing.queueAll()
+        failing.complete("zc", res: 6, flags: more)
+        failing.complete("zc", res: 0, flags: notif)
+        #expect(failing.report() == """
+            FAIL  zero copy usage (3.0 ms)
+              t.yaml:8:31: zc: notification: res  (first divergence)
+                expected    | actual
+                -2147483648 ≠ 0
+            """)
+    }
+
     @Test func skipSuccessPostsNothingOnSuccess() throws {
         let yaml = """
             name: skip success

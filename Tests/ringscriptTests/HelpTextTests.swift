@@ -23,6 +23,8 @@ import Testing
                                   SQEs, link chains and waits, without a ring.
           schema                  Print the JSON Schema (draft 2020-12) of scenario
                                   files, for editor completion.
+          ops                     List every SQE op and registration step of the op
+                                  table; with --coverage, which have a scenario.
           probe                   Print the kernel release, the ring's feature bits and
                                   every opcode's support.
           bench                   Measure the engine.

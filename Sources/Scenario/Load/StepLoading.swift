@@ -540,6 +540,15 @@ extension ScenarioBuilder {
             var address = SocketAddress.ipv4(host: "127.0.0.1", port: 0)
             if case .address(let value)? = arguments["to"] { address = value }
             action = .peerSend(to: address, bytes)
+        case "replenish_buffers":
+            var group = BufferGroupReference(group: 0, resource: nil)
+            if case .bufferGroup(let reference)? = arguments["group"] { group = reference }
+            if let name = group.resource, let index = resourceIndex[name], case .providedBuffers = resources[index].kind,
+               let mark = arguments.argument("group")?.mark {
+                error(mark, "'\(name)' is a legacy provided_buffers group: refill it with provide_buffers; replenish_buffers is for buffer rings")
+            }
+            action = .replenishBuffers(group: group, first: UInt16(truncatingIfNeeded: arguments.unsigned("first") ?? 0),
+                                       count: UInt16(truncatingIfNeeded: arguments.unsigned("count") ?? 1))
         default:
             action = .peerSignal(arguments.file("eventfd") ?? .empty, value: arguments.unsigned("value") ?? 1)
         }

@@ -97,7 +97,15 @@ public enum ScenarioSchema {
                 ("description", described(.object([("type", .string("string"))]), "More words about it.")),
                 ("tags", described(.object([("type", .string("array")), ("items", .object([("type", .string("string"))]))]), "Labels for selecting scenarios.")),
                 ("requires", requires),
-                ("xfail", described(.object([("type", .string("string"))]), "Expected to fail, and why (like lit's XFAIL).")),
+                ("xfail", described(.object([("anyOf", .array([
+                    .object([("type", .string("string"))]),
+                    .object([("type", .string("object")), ("properties", .object([
+                        ("reason", described(.object([("type", .string("string"))]), "Why it is expected to fail.")),
+                        ("fixed_in", described(.object([("anyOf", .array([.object([("type", .string("string"))]),
+                                                                           .object([("type", .string("array")), ("items", .object([("type", .string("string"))]))])]))]),
+                                               "Releases with the fix: there the scenario must pass.")),
+                    ])), ("required", .array([.string("reason")])), ("additionalProperties", .bool(false))]),
+                ]))]), "Expected to fail, and why (like lit's XFAIL); with fixed_in, only on kernels without the fix.")),
                 ("deadline", described(ref("duration"), "How long the run may take.")),
                 ("ring", ring),
                 ("resources", described(.object([("type", .string("object")), ("additionalProperties", ref("resource"))]),
@@ -191,6 +199,7 @@ public enum ScenarioSchema {
             ("res", ref("result")),
             ("flags", described(flags, "CQE flags that must be set, or { set, clear }.")),
             ("buffer", described(.object([("anyOf", .array([ref("number"), .object([("type", .string("array")), ("items", ref("number"))])]))]), "The selected buffer id (any of).")),
+            ("data", described(ref("bytes"), "The bytes the CQE delivered into its buffer-ring buffer.")),
         ]
     }
 
@@ -204,6 +213,7 @@ public enum ScenarioSchema {
             ("more", described(ref("count"), "CQEs with IORING_CQE_F_MORE.")),
             ("count", described(ref("count"), "CQEs in all.")),
             ("each", described(ref("cqe"), "What each CQE with `more` must look like.")),
+            ("data", described(ref("bytes"), "Every byte the stream delivered into buffer-ring buffers, in order.")),
             ("final", described(.object([("anyOf", .array([ref("cqe"), enumeration(["none"])]))]), "The last CQE, or none if the stream stays open.")),
         ])), ("additionalProperties", .bool(false))])
         return .object([("anyOf", .array([
@@ -212,7 +222,8 @@ public enum ScenarioSchema {
             .object([("type", .string("object")), ("properties", .object(cqeProperties + [
                 ("stream", described(stream, "The shape of a multishot stream.")),
                 ("completes", described(.object([("type", .string("boolean"))]), "false: no CQE may arrive.")),
-                ("notification", described(.object([("type", .string("boolean"))]), "Zero-copy sends: a notification CQE follows.")),
+                ("notification", described(.object([("anyOf", .array([.object([("type", .string("boolean"))]), ref("cqe")]))]),
+                                           "Zero-copy sends: a notification CQE follows (true), none does (false), or one that matches this pattern.")),
                 ("before", described(ids, "Ids whose CQEs must come later.")),
                 ("after", described(ids, "Ids whose CQEs must come earlier.")),
             ])), ("additionalProperties", .bool(false))]),
@@ -261,6 +272,7 @@ public enum ScenarioSchema {
             ("features", described(ref("constants." + familyKey(.features)), "IORING_FEAT_* bits the kernel must report.")),
             ("kernel", described(.object([("type", .string("string")), ("pattern", .string("^[0-9]+\\.[0-9]+(\\.[0-9]+)?"))]), "Minimum kernel release, e.g. \"6.1\".")),
             ("root", described(.object([("type", .string("boolean"))]), "Needs root.")),
+            ("napi", described(.object([("type", .string("boolean"))]), "Needs a kernel that accepts IORING_REGISTER_NAPI.")),
         ])), ("additionalProperties", .bool(false))]), "What the kernel must offer; otherwise the scenario is skipped.")
     }
 

@@ -272,7 +272,7 @@ public enum OpTable {
             fd, optional("iovecs", .iovecs, "The buffers to fill."), buf, bufferGroup, messageFlags,
             no("multishot", "IORING_RECV_MULTISHOT (needs `buffer_group`)."),
             defaulted("control_len", u32, .unsigned(0), "0", "Room for ancillary data."),
-            defaulted("name_len", u32, .unsigned(0), "0", "Room for the sender's address."),
+            defaulted("name_len", u32, .unsigned(0), "0", "Room for the sender's address (msg_namelen); with provided buffers, reserved in each one."),
         ], rules: [.exactlyOne(["iovecs", "buf", "buffer_group"]), .requires("multishot", "buffer_group")],
            captures: .count, multishot: .whenArgument("multishot")),
         StepSpec("epoll_ctl", .operation(.epollCtl), "Adds, changes or removes a descriptor of an epoll instance.", [
@@ -349,7 +349,8 @@ public enum OpTable {
         StepSpec("getsockopt", .operation(.uringCmd), "getsockopt(2) through IORING_OP_URING_CMD (SOCKET_URING_OP_GETSOCKOPT).", [
             fd, required("level", .constants(.socketLevels), "SOL_* level."),
             required("name", .constants(.socketOptions), "SO_* / TCP_* option."),
-            defaulted("len", u32, .unsigned(4), "4", "Room for the value."),
+            optional("buf", .buffer, "Where the kernel writes the value, to check it with `buffers:` (the runner allocates `len` bytes when absent)."),
+            derived("len", u32, "the buffer's size, or 4", "Room for the value."),
         ], captures: .value),
         StepSpec("cmd_sock", .operation(.uringCmd), "A socket command through IORING_OP_URING_CMD (SIOCINQ, SIOCOUTQ…).", [
             fd, required("cmd", .constants(.socketCommands), "SOCKET_URING_OP_* command."),
@@ -452,5 +453,10 @@ public enum OpTable {
             required("eventfd", .file, "The eventfd resource."),
             defaulted("value", u64, .unsigned(1), "1", "The amount."),
         ], shorthand: "eventfd"),
+        StepSpec("replenish_buffers", .control, "Gives used buffers back to a buffer ring (whole, at its tail), as an application does once it has read their data.", [
+            required("group", .bufferGroup, "The buffer_ring resource, or the group of a register_buffer_ring step."),
+            required("first", u16, "The first buffer id to give back."),
+            defaulted("count", u16, .unsigned(1), "1", "How many ids from `first` on."),
+        ]),
     ]
 }
