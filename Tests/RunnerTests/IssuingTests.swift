@@ -37,6 +37,31 @@ import Scenario
         #expect(h.buffer("buf").bytes(0..<4) == Array("3456".utf8))
     }
 
+    @Test func randomOffsetsFollowTheUserData() throws {
+        let h = try IssuingHarness("""
+            resources:
+              data: { file: { pattern: "0123456789abcdef", size: 65536 } }
+              buf:  { buffer: { size: 16 } }
+            steps:
+              - repeat: 8
+                steps:
+                  - read: { fd: data, buf: buf, len: 16, offset: { random: 65536, align: 4096, seed: 3 } }
+                    id: "r{i}"
+            """)
+        var offsets: [UInt64] = []
+        for iteration in 0..<8 {
+            let userData = try h.issue("r{i}", iterations: [iteration])
+            let sqe = try #require(h.lastSQE)
+            #expect(sqe.off == RandomOffset(range: 65536, align: 4096, seed: 3).value(userData: userData))
+            #expect(sqe.off % 4096 == 0 && sqe.off < 65536)
+            offsets.append(sqe.off)
+            let cqe = try #require(try h.reap(1).first)
+            #expect(cqe.userData == userData && cqe.res == 16)
+            #expect(h.buffer("buf").bytes() == Array("0123456789abcdef".utf8))
+        }
+        #expect(Set(offsets).count > 1)
+    }
+
     @Test func writeInlineDataAtTheFilePosition() throws {
         let h = try IssuingHarness("""
             resources:

@@ -519,4 +519,41 @@ import Testing
 
         """)
     }
+
+    @Test func randomOffsetsAreAlignedReproducibleAndPerUserData() throws {
+        let scenario = try load("""
+        name: random offsets
+        resources:
+          data: { file: { size: 65536 } }
+          buf:  { buffer: { size: 4096 } }
+        steps:
+          - read: { fd: data, buf: buf, offset: { random: 65536, align: 4096 } }
+            id: r
+          - write: { fd: data, buf: buf, len: 1, offset: { random: 100, seed: 7 } }
+            id: w
+          - splice: { in: data, in_offset: { random: 8192, align: 512 }, out: data, out_offset: 0, len: 1 }
+            id: s
+        """)
+        let read = try #require(scenario.request("r"))
+        guard case .randomOffset(let random)? = read.arguments["offset"] else {
+            Issue.record("offset is not random: \(String(describing: read.arguments["offset"]))")
+            return
+        }
+        #expect(random == RandomOffset(range: 65536, align: 4096, seed: 0))
+        #expect(random.units == 16)
+        var seen = Set<UInt64>()
+        for userData in UInt64(1)...64 {
+            let offset = random.value(userData: userData)
+            #expect(offset % 4096 == 0 && offset + 4096 <= 65536)
+            #expect(offset == random.value(userData: userData))
+            seen.insert(offset)
+        }
+        #expect(seen.count > 8, "64 requests should spread over the 16 blocks: \(seen.sorted())")
+        let write = try #require(scenario.request("w"))
+        #expect(write.arguments["offset"] == .randomOffset(RandomOffset(range: 100, align: 1, seed: 7)))
+        #expect((0..<1000).allSatisfy { RandomOffset(range: 100, seed: 7).value(userData: $0) < 100 })
+        let splice = try #require(scenario.request("s"))
+        #expect(splice.arguments["in_offset"] == .randomOffset(RandomOffset(range: 8192, align: 512)))
+        #expect(scenario.dump().contains("offset=random(65536 align 4096 seed 0)"))
+    }
 }

@@ -180,8 +180,8 @@ extension OperationIssuer {
 
     /// IORING_OP_SPLICE; a slot as `in` sets SPLICE_F_FD_IN_FIXED, a slot as `out` IOSQE_FIXED_FILE.
     static func splice(_ op: Issue, _ ring: inout IoUring) throws {
-        try ring.splice(userData: op.userData, input: try op.file("in"), inputOffset: try op.signed("in_offset"),
-                        output: try op.file("out"), outputOffset: try op.signed("out_offset"),
+        try ring.splice(userData: op.userData, input: try op.file("in"), inputOffset: try op.signedOffset("in_offset"),
+                        output: try op.file("out"), outputOffset: try op.signedOffset("out_offset"),
                         length: try op.unsigned("len", as: UInt32.self), spliceFlags: op.constants32("flags"),
                         flags: op.flags)
     }

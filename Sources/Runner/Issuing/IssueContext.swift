@@ -66,9 +66,16 @@ struct Issue {
         }
     }
 
-    /// A file offset: -1 (the file position) is all ones in the SQE's 64-bit `off`.
+    /// A file offset: -1 (the file position) is all ones in the SQE's 64-bit `off`; a random offset is
+    /// drawn for this request's user_data.
     func offset(_ name: String) throws(RunnerError) -> UInt64 {
-        UInt64(bitPattern: try signed(name))
+        if case .randomOffset(let random)? = spec.arguments[name] { return random.value(userData: userData) }
+        return UInt64(bitPattern: try signed(name))
+    }
+
+    /// `offset` as the signed `loff_t` the engine's splice takes.
+    func signedOffset(_ name: String) throws(RunnerError) -> Int64 {
+        Int64(bitPattern: try offset(name))
     }
 
     func bool(_ name: String) -> Bool { spec.arguments.bool(name) ?? false }

@@ -257,6 +257,7 @@ extension ScenarioBuilder {
             let limit = Int64(1) << Int64(bits - 1)
             return integer(node, what, in: -limit...(limit - 1)).map(ArgumentValue.signed)
         case .offset:
+            if let pairs = node.mapping { return readRandomOffset(node, pairs, what: what).map(ArgumentValue.randomOffset) }
             return integer(node, what, in: -1...Int64.max).map(ArgumentValue.signed)
         case .bool:
             return bool(node, what).map(ArgumentValue.bool)
@@ -343,6 +344,34 @@ extension ScenarioBuilder {
             guard let operand = readBufferOperand(node, allowLength: false) else { return nil }
             return .addressField(.resource(name: operand.buffer, offset: operand.offset), 0)
         }
+    }
+
+    /// `{ random: N, align: A, seed: S }`: N ≥ 1 bytes to choose in, A a power of two not above N.
+    private func readRandomOffset(_ node: YAMLNode, _ pairs: [YAMLPair], what: String) -> RandomOffset? {
+        let keys = checkKeys(pairs, allowed: ["random", "align", "seed"], in: "a random offset")
+        guard let range = keys["random"] else {
+            error(node.mark, "\(what) given as a mapping needs 'random' (the size of the range offsets fall in)")
+            return nil
+        }
+        guard let size = integer(range.value, "'random'", in: 1...Int64.max) else { return nil }
+        var offset = RandomOffset(range: UInt64(size))
+        if let align = keys["align"] {
+            guard let value = integer(align.value, "'align'", in: 1...Int64.max) else { return nil }
+            guard value & (value - 1) == 0 else {
+                error(align.value.mark, "'align' must be a power of two, not \(value)")
+                return nil
+            }
+            guard value <= size else {
+                error(align.value.mark, "'align' \(value) is larger than the range 'random: \(size)': no aligned offset fits")
+                return nil
+            }
+            offset.align = UInt64(value)
+        }
+        if let seed = keys["seed"] {
+            guard let value = unsigned(seed.value, "'seed'", bits: 64) else { return nil }
+            offset.seed = value
+        }
+        return offset
     }
 
     // MARK: - Files

@@ -333,6 +333,56 @@ public enum ArgumentValue: Hashable, Sendable {
     case capture(CaptureReference)
     /// The raw SQE `addr` field: a buffer's address or a number.
     case addressField(BufferOperand?, UInt64)
+    /// A file offset drawn for each request: `offset: { random: N, align: A, seed: S }`.
+    case randomOffset(RandomOffset)
+}
+
+/// `offset: { random: N, align: A, seed: S }`: every request gets a pseudo-random multiple of `align`
+/// below `range` (`range` rounded down to a multiple of `align`), a function of `seed` and the request's
+/// user_data. Runs repeat exactly, and requests with different user_data read different places.
+public struct RandomOffset: Hashable, Sendable, CustomStringConvertible {
+    /// Offsets fall in `0..<range`, in whole `align` units (so with `len` ≤ `align` and `range` the file's
+    /// size, every transfer stays inside the file).
+    public var range: UInt64
+    /// A power of two; offsets are multiples of it.
+    public var align: UInt64
+    public var seed: UInt64
+
+    public init(range: UInt64, align: UInt64 = 1, seed: UInt64 = 0) {
+        self.range = range
+        self.align = align
+        self.seed = seed
+    }
+
+    /// How many `align` units offsets choose from (at least 1).
+    @inlinable
+    public var units: UInt64 { max(range / max(align, 1), 1) }
+
+    /// The offset of the request with `userData`: splitmix64(seed + userData) scaled to `units`
+    /// (multiply-high, no division), times `align`.
+    @inlinable
+    public func value(userData: UInt64) -> UInt64 {
+        RandomOffset.scaled(RandomOffset.mix(seed &+ userData), units: units) &* align
+    }
+
+    /// splitmix64's output function: a bijective 64-bit mix.
+    @inlinable
+    public static func mix(_ input: UInt64) -> UInt64 {
+        var z = input &+ 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// `random` mapped onto `0..<units` by the high half of the 128-bit product.
+    @inlinable
+    public static func scaled(_ random: UInt64, units: UInt64) -> UInt64 {
+        random.multipliedFullWidth(by: units).high
+    }
+
+    public var description: String {
+        "{ random: \(range)" + (align == 1 ? "" : ", align: \(align)") + (seed == 0 ? "" : ", seed: \(seed)") + " }"
+    }
 }
 
 /// One argument of a step, with where it was written (or the step's mark when it is a default).

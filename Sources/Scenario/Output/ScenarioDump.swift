@@ -104,6 +104,7 @@ extension Scenario {
         case .process(.pid(let pid)): return "pid \(pid)"
         case .capture(let capture): return "$\(capture.name)<-#\(capture.producer)"
         case .addressField(let buffer, let number): return buffer.map { "&\($0)" } ?? String(number)
+        case .randomOffset(let offset): return "random(\(offset.range) align \(offset.align) seed \(offset.seed))"
         }
     }
 

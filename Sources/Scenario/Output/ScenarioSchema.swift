@@ -372,7 +372,15 @@ public enum ScenarioSchema {
         case .data: return ref("bytes")
         case .iovecs, .listener, .path, .text: return string
         case .unsigned(_, let capturable): return capturable ? .object([("anyOf", .array([ref("number"), .object([("type", .string("string")), ("pattern", .string("^\\$"))])]))]) : ref("number")
-        case .signed, .offset: return ref("number")
+        case .signed: return ref("number")
+        case .offset:
+            let random = SchemaJSON.object([
+                ("type", .string("object")),
+                ("properties", .object([("random", ref("number")), ("align", ref("number")), ("seed", ref("number"))])),
+                ("required", .array([.string("random")])), ("additionalProperties", .bool(false)),
+                ("description", .string("A pseudo-random multiple of align below random, from seed and the request's user_data.")),
+            ])
+            return .object([("anyOf", .array([ref("number"), random]))])
         case .bool: return .object([("type", .string("boolean"))])
         case .duration: return ref("duration")
         case .constants(let family): return ref("constants." + familyKey(family))

@@ -58,7 +58,7 @@ public enum OpTable {
     private static let data = optional("data", .data, "Bytes to send, given inline instead of `buf`.")
     private static let len = derived("len", length, "the buffer's size", "Bytes to transfer.")
     private static let fileOffset = defaulted("offset", .offset, .signed(0), "0",
-                                              "File offset; -1 uses (and advances) the file position.")
+                                              "File offset; -1 uses (and advances) the file position; `{ random: N, align: A, seed: S }` a different pseudo-random multiple of A below N for every request (see [random offsets](#random-offsets)).")
     private static let rwFlags = constants("flags", .readWriteFlags, "RWF_* flags (`rw_flags`).")
     private static let messageFlags = constants("flags", .messageFlags, "MSG_* flags.")
     private static let bufferGroup = optional("buffer_group", .bufferGroup,
