@@ -15,6 +15,8 @@ public struct CheckReport: Sendable {
         /// YAML parsing, then building and validating the model.
         public var parseDuration: Duration
         public var validateDuration: Duration
+        /// Planning the valid scenario, when the caller planned it (`check --timing`).
+        public var planDuration: Duration?
     }
 
     public var files: [FileResult]
@@ -35,12 +37,14 @@ public struct CheckReport: Sendable {
         return DiagnosticRenderer(sources: sources).render(diagnostics)
     }
 
-    /// One line per file: how long parsing and validation took, and how big the scenario is.
+    /// One line per file: how long parsing, validation (and planning, when timed) took, and how big the scenario is.
     public var timingLines: [String] {
         files.map { file in
             let steps = file.scenario?.graph.nodes.count ?? 0
             let requests = file.scenario?.graph.requestCount ?? 0
-            return "\(file.path): parse \(CheckReport.milliseconds(file.parseDuration)) ms, validate \(CheckReport.milliseconds(file.validateDuration)) ms, total \(CheckReport.milliseconds(file.parseDuration + file.validateDuration)) ms (\(steps) steps, \(requests) SQEs)"
+            let plan = file.planDuration.map { ", plan \(CheckReport.milliseconds($0)) ms" } ?? ""
+            let total = file.parseDuration + file.validateDuration + (file.planDuration ?? .zero)
+            return "\(file.path): parse \(CheckReport.milliseconds(file.parseDuration)) ms, validate \(CheckReport.milliseconds(file.validateDuration)) ms\(plan), total \(CheckReport.milliseconds(total)) ms (\(steps) steps, \(requests) SQEs)"
         }
     }
 

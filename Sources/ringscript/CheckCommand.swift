@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import ArgumentParser
+import Planner
 import Runner
 import Scenario
 
@@ -18,7 +19,7 @@ struct CheckCommand: ParsableCommand {
     @Flag(help: "Accept paths outside the sandbox, as if each scenario said allow_outside_sandbox: true.")
     var allowOutsideSandbox = false
 
-    @Flag(help: "Print how long parsing and validation took for each file.")
+    @Flag(help: "Print how long parsing, validation and planning took for each file.")
     var timing = false
 
     @Flag(help: "Print the validated model of each scenario (nodes, edges, expectations).")
@@ -34,12 +35,22 @@ struct CheckCommand: ParsableCommand {
 
     func run() throws {
         let options = LoadOptions(allowOutsideSandbox: allowOutsideSandbox)
-        let report: CheckReport
+        var report: CheckReport
         if let synthetic {
             let text = SyntheticScenario.text(requests: synthetic)
             report = CheckReport(files: [ScenarioChecker.check(text: text, file: "synthetic-\(synthetic).yaml", options: options)])
         } else {
             report = ScenarioChecker.check(paths: paths, options: options)
+        }
+        if timing {
+            // Planning is what `run` does next with a valid scenario; timed, not reported (`plan` shows it).
+            let clock = ContinuousClock()
+            for index in report.files.indices {
+                guard let scenario = report.files[index].scenario else { continue }
+                let start = clock.now
+                _ = Planner.plan(scenario)
+                report.files[index].planDuration = clock.now - start
+            }
         }
         if dump {
             for file in report.files {
