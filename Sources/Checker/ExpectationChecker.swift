@@ -486,27 +486,8 @@ public final class ExpectationChecker: TraceObserver {
         guard !step.expected.matches(outcome.result) else { return }
         let mark = step.expectationMark ?? plan.graph.nodes[node].mark
         failures.record(.registration(node), "", position: arrivals) {
-            .init(mark: mark, subject: ExpectationChecker.stepName(step.registration), family: nil,
+            .init(mark: mark, subject: step.registration.stepName, family: nil,
                   expected: step.expected.description, actual: describeResult(outcome.result))
-        }
-    }
-
-    /// The scenario's name for a registration step.
-    static func stepName(_ registration: Registration) -> String {
-        switch registration {
-        case .files, .sparseFiles: return "register_files"
-        case .filesUpdate: return "register_files_update"
-        case .fileAllocRange: return "register_file_alloc_range"
-        case .unregisterFiles: return "unregister_files"
-        case .buffers: return "register_buffers"
-        case .unregisterBuffers: return "unregister_buffers"
-        case .eventfd(_, let async): return async ? "register_eventfd_async" : "register_eventfd"
-        case .unregisterEventfd: return "unregister_eventfd"
-        case .napi: return "register_napi"
-        case .unregisterNAPI: return "unregister_napi"
-        case .bufferRing: return "register_buffer_ring"
-        case .unregisterBufferRing: return "unregister_buffer_ring"
-        case .probe: return "probe"
         }
     }
 }
