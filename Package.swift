@@ -9,6 +9,9 @@ let package = Package(
         .library(name: "IoUring", targets: ["IoUring"]),
         .library(name: "Scenario", targets: ["Scenario"]),
     ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
     targets: [
         // The kernel's io_uring UAPI as the running 6.x kernel defines it, plus syscall and atomic shims.
         .target(name: "CIoUring"),
@@ -27,7 +30,7 @@ let package = Package(
         // A validated graph → the submissions, waits and link chains the runner follows. Pure value types.
         .target(name: "Planner", dependencies: ["Scenario"]),
         // Runs a plan on a fresh ring inside a sandbox and records the trace.
-        .target(name: "Runner", dependencies: ["IoUring", "Scenario", "Checker", "Planner"]),
+        .target(name: "Runner", dependencies: ["IoUring", "CIoUring", "Scenario", "Checker", "Planner"]),
         .executableTarget(
             name: "ringscript",
             dependencies: [
@@ -36,15 +39,24 @@ let package = Package(
                 "Checker",
                 "Runner",
                 "Planner",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            // The Swift runtime linked in: a scenario run is often a whole process, and resolving the
-            // runtime's shared libraries at every start cost about 2 ms of it (bench/run.sh, "1-op scenario").
-            linkerSettings: [.unsafeFlags(["-static-stdlib"], .when(platforms: [.linux], configuration: .release))]
+            // The Swift runtime (and what the command line needs of Foundation) linked in: a scenario run
+            // is often a whole process, and resolving the runtime's shared libraries at every start cost
+            // about 2 ms of it (bench/run.sh, "1-op scenario").
+            linkerSettings: [
+                .unsafeFlags(["-static-stdlib"], .when(platforms: [.linux], configuration: .release)),
+                // What FoundationEssentials (the argument parser's) needs when it is linked in statically.
+                .linkedLibrary("_FoundationCollections", .when(platforms: [.linux], configuration: .release)),
+                .linkedLibrary("_FoundationCShims", .when(platforms: [.linux], configuration: .release)),
+            ]
         ),
         .testTarget(name: "IoUringTests", dependencies: ["IoUring"]),
+        .testTarget(name: "ringscriptTests", dependencies: ["ringscript"]),
         .testTarget(name: "CheckerTests", dependencies: ["Checker"]),
         .testTarget(name: "PlannerTests", dependencies: ["Planner", "Scenario"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "RunnerTests", dependencies: ["Runner", "Planner", "Scenario", "Checker", "IoUring"]),
+        .testTarget(name: "RunnerTests", dependencies: ["Runner", "Planner", "Scenario", "Checker", "IoUring"],
+                    exclude: ["RunFixtures"]),
         .testTarget(name: "ScenarioTests", dependencies: ["Scenario"], resources: [.copy("Fixtures")]),
     ]
 )

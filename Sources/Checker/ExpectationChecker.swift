@@ -19,7 +19,9 @@ import Scenario
 /// - Every expected request must post its final CQE before `.teardown`, except when an expectation says
 ///   `completes: false` or `final: none`, or the SQE had IOSQE_CQE_SKIP_SUCCESS (which posts nothing on
 ///   success; an expectation that rules success out then fails). Those that did not are `neverCompleted`:
-///   that is how a deadline shows up. CQEs after `.teardown` (the final cancel-and-drain) are not checked.
+///   that is how a deadline shows up. CQEs after `.teardown` (the final cancel-and-drain) are not checked,
+///   except that a IOSQE_CQE_SKIP_SUCCESS request that posted nothing before it and something after it was
+///   still in flight when the steps ended, which fails its expectation (it never succeeded in the run).
 /// - An expectation's CQE pattern applies to every CQE of the request (for zero-copy sends, to the result
 ///   CQE; the IORING_CQE_F_NOTIF CQE is the notification). A stream's `each` applies to the CQEs with
 ///   IORING_CQE_F_MORE, `final` to the one without; counts are checked when the stream ends (or at teardown,
@@ -88,8 +90,6 @@ public final class ExpectationChecker: TraceObserver {
         core.finish(facts: facts, ending: ending)
     }
 
-    /// The scenario's name for a registration step.
-    static func stepName(_ registration: Registration) -> String { CheckerCore.stepName(registration) }
 }
 
 /// The checker's state and rules (see `ExpectationChecker`), as a value: a runner holds it in place for
@@ -124,6 +124,12 @@ public struct CheckerCore {
         var awaited = false
         /// For a poll_update with a new user_data: it re-keys a poll (see `renameOf`).
         var renames = false
+        /// For an IOSQE_CQE_SKIP_SUCCESS request that posted nothing during the run: the res of a CQE it
+        /// posted after `.teardown` (teardown's cancel reached it, so it had not finished).
+        var hasTeardownResult = false
+        var teardownResult: Int32 = 0
+        /// The bytes its CQEs delivered are in `recordData` (for a stream `data` expectation).
+        var hasData = false
         /// CQEs other than notifications; those with IORING_CQE_F_MORE; notifications.
         var results: Int32 = 0
         var more: Int32 = 0
@@ -195,6 +201,8 @@ public struct CheckerCore {
     var ids: [Int32: String] = [:]
     /// Per slot: iterations of more than four repeat blocks (or beyond Int32).
     var deepIterations: [Int32: [Int]] = [:]
+    /// Per slot: the bytes its CQEs delivered, joined (only when the runner reads them).
+    var recordData: [Int32: [UInt8]] = [:]
     let queuedCounts: FlatArray<UInt64>
     /// Valid where `queuedCounts` is not 0.
     let lastQueued: FlatArray<PackedIterations>
@@ -314,7 +322,7 @@ public struct CheckerCore {
     /// The quick form of an expectation whose CQE check is a result interval and flag masks only.
     static func quickPattern(_ expectation: CompletionExpectation) -> QuickPattern? {
         guard expectation.completes, expectation.stream == nil, expectation.notification != true,
-              expectation.cqe.bufferIDs == nil else { return nil }
+              expectation.cqe.bufferIDs == nil, expectation.cqe.data == nil else { return nil }
         var low = Int64.min
         var high = Int64.max
         switch expectation.cqe.result {
@@ -340,12 +348,16 @@ public struct CheckerCore {
     // MARK: - Events
 
     mutating func observe(_ event: TraceEvent) {
-        guard !tornDown else { return }
+        guard !tornDown else {
+            if case .completed(let observed) = event { completedAfterTeardown(observed.cqe) }
+            return
+        }
         switch event {
         case .queued(let request):
             queued(node: request.node, iterations: request.iterations, id: request.id, userData: request.userData,
                    sqeFlags: request.sqe.flags, sqeAddress: request.sqe.addr)
-        case .completed(let observed): completed(observed.cqe, arrival: observed.arrival, elapsed: observed.elapsed)
+        case .completed(let observed):
+            completed(observed.cqe, arrival: observed.arrival, elapsed: observed.elapsed, data: observed.data)
         case .registered(let outcome): registered(node: outcome.node, result: outcome.result)
         case .teardown: tornDown = true
         case .entered, .controlled: break
@@ -373,6 +385,7 @@ public struct CheckerCore {
         if record.hasID { ids[slot] = nil }
         if record.renames { renameOf[slot] = nil }
         if record.iterations.isDeep { deepIterations[slot] = nil }
+        if record.hasData { recordData[slot] = nil }
         freeSlots.append(slot)
     }
 
@@ -525,9 +538,30 @@ public struct CheckerCore {
 
     // MARK: - CQEs
 
-    /// A CQE was reaped: the `arrival`-th of the run, `elapsed` after the start.
-    public mutating func completed(_ cqe: CompletionQueueEntry, arrival: Int, elapsed: Duration) {
-        guard !tornDown else { return }
+    /// CQEs after `.teardown` are not checked, except that one for an IOSQE_CQE_SKIP_SUCCESS request that
+    /// had posted nothing shows the request was still in flight: its silence was not a success.
+    mutating func completedAfterTeardown(_ cqe: CompletionQueueEntry) {
+        spill()
+        var slot = outstanding.value(for: cqe.userData) ?? -1
+        while slot >= 0 {
+            let record = records[Int(slot)]
+            if record.skipSuccess, !record.hasPosted, !record.hasTeardownResult {
+                records[Int(slot)].hasTeardownResult = true
+                records[Int(slot)].teardownResult = cqe.res
+                return
+            }
+            slot = record.next
+        }
+    }
+
+    /// A CQE was reaped: the `arrival`-th of the run, `elapsed` after the start; `data`, the bytes it
+    /// delivered into a buffer-ring buffer, when the runner read them. After `tearDown()`, only what
+    /// `completedAfterTeardown` notes.
+    public mutating func completed(_ cqe: CompletionQueueEntry, arrival: Int, elapsed: Duration, data: [UInt8]? = nil) {
+        guard !tornDown else {
+            completedAfterTeardown(cqe)
+            return
+        }
         arrivals = max(arrivals, arrival + 1)
         let userData = cqe.userData
         if userData >= IoUring.reservedCancelUserData { return }
@@ -562,7 +596,7 @@ public struct CheckerCore {
             if expectedUserData != nil { expectedUserDataSeen.insert(userData) }
         }
         if let head {
-            guard handle(head, cqe, arrival: arrival, elapsed: elapsed) else { return }
+            guard handle(head, cqe, arrival: arrival, elapsed: elapsed, data: data) else { return }
             let done: Int32?
             if let fifoPosition, fifoPosition < fifo.count, fifo[fifoPosition] == head {
                 endFifoRecord(at: fifoPosition)
@@ -588,7 +622,7 @@ public struct CheckerCore {
                                        expectations: intern(expectations: expectations), roles: intern(roles: []),
                                        skipSuccess: false, singleShot: false, iterations: PackedIterations([])))
             }
-            if handle(slot, cqe, arrival: arrival, elapsed: elapsed) {
+            if handle(slot, cqe, arrival: arrival, elapsed: elapsed, data: data) {
                 requestless[userData] = nil
                 free(slot)
             } else {
@@ -613,7 +647,8 @@ public struct CheckerCore {
     }
 
     /// Checks one CQE of the instance at `slot`; returns whether it was its final one.
-    mutating func handle(_ slot: Int32, _ cqe: CompletionQueueEntry, arrival: Int, elapsed: Duration) -> Bool {
+    mutating func handle(_ slot: Int32, _ cqe: CompletionQueueEntry, arrival: Int, elapsed: Duration,
+                         data: [UInt8]? = nil) -> Bool {
         let raw = cqe.flags.rawValue
         let more = raw & CompletionFlags.more.rawValue != 0
         let notification = raw & CompletionFlags.notification.rawValue != 0
@@ -632,13 +667,17 @@ public struct CheckerCore {
                 if quick.valid && res >= quick.low && res <= quick.high && flags & quick.set == quick.set
                     && flags & quick.clear == 0 { continue }
             }
-            check(expectation, slot, cqe, arrival: arrival, elapsed: elapsed, more: more, notification: notification)
+            check(expectation, slot, cqe, arrival: arrival, elapsed: elapsed, more: more, notification: notification, data: data)
         }
         if notification {
             records[index].notifications += 1
         } else {
             records[index].results += 1
             if more { records[index].more += 1 }
+            if let data {
+                records[index].hasData = true
+                recordData[slot, default: []] += data
+            }
             if records[index].renames, records[index].results == 1, let rename = renameOf[slot] {
                 if cqe.res >= 0 { applyRename(from: rename.from, to: rename.to) } else { renames[rename.to] = nil }
             }
@@ -668,7 +707,7 @@ public struct CheckerCore {
     }
 
     mutating func check(_ index: Int, _ slot: Int32, _ cqe: CompletionQueueEntry, arrival: Int, elapsed: Duration,
-                        more: Bool, notification: Bool) {
+                        more: Bool, notification: Bool, data: [UInt8]?) {
         let expectation = plan.expectations[index]
         let position = arrival
         let observed = ObservedCQE(cqe: cqe, arrival: arrival, elapsed: elapsed)
@@ -688,17 +727,23 @@ public struct CheckerCore {
                     failures.add(.expectation(index), "notification", position: position, text)
                 }
             }
+            if let pattern = expectation.notificationPattern {
+                check(pattern, index, slot, cqe, data: data, position: position, aspect: "notification: ", mark: pattern.mark)
+            }
             return
         }
-        check(expectation.cqe, index, slot, cqe, position: position, aspect: "", mark: expectation.mark)
+        check(expectation.cqe, index, slot, cqe, data: data, position: position, aspect: "", mark: expectation.mark)
         guard let stream = expectation.stream else { return }
         if more {
-            if let each = stream.each { check(each, index, slot, cqe, position: position, aspect: "each CQE: ", mark: each.mark) }
+            if let each = stream.each {
+                check(each, index, slot, cqe, data: data, position: position, aspect: "each CQE: ", mark: each.mark)
+            }
             return
         }
         switch stream.final {
         case .required: break
-        case .matching(let pattern): check(pattern, index, slot, cqe, position: position, aspect: "final CQE: ", mark: pattern.mark)
+        case .matching(let pattern):
+            check(pattern, index, slot, cqe, data: data, position: position, aspect: "final CQE: ", mark: pattern.mark)
         case .absent:
             if !failures.bump(.expectation(index), "final CQE") {
                 let text = FailureLog.Text(mark: stream.mark, subject: subjectName(index, slot) + ": final CQE", family: family(index),
@@ -709,8 +754,8 @@ public struct CheckerCore {
     }
 
     /// Checks `res`, flags and buffer id of one CQE against a pattern, one mismatch per part.
-    mutating func check(_ pattern: CQEPattern, _ index: Int, _ slot: Int32, _ cqe: CompletionQueueEntry, position: Int,
-                        aspect: String, mark: SourceMark) {
+    mutating func check(_ pattern: CQEPattern, _ index: Int, _ slot: Int32, _ cqe: CompletionQueueEntry, data: [UInt8]?,
+                        position: Int, aspect: String, mark: SourceMark) {
         let res = cqe.res
         let flags = cqe.flags.rawValue
         if let result = pattern.result, !result.matches(res) {
@@ -728,6 +773,21 @@ public struct CheckerCore {
                       expected: MatchingText.flagsPattern(set: pattern.flagsSet, clear: pattern.flagsClear),
                       actual: describeFlags(flags))
                 failures.add(.expectation(index), aspect + "flags", position: position, text)
+            }
+        }
+        if let expected = pattern.data {
+            if let actual = data {
+                if actual != expected, !failures.bump(.expectation(index), aspect + "data") {
+                    let contents = MatchingText.contents(expected: expected, actual: actual, prefixOnly: false)
+                    let text = FailureLog.Text(mark: mark, subject: subjectName(index, slot) + ": " + aspect + "data",
+                                               family: family(index), expected: contents.expected, actual: contents.actual)
+                    failures.add(.expectation(index), aspect + "data", position: position, text)
+                }
+            } else if !failures.bump(.expectation(index), aspect + "data") {
+                let text = FailureLog.Text(mark: mark, subject: subjectName(index, slot) + ": " + aspect + "data", family: family(index),
+                                           expected: MatchingText.byteCount(expected.count),
+                                           actual: "no data: the CQE has no buffer from a buffer ring")
+                failures.add(.expectation(index), aspect + "data", position: position, text)
             }
         }
         if let ids = pattern.bufferIDs {
@@ -755,6 +815,15 @@ public struct CheckerCore {
                     let text = FailureLog.Text(mark: stream.mark, subject: subjectName(index, slot) + ": CQEs with more", family: family(index),
                           expected: CheckerCore.count(range), actual: String(record.more))
                     failures.add(.expectation(index), "more count", position: position, text)
+                }
+            }
+            if let expected = stream.data {
+                let actual = record.hasData ? recordData[slot] ?? [] : []
+                if actual != expected, !failures.bump(.expectation(index), "stream data") {
+                    let contents = MatchingText.contents(expected: expected, actual: actual, prefixOnly: false)
+                    let text = FailureLog.Text(mark: stream.mark, subject: subjectName(index, slot) + ": data", family: family(index),
+                                               expected: contents.expected, actual: contents.actual)
+                    failures.add(.expectation(index), "stream data", position: position, text)
                 }
             }
             if let range = stream.totalCount, !range.contains(Int(record.results)) {
@@ -787,35 +856,27 @@ public struct CheckerCore {
 
     // MARK: - Registrations
 
-    /// A registration step ran with `result`.
+    /// A registration step ran with `result`, or a `submit` step with `expect:` made its io_uring_enter(2)
+    /// (`result`: the SQEs the kernel took, or -errno).
     public mutating func registered(node: Int, result: Int32) {
-        guard !tornDown, node >= 0, node < plan.graph.nodes.count,
-              case .registration(let step) = plan.graph.nodes[node].kind else { return }
+        guard !tornDown, node >= 0, node < plan.graph.nodes.count else { return }
+        if case .control(let control) = plan.graph.nodes[node].kind, let expected = control.expected {
+            guard !expected.matches(result) else { return }
+            if !failures.bump(.registration(node), "") {
+                let text = FailureLog.Text(mark: control.expectationMark ?? plan.graph.nodes[node].mark,
+                                           subject: "submit: SQEs the kernel took", family: nil,
+                                           expected: expected.description, actual: describeResult(result))
+                failures.add(.registration(node), "", position: arrivals, text)
+            }
+            return
+        }
+        guard case .registration(let step) = plan.graph.nodes[node].kind else { return }
         guard !step.expected.matches(result) else { return }
         let mark = step.expectationMark ?? plan.graph.nodes[node].mark
         if !failures.bump(.registration(node), "") {
-            let text = FailureLog.Text(mark: mark, subject: CheckerCore.stepName(step.registration), family: nil,
-                  expected: step.expected.description, actual: describeResult(result))
+            let text = FailureLog.Text(mark: mark, subject: step.registration.stepName, family: nil,
+                                       expected: step.expected.description, actual: describeResult(result))
             failures.add(.registration(node), "", position: arrivals, text)
-        }
-    }
-
-    /// The scenario's name for a registration step.
-    static func stepName(_ registration: Registration) -> String {
-        switch registration {
-        case .files, .sparseFiles: return "register_files"
-        case .filesUpdate: return "register_files_update"
-        case .fileAllocRange: return "register_file_alloc_range"
-        case .unregisterFiles: return "unregister_files"
-        case .buffers: return "register_buffers"
-        case .unregisterBuffers: return "unregister_buffers"
-        case .eventfd(_, let async): return async ? "register_eventfd_async" : "register_eventfd"
-        case .unregisterEventfd: return "unregister_eventfd"
-        case .napi: return "register_napi"
-        case .unregisterNAPI: return "unregister_napi"
-        case .bufferRing: return "register_buffer_ring"
-        case .unregisterBufferRing: return "unregister_buffer_ring"
-        case .probe: return "probe"
         }
     }
 }

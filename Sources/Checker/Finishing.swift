@@ -56,6 +56,24 @@ extension CheckerCore {
         for slot in open.sorted(by: { records[Int($0)].sequence < records[Int($1)].sequence }) {
             let record = records[Int(slot)]
             let expectations = expectationLists[Int(record.expectations)]
+            let node = Int(record.node)
+            if !record.hasPosted && record.skipSuccess && record.hasTeardownResult {
+                // No CQE during the run, but one in teardown: it was still running when the steps ended.
+                let actual = "still running when the steps ended (it posted \(describeResult(record.teardownResult)) in teardown);"
+                    + " link it before a request the run waits for"
+                if expectations.isEmpty {
+                    addMissing(MissingKey(node: node, mark: plan.graph.nodes[max(node, 0)].mark),
+                               name: plan.name(node: node, iterations: iterations(slot), id: id(slot)),
+                               sequence: record.sequence, count: 1, family: familyOfNode(node))
+                }
+                for index in expectations where !failures.bump(.expectation(index), "completes") {
+                    let text = FailureLog.Text(mark: plan.expectations[index].mark, subject: subjectName(index, slot) + ": completes",
+                                               family: family(index), expected: "no CQE: it succeeded (IOSQE_CQE_SKIP_SUCCESS)",
+                                               actual: actual)
+                    failures.add(.expectation(index), "completes", position: end, text)
+                }
+                continue
+            }
             if !record.hasPosted && record.skipSuccess {
                 for index in expectations where plan.expectations[index].completes {
                     guard let result = plan.expectations[index].cqe.result, !result.acceptsSuccess else { continue }
@@ -74,7 +92,6 @@ extension CheckerCore {
                 }
                 continue
             }
-            let node = Int(record.node)
             let mark = expectations.first.map { plan.expectations[$0].mark } ?? plan.graph.nodes[max(node, 0)].mark
             let name = node < 0
                 ? plan.labels[expectations[0]]

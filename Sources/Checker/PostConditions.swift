@@ -68,6 +68,11 @@ extension CheckerCore {
             return bytes == expected ? nil : MatchingText.contents(expected: expected, actual: bytes, prefixOnly: false)
         case .prefix(let expected):
             return bytes.starts(with: expected) ? nil : MatchingText.contents(expected: expected, actual: bytes, prefixOnly: true)
+        case .at(let offset, let expected):
+            let tail = Array(bytes.dropFirst(Int(clamping: offset)))
+            if tail.starts(with: expected) { return nil }
+            let text = MatchingText.contents(expected: expected, actual: tail, prefixOnly: true)
+            return ("at \(offset): " + text.expected, "at \(offset): " + text.actual)
         case .unchanged:
             guard let initial else { return ("unchanged", "the initial content is unknown") }
             guard bytes != initial else { return nil }
@@ -81,6 +86,8 @@ extension CheckerCore {
         switch check {
         case .equals(let bytes): return MatchingText.contents(expected: bytes, actual: bytes, prefixOnly: false).expected
         case .prefix(let bytes): return MatchingText.contents(expected: bytes, actual: bytes, prefixOnly: true).expected
+        case .at(let offset, let bytes):
+            return "at \(offset): " + MatchingText.contents(expected: bytes, actual: bytes, prefixOnly: true).expected
         case .unchanged:
             guard let initial else { return "unchanged" }
             return "unchanged: " + MatchingText.contents(expected: initial, actual: initial, prefixOnly: false).expected

@@ -83,9 +83,10 @@ public func describe(_ cqe: ObservedCompletion) -> String {
     return "\(who): res \(describeResult(cqe.res)), flags \(describeFlags(cqe.flags)), #\(cqe.arrival) at \(formatDuration(cqe.elapsed))"
 }
 
-/// `-EBADF` for negative results, the number otherwise.
+/// `-EBADF` for errors (-4095 ... -1, the kernel's errno range), the number otherwise: a zero-copy
+/// notification's res can be 0x80000000 (IORING_NOTIF_USAGE_ZC_COPIED), which is Int32.min.
 public func describeResult(_ res: Int32) -> String {
-    res < 0 ? "-" + Errno(rawValue: -res).name : String(res)
+    (-4095 ..< 0).contains(res) ? "-" + Errno(rawValue: -res).name : String(res)
 }
 
 /// CQE flag names joined by `|`, with the buffer id; `none` for 0.

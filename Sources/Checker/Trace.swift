@@ -10,7 +10,7 @@ public enum TraceEvent: Sendable {
     case entered(EnterCall)
     /// A CQE was reaped.
     case completed(ObservedCQE)
-    /// An `io_uring_register(2)` step ran.
+    /// An `io_uring_register(2)` step ran, or a `submit` step with `expect:` made its io_uring_enter(2).
     case registered(RegistrationOutcome)
     /// A control step ran (submit, wait, sleep, peer action): what it did, for the live log.
     case controlled(node: Int, iterations: [Int], summary: String, elapsed: Duration)
@@ -64,11 +64,15 @@ public struct ObservedCQE: Sendable {
     /// 0-based position among every CQE of the run.
     public var arrival: Int
     public var elapsed: Duration
+    /// The bytes the CQE delivered into a buffer-ring buffer, when the runner was asked to read them
+    /// (a `data` expectation) and could (the buffer came from a buffer ring, whole or in part).
+    public var data: [UInt8]?
 
-    public init(cqe: CompletionQueueEntry, arrival: Int, elapsed: Duration) {
+    public init(cqe: CompletionQueueEntry, arrival: Int, elapsed: Duration, data: [UInt8]? = nil) {
         self.cqe = cqe
         self.arrival = arrival
         self.elapsed = elapsed
+        self.data = data
     }
 }
 
@@ -76,14 +80,18 @@ public struct ObservedCQE: Sendable {
 public struct RegistrationOutcome: Sendable {
     public var node: Int
     public var iterations: [Int]
+    /// The call's result: ≥ 0 (for a submit step, the SQEs the kernel took) or -errno.
     public var result: Int32
     public var elapsed: Duration
+    /// Whether the step is a `submit` (its io_uring_enter(2)) rather than a registration.
+    public var isSubmit: Bool
 
-    public init(node: Int, iterations: [Int], result: Int32, elapsed: Duration) {
+    public init(node: Int, iterations: [Int], result: Int32, elapsed: Duration, isSubmit: Bool = false) {
         self.node = node
         self.iterations = iterations
         self.result = result
         self.elapsed = elapsed
+        self.isSubmit = isSubmit
     }
 }
 

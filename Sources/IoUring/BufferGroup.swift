@@ -177,6 +177,49 @@ public struct BufferGroup: Hashable, Sendable {
         state.group = group
     }
 
+    /// A handle for the group `groupID` a `BufferGroup` set up on `ring`, or nil if there is none (no
+    /// buffer ring for that group, or one filled by hand with `bufferRingAdd`).
+    public init?(existing ring: borrowing IoUring, groupID: UInt16) {
+        guard let state = ring.providedBuffers.rings[groupID], let group = state.group else { return nil }
+        self.groupID = groupID
+        self.bufferSize = group.bufferSize
+        self.count = state.entries
+        self.incremental = state.incremental
+        self.incrementalRequested = state.incrementalRequested
+        self.token = state.token
+    }
+
+    /// The one allocation holding every buffer of the group: buffer `i` is bytes
+    /// `i * bufferSize ..< (i + 1) * bufferSize`. For callers that read CQE data without touching the ring
+    /// (while it is busy reaping), keeping their own account of incremental heads.
+    public func memory(_ ring: borrowing IoUring) throws(IoUringError) -> IoBuffer {
+        let state = try state(in: ring)
+        guard let group = state.group else {
+            throw .invalidArgument("buffer group \(groupID) has no buffers of its own")
+        }
+        return group.buffer
+    }
+
+    /// Adds buffers `bufferIDs`, in that order and whole, at the ring's tail and publishes them, whatever
+    /// this handle's bookkeeping says: for callers that follow consumption from the CQEs themselves (a
+    /// scenario's `replenish_buffers`), including ones that hand the kernel a buffer twice on purpose.
+    public func replenish(_ ring: inout IoUring, bufferIDs: [UInt16]) throws(IoUringError) {
+        let state = try state(in: ring)
+        guard var group = state.group else { return }
+        for bufferID in bufferIDs where bufferID >= count {
+            throw .invalidArgument("buffer id \(bufferID) is not one of group \(groupID)'s 0..<\(count)")
+        }
+        for (offset, bufferID) in bufferIDs.enumerated() {
+            let index = Int(bufferID)
+            state.add(address: group.buffer.address + UInt64(index * bufferSize), length: UInt32(bufferSize),
+                      bufferID: bufferID, offset: UInt16(truncatingIfNeeded: offset))
+            group.heads[index] = 0
+            group.inRing[index] = true
+        }
+        state.advance(UInt16(truncatingIfNeeded: bufferIDs.count))
+        state.group = group
+    }
+
     /// Unregisters the group's buffer ring; its memory stays alive until requests in flight complete.
     /// The handle is unusable afterwards. IORING_UNREGISTER_PBUF_RING. Matches BufferGroup.deinit() in Zig.
     public func free(_ ring: inout IoUring) throws(IoUringError) {

@@ -104,9 +104,6 @@ extension IoUring {
         guard entries >= 1, entries <= 32768, entries & (entries &- 1) == 0 else {
             throw .invalidEntries(UInt32(entries))
         }
-        if providedBuffers.rings[groupID] != nil {
-            throw .invalidArgument("buffer group \(groupID) already has a buffer ring on this ring")
-        }
         let pageSize = max(Int(sysconf(Int32(_SC_PAGESIZE))), 4096)
         let bytes = Int(entries) * MemoryLayout<io_uring_buf>.stride
         let memory = KernelMemory(byteCount: (bytes + pageSize - 1) / pageSize * pageSize, alignment: pageSize)
@@ -123,7 +120,10 @@ extension IoUring {
             registration.flags = 0
             result = CIoUring_register(fd, opcode, &registration, 1)
         }
+        // A group that already has a ring is the kernel's to refuse (EEXIST), so the caller sees its answer.
         guard result >= 0 else { throw .syscall(.register(opcode), Errno(rawValue: -result)) }
+        // Had the engine still tracked a ring for this group (unregistered behind its back), its memory and
+        // buffers stay in `registeredMemory` for the ring's lifetime; the new registration replaces the entry.
 
         let ring = BufferRing(groupID: groupID, entries: entries,
                               incremental: registration.flags & UInt16(IOU_PBUF_RING_INC) != 0,

@@ -154,6 +154,7 @@ public struct Errno: RawRepresentable, Hashable, Sendable, CustomStringConvertib
     public static let ENOTRECOVERABLE = Errno(rawValue: 131)
     public static let ERFKILL = Errno(rawValue: 132)
     public static let EHWPOISON = Errno(rawValue: 133)
+    public static let ERESTARTSYS = Errno(rawValue: 512)
 
     private static let table: [Int32: (name: String, message: String)] = [
         1: ("EPERM", "Operation not permitted"),
@@ -287,6 +288,27 @@ public struct Errno: RawRepresentable, Hashable, Sendable, CustomStringConvertib
         131: ("ENOTRECOVERABLE", "State not recoverable"),
         132: ("ERFKILL", "Operation not possible due to RF-kill"),
         133: ("EHWPOISON", "Memory page has hardware error"),
+        // The kernel's internal codes (include/linux/errno.h). They are not meant to reach user space, but
+        // some io_uring paths post them unconverted (an interrupted splice in io-wq posts -ERESTARTSYS),
+        // so scenarios and reports name them too.
+        512: ("ERESTARTSYS", "Restart the system call (kernel-internal)"),
+        513: ("ERESTARTNOINTR", "Restart the system call, no interrupt (kernel-internal)"),
+        514: ("ERESTARTNOHAND", "Restart if no signal handler (kernel-internal)"),
+        515: ("ENOIOCTLCMD", "No ioctl command (kernel-internal)"),
+        516: ("ERESTART_RESTARTBLOCK", "Restart by calling sys_restart_syscall (kernel-internal)"),
+        517: ("EPROBE_DEFER", "Driver requests probe retry (kernel-internal)"),
+        518: ("EOPENSTALE", "Open found a stale dentry (kernel-internal)"),
+        519: ("ENOPARAM", "Parameter not supported (kernel-internal)"),
+        521: ("EBADHANDLE", "Illegal NFS file handle (kernel-internal)"),
+        522: ("ENOTSYNC", "Update synchronization mismatch (kernel-internal)"),
+        523: ("EBADCOOKIE", "Cookie is stale (kernel-internal)"),
+        524: ("ENOTSUPP", "Operation is not supported (kernel-internal)"),
+        525: ("ETOOSMALL", "Buffer or request is too small (kernel-internal)"),
+        526: ("ESERVERFAULT", "An untranslatable error occurred (kernel-internal)"),
+        527: ("EBADTYPE", "Type not supported by server (kernel-internal)"),
+        528: ("EJUKEBOX", "Request initiated, but will not complete before timeout (kernel-internal)"),
+        529: ("EIOCBQUEUED", "iocb queued, will get completion event (kernel-internal)"),
+        530: ("ERECALLCONFLICT", "Conflict with recalled state (kernel-internal)"),
     ]
 
     private static let byName: [String: Int32] = {

@@ -46,7 +46,7 @@ public enum IoUringError: Error, Hashable, Sendable, CustomStringConvertible {
         case .submissionQueueFull:
             return "submission queue full: submit or reap completions before queueing more"
         case .invalidEntries(let entries):
-            return "ring entries must be a power of two in 1...32768, not \(entries)"
+            return "ring entries must be a power of two in 1...32768 (more only with IORING_SETUP_CLAMP), not \(entries)"
         case .unsupported(let what):
             return "not supported by this kernel: \(what)"
         case .invalidArgument(let what):

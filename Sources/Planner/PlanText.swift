@@ -165,6 +165,8 @@ public struct PlanRenderer: Sendable {
             return "peer_send \(bytes.count) byte\(bytes.count == 1 ? "" : "s") to \(address)"
         case .peerSignal(let file, let value):
             return "peer_signal \(file) +\(value)"
+        case .replenishBuffers(let group, let first, let count):
+            return "replenish_buffers \(count == 1 ? "id \(first)" : "ids \(first)…\(Int(first) + Int(count) - 1)") of group \(group.group)"
         }
     }
 

@@ -10,8 +10,22 @@ public enum Planner {
         return plan(scenario, sqEntries: sizes.sq, cqEntries: sizes.cq)
     }
 
-    /// The SQ and CQ sizes io_uring_setup(2) gives for `ring` (without IORING_SETUP_CLAMP limits).
+    /// The kernel's limits: IORING_MAX_ENTRIES and IORING_MAX_CQ_ENTRIES.
+    public static let maximumSQEntries: UInt32 = 32768
+    public static let maximumCQEntries: UInt32 = 65536
+
+    /// The SQ and CQ sizes io_uring_setup(2) gives for `ring`: rounded up to powers of two and, with
+    /// IORING_SETUP_CLAMP, clamped to the kernel's limits as it does.
     public static func ringSizes(of ring: RingSpec) -> (sq: UInt32, cq: UInt32) {
+        let requested = requestedSizes(of: ring)
+        guard ring.flags.contains(.clamp) else { return requested }
+        let sq = min(requested.sq, maximumSQEntries)
+        return (sq, ring.cqEntries == nil ? sq * 2 : min(requested.cq, maximumCQEntries))
+    }
+
+    /// The sizes to ask io_uring_setup(2) for: the ring's `entries` and `cq_entries` rounded up to powers
+    /// of two, before any clamping (with IORING_SETUP_CLAMP the kernel clamps them itself).
+    public static func requestedSizes(of ring: RingSpec) -> (sq: UInt32, cq: UInt32) {
         let sq = roundUpToPowerOfTwo(max(ring.entries, 1))
         let cq = ring.cqEntries.map { roundUpToPowerOfTwo(max($0, 1)) } ?? sq * 2
         return (sq, cq)
@@ -60,6 +74,16 @@ public enum Planner {
                 diagnostics.append(Diagnostic(at: chain.mark, "this link chain has \(chain.length) SQEs but the submission queue holds \(sqEntries); the kernel only links SQEs submitted together, so raise 'ring.entries' to \(needed) or more"))
             }
             chains.append(chain)
+            // The captures members use were made before the chain: the runner waits for them all before
+            // queuing the head, so that nothing submits between the chain's SQEs.
+            var dependencies = captureUses[node.id] ?? []
+            for member in chain.nodes.dropFirst() {
+                for dependency in captureUses.removeValue(forKey: member) ?? []
+                where !dependencies.contains(where: { $0.producer == dependency.producer }) {
+                    dependencies.append(dependency)
+                }
+            }
+            if !dependencies.isEmpty { captureUses[node.id] = dependencies }
         }
 
         // Requests whose final CQE the run need not wait for.
@@ -144,6 +168,7 @@ public enum Planner {
         case .peerConnect: return .peerAction("peer_connect")
         case .peerSend: return .peerAction("peer_send")
         case .peerSignal: return .peerAction("peer_signal")
+        case .replenishBuffers: return .peerAction("replenish_buffers")
         }
     }
 

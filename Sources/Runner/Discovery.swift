@@ -72,11 +72,17 @@ public struct Selection: Sendable {
         return self.tags.allSatisfy(scenarioTags.contains)
     }
 
+    /// A glob matches the whole text or any part of it that starts after a `/` (so `links/*` matches
+    /// `scenarios/links/x.yaml`); other patterns match as substrings.
     static func match(_ pattern: String, _ text: String) -> Bool {
-        if pattern.contains(where: { "*?[".contains($0) }) {
-            return fnmatch(pattern, text, 0) == 0
+        guard pattern.contains(where: { "*?[".contains($0) }) else { return text.contains(pattern) }
+        if fnmatch(pattern, text, 0) == 0 { return true }
+        var rest = Substring(text)
+        while let slash = rest.firstIndex(of: "/") {
+            rest = rest[rest.index(after: slash)...]
+            if fnmatch(pattern, String(rest), 0) == 0 { return true }
         }
-        return text.contains(pattern)
+        return false
     }
 
     /// Parses `K/N` with 1 ≤ K ≤ N.

@@ -59,7 +59,7 @@ extension RunResources {
             if step.capture != nil { captures[node] = Int64(last) }
             return "peer_connect \(count) client\(count == 1 ? "" : "s") to \(listener) (\(address))"
         case .peerSend(let target, let bytes):
-            let address = try self.address(target)
+            let address = try self.address(target, at: instance)
             let fd = try System.socket(family: address.family, type: System.SOCK_DGRAM)
             defer { close(fd) }
             let sent = bytes.withUnsafeBytes { raw in
@@ -71,7 +71,7 @@ extension RunResources {
             let fd = try peerDescriptor(operand, at: instance)
             let (written, error) = System.writeAll(fd, withUnsafeBytes(of: value) { Array($0) }, until: deadline)
             return "peer_signal \(operand) +\(value)" + describe(written == 8 ? nil : error ?? .EIO)
-        case .submit, .wait, .sleep:
+        case .submit, .wait, .sleep, .replenishBuffers:
             return ""
         }
     }

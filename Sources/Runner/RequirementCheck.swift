@@ -50,6 +50,9 @@ enum RequirementCheck {
                 }
             }
         }
+        if requirements.napi, let refusal = tryNapi() {
+            reasons.append("requires NAPI busy polling (IORING_REGISTER_NAPI), which this kernel refuses: \(refusal)")
+        }
         let missingFeatures = Features(rawValue: requirements.features.rawValue & ~ring.features.rawValue)
         if !missingFeatures.isEmpty {
             let names = missingFeatures.names
@@ -63,7 +66,8 @@ enum RequirementCheck {
     /// alone) and the errno; other failures are errors.
     static func setUpRing(_ scenario: Scenario) throws(SetupFailure) -> IoUring {
         let spec = scenario.ring
-        let sizes = Planner.ringSizes(of: spec)
+        // Ask for the sizes as written (rounded up): with IORING_SETUP_CLAMP the kernel clamps them.
+        let sizes = Planner.requestedSizes(of: spec)
         do {
             return try IoUring(entries: sizes.sq, parameters: parameters(spec.flags, spec))
         } catch {
@@ -84,10 +88,23 @@ enum RequirementCheck {
     /// The parameters for `flags`, with what they need from the ring spec (CQ size, SQPOLL CPU and idle).
     private static func parameters(_ flags: SetupFlags, _ spec: RingSpec) -> RingParameters {
         var parameters = RingParameters(flags: flags.subtracting([.cqSize, .sqAffinity]))
-        if flags.contains(.cqSize) { parameters.cqEntries = Planner.ringSizes(of: spec).cq }
+        if flags.contains(.cqSize) { parameters.cqEntries = Planner.requestedSizes(of: spec).cq }
         if flags.contains(.sqAffinity) { parameters.sqThreadCPU = spec.sqThreadCPU ?? 0 }
         if let idle = spec.sqThreadIdleMilliseconds { parameters.sqThreadIdle = idle }
         return parameters
+    }
+
+    /// Registers and unregisters NAPI busy polling on a small ring of its own; returns the refusal, if any
+    /// (EINVAL before 6.9 or without CONFIG_NET_RX_BUSY_POLL).
+    static func tryNapi() -> String? {
+        do {
+            var ring = try IoUring(entries: 2)
+            _ = try ring.registerNapi(NapiSettings(busyPollTimeout: 1))
+            _ = try ring.unregisterNapi()
+            return nil
+        } catch {
+            return error.description
+        }
     }
 
     /// Tries a small ring with `flag` (and the flags it cannot go without); returns the refusal, if any.

@@ -75,6 +75,11 @@ struct RunDriver: ~Copyable {
     /// Requests that may post several CQEs (multishot, zero-copy, `raw`): they end with the CQE without
     /// IORING_CQE_F_MORE. Others end with their first CQE, as the checker counts them.
     private let followsMoreFlag: [Bool]
+    /// The provided-buffer group each request selects from, if any.
+    private let bufferGroupOfNode: [UInt16?]
+    /// Whether some expectation checks the bytes CQEs delivered into provided buffers.
+    private let readsBufferData: Bool
+    private var bufferDataByGroup: [UInt16: BufferData] = [:]
     private var arrivals = 0
     /// CQEs reaped since the scenario last waited (`submit: { wait: N }`, `wait`, a capture): what a
     /// program that reaps only when it waits would still find in its CQ.
@@ -192,6 +197,14 @@ struct RunDriver: ~Copyable {
             guard case .request(let spec) = node.kind else { return false }
             return spec.isMultishot || spec.operation == "raw"
         }
+        bufferGroupOfNode = graph.nodes.map { node in
+            guard case .request(let spec) = node.kind, case .bufferGroup(let reference)? = spec.arguments["buffer_group"] else { return nil }
+            return reference.group
+        }
+        readsBufferData = scenario.expectations.completions.contains { expectation in
+            expectation.cqe.data != nil || expectation.stream?.data != nil || expectation.stream?.each?.data != nil
+                || { if case .matching(let final)? = expectation.stream?.final { return final.data != nil } else { return false } }()
+        }
         isSQPoll = self.ring.setupFlags.contains(.sqPoll)
         isIOPoll = self.ring.setupFlags.contains(.ioPoll)
         let checker = observer as? ExpectationChecker
@@ -215,6 +228,47 @@ struct RunDriver: ~Copyable {
 
     /// Ops whose CQE res (when ≥ 0) is a new descriptor in this process.
     static let descriptorOperations: Set<String> = ["openat", "openat2", "accept", "accept_multishot", "socket", "fixed_fd_install"]
+
+    /// A buffer ring's memory and where each buffer's unconsumed part starts, for reading what CQEs
+    /// delivered while the ring is busy reaping (it cannot be asked then).
+    private final class BufferData {
+        let group: BufferGroup
+        let memory: IoBuffer
+        var heads: [Int]
+
+        init(group: BufferGroup, memory: IoBuffer) {
+            self.group = group
+            self.memory = memory
+            self.heads = Array(repeating: 0, count: Int(group.count))
+        }
+    }
+
+    /// Notes the buffer ring a request selects from (a new one, if the group was registered anew).
+    private mutating func trackBufferData(of node: NodeID) {
+        guard readsBufferData, let groupID = bufferGroupOfNode[node],
+              let group = BufferGroup(existing: ring, groupID: groupID), bufferDataByGroup[groupID]?.group != group,
+              let memory = try? group.memory(ring) else { return }
+        bufferDataByGroup[groupID] = BufferData(group: group, memory: memory)
+    }
+
+    /// The bytes a CQE of a request of `node` delivered into a buffer-ring buffer: `res` bytes from where
+    /// the buffer's unconsumed part starts (the start, unless consumed incrementally). Nil for CQEs
+    /// without a buffer, legacy groups, and bundles spanning several buffers.
+    private func bufferData(_ cqe: CompletionQueueEntry, node: NodeID?) -> [UInt8]? {
+        guard cqe.flags.contains(.buffer), !cqe.flags.contains(.notification), cqe.res >= 0,
+              let node, let groupID = bufferGroupOfNode[node],
+              let state = bufferDataByGroup[groupID], let bufferID = cqe.flags.bufferID,
+              Int(bufferID) < state.heads.count else { return nil }
+        let size = state.group.bufferSize
+        let head = state.heads[Int(bufferID)]
+        let length = Int(cqe.res)
+        guard head + length <= size else { return nil }
+        let start = Int(bufferID) * size + head
+        let bytes = state.memory.bytes(start..<start + length)
+        let stays = state.group.incremental && (cqe.flags.contains(.bufferMore) || length == 0)
+        state.heads[Int(bufferID)] = stays ? head + length : 0
+        return bytes
+    }
 
     /// The per-node tables.
     private static func nodeInfo(scenario: Scenario, plan: Plan, events: Bool) -> ([NodeInfo], [UInt64], [NodeID]) {
@@ -398,6 +452,7 @@ struct RunDriver: ~Copyable {
     // MARK: - Requests
 
     private mutating func queue(_ node: NodeID, _ iterations: [Int]) throws(RunnerError) {
+        if readsBufferData { trackBufferData(of: node) }
         if info[node].awaitsCaptures {
             let first = Int(info[node].producerStart)
             for position in first..<first + Int(info[node].producerCount) where capturePending[producers[position]] {
@@ -555,6 +610,18 @@ struct RunDriver: ~Copyable {
         return Int32(entries.count - 1)
     }
 
+    /// The node of the outstanding request with `userData` (the oldest, when several share it), if any.
+    private func ownerNode(of userData: UInt64) -> NodeID? {
+        if let slot = outstanding.value(for: userData) { return Int(entries[Int(slot)].node) }
+        if fifoHead < fifo.count {
+            for position in fifoHead..<fifo.count {
+                let slot = fifo[position]
+                if slot >= 0 && entries[Int(slot)].userData == userData { return Int(entries[Int(slot)].node) }
+            }
+        }
+        return nil
+    }
+
     /// Moves the entries waiting in `fifo` into `outstanding` (their user_data are unique).
     private mutating func spill() {
         guard fifoHead < fifo.count else { return }
@@ -639,12 +706,13 @@ struct RunDriver: ~Copyable {
         switch step.action {
         case .submit(let wait):
             let queued = ring.sqReady
+            let taken: Int32
             if let wait, wait > 0 {
                 // min_complete counts CQEs the scenario has not consumed: those that arrived since its
                 // last wait, which the runner has reaped already, count too.
                 reapReady()
                 let missing = UInt32(clamping: max(Int(wait) - completionsSinceWait, 0))
-                try submitPending(waitingFor: missing)
+                taken = try submitPending(waitingFor: missing)
                 let reached = try waitUntil(deadline, .completions(Int(wait)))
                 if !reached { expired = true }
                 if describe {
@@ -652,8 +720,16 @@ struct RunDriver: ~Copyable {
                 }
                 completionsSinceWait = 0
             } else {
-                try submitPending()
+                taken = try submitPending()
                 if describe { summary = "submit \(queued) SQE\(queued == 1 ? "" : "s")" }
+            }
+            if step.expected != nil {
+                if feedsChecker {
+                    core.registered(node: instance.node, result: taken)
+                } else {
+                    observer.observe(.registered(RegistrationOutcome(node: instance.node, iterations: instance.iterations,
+                                                                     result: taken, elapsed: elapsed, isSubmit: true)))
+                }
             }
         case .wait(let references, let timeout):
             try submitPending()
@@ -671,6 +747,22 @@ struct RunDriver: ~Copyable {
                 expired = true
                 summary = "wait for \(names): the deadline passed"
             }
+        case .replenishBuffers(let reference, let first, let count):
+            try submitPending()
+            generation &+= 1
+            let ids = (0..<count).map { first &+ $0 }
+            guard let group = BufferGroup(existing: ring, groupID: reference.group) else {
+                throw .engine(.invalidArgument("group \(reference.group) has no buffer ring on this ring (a legacy group is refilled with provide_buffers)"))
+            }
+            do {
+                try group.replenish(&ring, bufferIDs: ids)
+            } catch {
+                throw .engine(error)
+            }
+            if let state = bufferDataByGroup[reference.group] {
+                for id in ids where Int(id) < state.heads.count { state.heads[Int(id)] = 0 }
+            }
+            summary = "replenish_buffers \(ids.map(String.init).joined(separator: ", ")) of group \(reference.group)"
         case .sleep(let nanoseconds):
             try submitPending()
             let wake = ContinuousClock.now + .nanoseconds(nanoseconds)
@@ -744,23 +836,27 @@ struct RunDriver: ~Copyable {
 
     /// Reaps what is ready, then submits every queued SQE with `io_uring_enter(2)` (unless an SQPOLL
     /// thread is awake to take them). With `waitingFor`, the enter also waits for that many CQEs
-    /// (min_complete), bounded by the deadline.
-    private mutating func submitPending(waitingFor wait: UInt32 = 0) throws(RunnerError) {
+    /// (min_complete), bounded by the deadline. Returns what the first io_uring_enter(2) returned (the SQEs
+    /// the kernel took, or -errno), the count handed to an awake SQPOLL thread, or 0 when nothing was queued;
+    /// SQEs the kernel left are submitted again, as a program would.
+    @discardableResult
+    private mutating func submitPending(waitingFor wait: UInt32 = 0) throws(RunnerError) -> Int32 {
         reapReady()
         var toSubmit = ring.flushSQ()
-        if toSubmit == 0 && wait == 0 { return }
+        if toSubmit == 0 && wait == 0 { return 0 }
         if isSQPoll {
             var flags: EnterFlags = []
             if ring.sqRingNeedsEnter(&flags) || wait > 0 {
                 if wait > 0 {
-                    try enter(toSubmit: toSubmit, minComplete: wait, flags: flags, timeout: deadline - ContinuousClock.now)
+                    return try enter(toSubmit: toSubmit, minComplete: wait, flags: flags, timeout: deadline - ContinuousClock.now)
                 } else {
-                    try enter(toSubmit: toSubmit, minComplete: 0, flags: flags, timeout: nil)
+                    return try enter(toSubmit: toSubmit, minComplete: 0, flags: flags, timeout: nil)
                 }
             }
-            return
+            return Int32(clamping: toSubmit)
         }
         var retries = 0
+        var first: Int32?
         while toSubmit > 0 || wait > 0 {
             let result: Int32
             if wait > 0 {
@@ -772,6 +868,7 @@ struct RunDriver: ~Copyable {
             }
             if wait > 0 { reapReady() }
             if result == -Errno.EINTR.rawValue { continue }
+            if first == nil { first = result }
             if result == -Errno.EBUSY.rawValue || result == -Errno.EAGAIN.rawValue {
                 // The CQ is overcommitted: reap, give completions a moment, and try again.
                 reapReady()
@@ -782,10 +879,11 @@ struct RunDriver: ~Copyable {
                 toSubmit = ring.sqReady
                 continue
             }
-            if result <= 0 { return }
+            if result <= 0 { return first ?? result }
             toSubmit = ring.sqReady
-            if wait > 0 { return }
+            if wait > 0 { return first ?? result }
         }
+        return first ?? 0
     }
 
     /// Reaps every CQE that is ready, bringing in overflowed ones (an enter with GETEVENTS) when the
@@ -866,10 +964,11 @@ struct RunDriver: ~Copyable {
         arrivals += 1
         completionsSinceWait += 1
         statistics.completions += 1
+        let data = readsBufferData ? bufferData(cqe, node: ownerNode(of: cqe.userData)) : nil
         if feedsChecker {
-            core.completed(cqe, arrival: arrival, elapsed: elapsed)
+            core.completed(cqe, arrival: arrival, elapsed: elapsed, data: data)
         } else {
-            observer.observe(.completed(ObservedCQE(cqe: cqe, arrival: arrival, elapsed: self.elapsed)))
+            observer.observe(.completed(ObservedCQE(cqe: cqe, arrival: arrival, elapsed: self.elapsed, data: data)))
         }
         let userData = cqe.userData
         let isNotification = cqe.flags.contains(.notification)

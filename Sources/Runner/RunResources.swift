@@ -403,8 +403,14 @@ final class RunResources: OperandResolver {
         render(text, at: instance)
     }
 
-    func address(_ address: Scenario::SocketAddress) throws(RunnerError) -> IoUring::SocketAddress {
+    func address(_ address: Scenario::SocketAddress, at instance: StepInstance) throws(RunnerError) -> IoUring::SocketAddress {
         switch address {
+        case .capture(let capture):
+            let value = try capturedValue(capture, at: instance)
+            guard let fd = Int32(exactly: value), fd >= 0 else {
+                throw .unsupported("\(capture) = \(value) is not a socket (its CQE failed), so it has no address")
+            }
+            return try engine { () throws(IoUringError) in try IoUring::SocketAddress.local(of: fd) }
         case .resource(let reference):
             let handle = try handle(reference.name)
             if let endpoint = reference.endpoint, let fd = handle.ends[endpoint], fd >= 0 {

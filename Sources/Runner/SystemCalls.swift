@@ -1,3 +1,4 @@
+internal import CIoUring
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -118,18 +119,16 @@ enum System {
     static let SOCK_NONBLOCK = Int32(Glibc.SOCK_NONBLOCK.rawValue)
     static let SOCK_STREAM = Int32(Glibc.SOCK_STREAM.rawValue)
     static let SOCK_DGRAM = Int32(Glibc.SOCK_DGRAM.rawValue)
-    /// F_SETPIPE_SZ (Linux, <fcntl.h> with _GNU_SOURCE, which Swift's Glibc module leaves out).
-    static let F_SETPIPE_SZ: Int32 = 1031
+    /// F_SETPIPE_SZ, from CIoUring (Swift's Glibc module leaves the _GNU_SOURCE part of <fcntl.h> out).
+    static let F_SETPIPE_SZ = CIoUring.F_SETPIPE_SZ
 
-    /// pipe2(2) and accept4(2), which Swift's Glibc module hides behind _GNU_SOURCE: looked up once in
-    /// the C library, so pipes and accepted sockets are close-on-exec from the start (a child spawned
+    /// pipe2(2) and accept4(2), declared by CIoUring because Swift's Glibc module hides them behind
+    /// _GNU_SOURCE: pipes and accepted sockets are close-on-exec from the start (a child spawned
     /// meanwhile by another scenario must not inherit a pipe end and hold it open).
-    static let pipe2: @convention(c) (UnsafeMutablePointer<Int32>?, Int32) -> Int32 = symbol("pipe2")
-    static let accept4: @convention(c) (Int32, UnsafeMutablePointer<sockaddr>?, UnsafeMutablePointer<socklen_t>?, Int32) -> Int32 = symbol("accept4")
-
-    private static func symbol<T>(_ name: String) -> T {
-        guard let address = dlsym(nil, name) else { fatalError("the C library has no \(name)") }
-        return unsafeBitCast(address, to: T.self)
+    static func pipe2(_ fds: UnsafeMutablePointer<Int32>?, _ flags: Int32) -> Int32 { CIoUring.pipe2(fds, flags) }
+    static func accept4(_ fd: Int32, _ address: UnsafeMutablePointer<sockaddr>?, _ length: UnsafeMutablePointer<socklen_t>?,
+                        _ flags: Int32) -> Int32 {
+        CIoUring.accept4(fd, address, length, flags)
     }
 
     /// A socket of `family` and `type`, always close-on-exec.

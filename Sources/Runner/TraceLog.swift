@@ -42,7 +42,8 @@ public final class TraceLog: TraceObserver {
             let cqe = observed.cqe
             return "\(stamp(observed.elapsed)) CQE #\(observed.arrival) user_data=\(cqe.userData) res=\(describeResult(cqe.res)) flags=\(describeFlags(cqe.flags.rawValue))"
         case .registered(let outcome):
-            return "\(stamp(outcome.elapsed)) REGISTER step \(outcome.node)\(iterationText(outcome.iterations)) -> \(describeResult(outcome.result))"
+            let what = outcome.isSubmit ? "SUBMITTED" : "REGISTER"
+            return "\(stamp(outcome.elapsed)) \(what) step \(outcome.node)\(iterationText(outcome.iterations)) -> \(describeResult(outcome.result))"
         case .controlled(let node, let iterations, let summary, let elapsed):
             return "\(stamp(elapsed)) STEP \(node)\(iterationText(iterations)) \(summary)"
         case .teardown(let deadlineExpired, let elapsed):

@@ -1,44 +1,56 @@
+import ArgumentParser
 import IoUring
 
-enum BenchCommand {
-    static let spec = CommandSpec(
-        name: "bench",
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
         abstract: "Measure the engine.",
-        subcommands: [nop, setup]
+        subcommands: [NopBench.self, SetupBench.self]
+    )
+}
+
+struct NopBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "nop",
+        abstract: "Submit and reap IORING_OP_NOPs in batches; print ns per nop and nops per second."
     )
 
-    static let nop = CommandSpec(
-        name: "nop",
-        abstract: "Submit and reap IORING_OP_NOPs in batches; print ns per nop and nops per second.",
-        options: [
-            .option("--count", value: "count", "How many nops in total.", default: "2000000"),
-            .option("--batch", value: "batch", "How many nops per io_uring_enter.", default: "32"),
-        ],
-        run: { arguments in
-            let count = try arguments.integer("count", 2_000_000)
-            let batch = try arguments.integer("batch", 32)
-            guard count > 0 else { throw UsageError("--count must be positive") }
-            guard (1...32768).contains(batch) else { throw UsageError("--batch must be in 1...32768") }
-            let result = try NopBenchmark(count: count, batch: batch).run()
-            let perOp = (result.nanosecondsPerOperation * 10).rounded() / 10
-            writeAll(1, "nop batch \(batch): \(perOp) ns/op, \(Int(result.operationsPerSecond)) ops/s (\(result.operations) ops)\n")
-        }
+    @Option(help: "How many nops in total.")
+    var count = 2_000_000
+
+    @Option(help: "How many nops per io_uring_enter.")
+    var batch = 32
+
+    func validate() throws {
+        guard count > 0 else { throw ValidationError("--count must be positive") }
+        guard (1...32768).contains(batch) else { throw ValidationError("--batch must be in 1...32768") }
+    }
+
+    func run() throws {
+        let result = try NopBenchmark(count: count, batch: batch).run()
+        let perOp = (result.nanosecondsPerOperation * 10).rounded() / 10
+        print("nop batch \(batch): \(perOp) ns/op, \(Int(result.operationsPerSecond)) ops/s (\(result.operations) ops)")
+    }
+}
+
+struct SetupBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "setup",
+        abstract: "Set up and tear down a ring repeatedly; print the median time."
     )
 
-    static let setup = CommandSpec(
-        name: "setup",
-        abstract: "Set up and tear down a ring repeatedly; print the median time.",
-        options: [
-            .option("--count", value: "count", "How many setups.", default: "2000"),
-            .option("--entries", value: "entries", "SQ entries of each ring.", default: "256"),
-        ],
-        run: { arguments in
-            let count = try arguments.integer("count", 2000)
-            let entries = try arguments.integer("entries", 256)
-            guard count > 0 else { throw UsageError("--count must be positive") }
-            guard let sqEntries = UInt32(exactly: entries) else { throw UsageError("The value '\(entries)' is invalid for '--entries <entries>'") }
-            let median = try SetupBenchmark(count: count, entries: sqEntries).run()
-            writeAll(1, "setup+teardown \(entries) entries: \(Double(median / 100) / 10) µs median (\(count) rings)\n")
-        }
-    )
+    @Option(help: "How many setups.")
+    var count = 2000
+
+    @Option(help: "SQ entries of each ring.")
+    var entries: UInt32 = 256
+
+    func validate() throws {
+        guard count > 0 else { throw ValidationError("--count must be positive") }
+    }
+
+    func run() throws {
+        let median = try SetupBenchmark(count: count, entries: entries).run()
+        print("setup+teardown \(entries) entries: \(Double(median / 100) / 10) µs median (\(count) rings)")
+    }
 }

@@ -1,27 +1,40 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ArgumentParser
 import Planner
+import Runner
 import Scenario
 
-enum CheckCommand {
-    static let spec = CommandSpec(
-        name: "check",
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
         abstract: "Validate scenario files without running them; diagnostics go to stderr.",
-        discussion: "Exits 0 when every scenario is valid and 2 otherwise. Directories are searched for .yaml files.",
-        options: [
-            .flag("--allow-outside-sandbox", "Accept paths outside the sandbox, as if each scenario said allow_outside_sandbox: true."),
-            .flag("--timing", "Print how long parsing, validation and planning took for each file."),
-            .flag("--dump", "Print the validated model of each scenario (nodes, edges, expectations)."),
-            .option("--synthetic", value: "count", "Check a generated scenario with this many SQEs instead of files."),
-        ],
-        positional: PositionalSpec(name: "paths", help: "Scenario files or directories.", repeating: true, required: false),
-        run: run
+        discussion: "Exits 0 when every scenario is valid and 2 otherwise. Directories are searched for .yaml files."
     )
 
-    static func run(_ arguments: ParsedArguments) throws {
-        let synthetic = try arguments.value("synthetic").map { _ in try arguments.integer("synthetic", 0) }
-        let paths = arguments.positionals
-        if paths.isEmpty && synthetic == nil { throw UsageError("give at least one scenario file or directory") }
-        if let synthetic, !(1...10_000_000).contains(synthetic) { throw UsageError("--synthetic must be in 1...10000000") }
-        let options = LoadOptions(allowOutsideSandbox: arguments.flag("allow-outside-sandbox"))
+    @Argument(help: "Scenario files or directories.")
+    var paths: [String] = []
+
+    @Flag(help: "Accept paths outside the sandbox, as if each scenario said allow_outside_sandbox: true.")
+    var allowOutsideSandbox = false
+
+    @Flag(help: "Print how long parsing, validation and planning took for each file.")
+    var timing = false
+
+    @Flag(help: "Print the validated model of each scenario (nodes, edges, expectations).")
+    var dump = false
+
+    @Option(help: ArgumentHelp("Check a generated scenario with this many SQEs instead of files.", valueName: "count"))
+    var synthetic: Int?
+
+    func validate() throws {
+        if paths.isEmpty && synthetic == nil { throw ValidationError("give at least one scenario file or directory") }
+        if let synthetic, !(1...10_000_000).contains(synthetic) { throw ValidationError("--synthetic must be in 1...10000000") }
+    }
+
+    func run() throws {
+        let options = LoadOptions(allowOutsideSandbox: allowOutsideSandbox)
         var report: CheckReport
         if let synthetic {
             let text = SyntheticScenario.text(requests: synthetic)
@@ -29,7 +42,7 @@ enum CheckCommand {
         } else {
             report = ScenarioChecker.check(paths: paths, options: options)
         }
-        if arguments.flag("timing") {
+        if timing {
             // Planning is what `run` does next with a valid scenario; timed, not reported (`plan` shows it).
             let clock = ContinuousClock()
             for index in report.files.indices {
@@ -39,15 +52,14 @@ enum CheckCommand {
                 report.files[index].planDuration = clock.now - start
             }
         }
-        var output = ""
-        if arguments.flag("dump") {
+        if dump {
             for file in report.files {
-                if let scenario = file.scenario { output += scenario.dump() }
+                if let scenario = file.scenario { print(scenario.dump(), terminator: "") }
             }
         }
-        if arguments.flag("timing") { for line in report.timingLines { output += line + "\n" } }
-        writeAll(1, output)
-        writeStandardError(report.renderedDiagnostics + "\n")
-        if !report.isValid { throw ProcessExit(report.exitCode) }
+        if timing { for line in report.timingLines { print(line) } }
+        fflush(nil)
+        writeStandardError(report.renderedDiagnostics)
+        if !report.isValid { throw ExitCode(report.exitCode) }
     }
 }

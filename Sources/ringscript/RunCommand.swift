@@ -1,66 +1,90 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import ArgumentParser
 import Runner
 import Scenario
 
-enum RunCommand {
-    static let spec = CommandSpec(
-        name: "run",
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
         abstract: "Run scenarios on the real kernel and check every CQE against the expectations.",
         discussion: """
         Exit status: 0 when every scenario passed (skips and expected failures allowed), 1 when one failed, \
         2 for invalid input or usage, 77 when the single scenario run was skipped.
-        """,
-        options: [
-            .option("--filter", value: "filter", "Run only scenarios whose path or name contains PATTERN (a glob when it has * ? or [)."),
-            .option("--tag", value: "tag", "Run only scenarios with this tag (repeatable)."),
-            .option("-j", value: "j", "Scenarios to run at once, each on its own ring.", default: "1"),
-            .option("--repeat", value: "repeat", "Run each scenario N times.", default: "1"),
-            .flag("--until-fail", "Stop repeating a scenario at its first failure and report that iteration."),
-            .option("--deadline", value: "deadline", "Deadline for each scenario, overriding the file's (e.g. 10s, 500ms)."),
-            .flag("--fail-fast", "Start no new scenario after a failure."),
-            .flag("--trace", "Log every SQE, io_uring_enter and CQE live on standard error."),
-            .option("--format", value: "format", "Report format: text or json.", default: "text", values: ["text", "json"]),
-            .option("--junit", value: "junit", "Also write a JUnit XML report to FILE."),
-            .flag("--tap", "Report in TAP version 14 (readable by KTAP/kselftest runners) instead of text."),
-            .option("--shard", value: "shard", "Run shard K of N (K/N, 1-based), by position in the stable order."),
-            .flag("--keep-sandbox", "Keep each scenario's sandbox directory and print where it is."),
-            .flag("--allow-outside-sandbox", "Allow paths outside the scenario's sandbox (absolute, .., symlinks)."),
-        ],
-        positional: PositionalSpec(name: "paths", help: "Scenario files or directories (searched recursively for *.yaml).",
-                                   repeating: true, required: false, defaultValue: "scenarios"),
-        run: run
+        """
     )
 
-    static func run(_ arguments: ParsedArguments) throws {
-        let jobs = try arguments.integer("j", 1)
-        let repetitions = try arguments.integer("repeat", 1)
-        let shard = arguments.value("shard")
-        let deadline = arguments.value("deadline")
-        guard jobs >= 1 else { throw UsageError("-j must be at least 1") }
-        guard repetitions >= 1 else { throw UsageError("--repeat must be at least 1") }
+    @Argument(help: ArgumentHelp("Scenario files or directories (searched recursively for *.yaml).", valueName: "path"))
+    var paths: [String] = ["scenarios"]
+
+    @Option(help: ArgumentHelp("Run only scenarios whose path or name contains PATTERN (a glob when it has * ? or [).", valueName: "pattern"))
+    var filter: String?
+
+    @Option(name: .customLong("tag"), help: ArgumentHelp("Run only scenarios with this tag (repeatable).", valueName: "tag"))
+    var tags: [String] = []
+
+    @Option(name: .customShort("j"), help: ArgumentHelp("Scenarios to run at once, each on its own ring.", valueName: "n"))
+    var jobs = 1
+
+    @Option(help: ArgumentHelp("Run each scenario N times.", valueName: "n"))
+    var `repeat` = 1
+
+    @Flag(help: "Stop repeating a scenario at its first failure and report that iteration.")
+    var untilFail = false
+
+    @Option(help: ArgumentHelp("Deadline for each scenario, overriding the file's (e.g. 10s, 500ms).", valueName: "duration"))
+    var deadline: String?
+
+    @Flag(help: "Start no new scenario after a failure.")
+    var failFast = false
+
+    @Flag(help: "Log every SQE, io_uring_enter and CQE live on standard error.")
+    var trace = false
+
+    @Option(help: "Report format: text or json.")
+    var format: RunSessionOptions.Format = .text
+
+    @Option(help: ArgumentHelp("Also write a JUnit XML report to FILE.", valueName: "file"))
+    var junit: String?
+
+    @Flag(help: "Report in TAP version 14 (readable by KTAP/kselftest runners) instead of text.")
+    var tap = false
+
+    @Option(help: ArgumentHelp("Run shard K of N (1-based), by position in the stable order.", valueName: "k/n"))
+    var shard: String?
+
+    @Flag(help: "Keep each scenario's sandbox directory and print where it is.")
+    var keepSandbox = false
+
+    @Flag(help: "Allow paths outside the scenario's sandbox (absolute, .., symlinks).")
+    var allowOutsideSandbox = false
+
+    func validate() throws {
+        guard jobs >= 1 else { throw ValidationError("-j must be at least 1") }
+        guard `repeat` >= 1 else { throw ValidationError("--repeat must be at least 1") }
         if let shard, Selection.parseShard(shard) == nil {
-            throw UsageError("--shard takes K/N with 1 ≤ K ≤ N, not '\(shard)'")
+            throw ValidationError("--shard takes K/N with 1 ≤ K ≤ N, not '\(shard)'")
         }
         if let deadline, DurationText.parse(deadline) == nil {
-            throw UsageError("--deadline takes a duration like 10s, 500ms or 1.5s, not '\(deadline)'")
+            throw ValidationError("--deadline takes a duration like 10s, 500ms or 1.5s, not '\(deadline)'")
         }
+    }
+
+    func run() throws {
         let interactive = isatty(1) != 0
         let options = RunSessionOptions(
             suite: SuiteOptions(
-                selection: Selection(filter: arguments.value("filter"), tags: arguments.all("tag"),
-                                     shard: shard.flatMap(Selection.parseShard)),
-                jobs: jobs, repetitions: repetitions, untilFail: arguments.flag("until-fail"),
-                failFast: arguments.flag("fail-fast"),
-                loadOptions: LoadOptions(allowOutsideSandbox: arguments.flag("allow-outside-sandbox"))),
+                selection: Selection(filter: filter, tags: tags, shard: shard.flatMap(Selection.parseShard)),
+                jobs: jobs, repetitions: `repeat`, untilFail: untilFail, failFast: failFast,
+                loadOptions: LoadOptions(allowOutsideSandbox: allowOutsideSandbox)),
             deadline: deadline.flatMap(DurationText.parse),
-            keepSandbox: arguments.flag("keep-sandbox"), trace: arguments.flag("trace"),
-            format: arguments.value("format") == "json" ? .json : .text, junitPath: arguments.value("junit"),
-            tap: arguments.flag("tap"),
+            keepSandbox: keepSandbox, trace: trace, format: format, junitPath: junit, tap: tap,
             color: interactive && getenv("NO_COLOR") == nil,
             progress: interactive && isatty(2) != 0)
-        let status = RunSession.run(paths: arguments.positionals, options: options)
-        if status != .success { throw ProcessExit(status.rawValue) }
+        let status = RunSession.run(paths: paths, options: options)
+        if status != .success { throw ExitCode(status.rawValue) }
     }
 }
+
+extension RunSessionOptions.Format: ExpressibleByArgument {}

@@ -69,14 +69,14 @@ final class CheckerHarness {
     }
 
     /// Reaps a made-up CQE.
-    func complete(userData: UInt64, res: Int32, flags: UInt32 = 0) {
+    func complete(userData: UInt64, res: Int32, flags: UInt32 = 0, data: [UInt8]? = nil) {
         checker.observe(.completed(ObservedCQE(cqe: CompletionQueueEntry(userData: userData, res: res, flags: CompletionFlags(rawValue: flags)),
-                                               arrival: arrival, elapsed: .microseconds(100 + 10 * Int64(arrival)))))
+                                               arrival: arrival, elapsed: .microseconds(100 + 10 * Int64(arrival)), data: data)))
         arrival += 1
     }
 
-    func complete(_ id: String, _ iterations: [Int] = [], res: Int32, flags: UInt32 = 0) {
-        complete(userData: userData(node(id), iterations), res: res, flags: flags)
+    func complete(_ id: String, _ iterations: [Int] = [], res: Int32, flags: UInt32 = 0, data: [UInt8]? = nil) {
+        complete(userData: userData(node(id), iterations), res: res, flags: flags, data: data)
     }
 
     func teardown(deadlineExpired: Bool = false) {

@@ -41,6 +41,42 @@ import Testing
         #expect(run.report(facts) == "PASS  buffers (3.0 ms)")
     }
 
+    @Test func bytesAtAnOffsetCheckAStructField() throws {
+        let yaml = """
+            name: a field at an offset
+            resources:
+              st: { buffer: { size: 64 } }
+            steps:
+              - nop: {}
+                id: n
+            expect:
+              n: 0
+              buffers:
+                st:
+                  - { at: 28, hex_prefix: "a4 81" }
+                  - { at: 40, hex_prefix: "0b 00 00 00" }
+            """
+        var bytes = [UInt8](repeating: 0, count: 64)
+        bytes[28] = 0xa4
+        bytes[29] = 0x81
+        bytes[40] = 11
+        let passing = try CheckerHarness(yaml)
+        passing.queueAll()
+        passing.complete("n", res: 0)
+        #expect(passing.report(PostRunFacts(buffers: ["st": bytes])) == "PASS  a field at an offset (3.0 ms)")
+
+        bytes[40] = 12
+        let failing = try CheckerHarness(yaml)
+        failing.queueAll()
+        failing.complete("n", res: 0)
+        #expect(failing.report(PostRunFacts(buffers: ["st": bytes])) == """
+            FAIL  a field at an offset (3.0 ms)
+              t.yaml:12:19: buffer st  (first divergence)
+                expected                       | actual
+                at 40: starts with 0b 00 00 00 ≠ at 40: 0c 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 (24 bytes)
+            """)
+    }
+
     @Test func bufferMismatchesShowTheBytesAroundTheFirstDifference() throws {
         let run = try CheckerHarness(Self.buffers)
         run.queueAll()

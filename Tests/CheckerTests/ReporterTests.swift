@@ -52,6 +52,8 @@ let sampleOutcomes: [ScenarioOutcome] = [
 
     @Test func flagsAndResultsAreNamed() {
         #expect(describeResult(-125) == "-ECANCELED")
+        #expect(describeResult(Int32.min) == "-2147483648")
+        #expect(describeResult(-4096) == "-4096")
         #expect(describeFlags(0x0003_0003) == "more|buffer (bid 3)")
         #expect(describeFlags(0) == "none")
     }

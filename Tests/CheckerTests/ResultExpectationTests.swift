@@ -273,6 +273,35 @@ struct ResultForm: CustomTestStringConvertible, Sendable {
             """)
     }
 
+    @Test func zeroCopyNotificationPattern() throws {
+        let yaml = """
+            name: zero copy usage
+            resources:
+              c: { tcp_pair: {} }
+            steps:
+              - send_zc: { fd: c.client, data: "copied", report_usage: true }
+                id: zc
+            expect:
+              zc: { res: 6, notification: { res: 0x80000000, flags: [notif] } }
+            """
+        let passing = try CheckerHarness(yaml)
+        passing.queueAll()
+        passing.complete("zc", res: 6, flags: more)
+        passing.complete("zc", res: Int32.min, flags: notif)
+        #expect(passing.report() == "PASS  zero copy usage (3.0 ms)")
+
+        let failing = try CheckerHarness(yaml)
+        failing.queueAll()
+        failing.complete("zc", res: 6, flags: more)
+        failing.complete("zc", res: 0, flags: notif)
+        #expect(failing.report() == """
+            FAIL  zero copy usage (3.0 ms)
+              t.yaml:8:31: zc: notification: res  (first divergence)
+                expected    | actual
+                -2147483648 ≠ 0
+            """)
+    }
+
     @Test func skipSuccessPostsNothingOnSuccess() throws {
         let yaml = """
             name: skip success
@@ -299,6 +328,66 @@ struct ResultForm: CustomTestStringConvertible, Sendable {
               t.yaml:11:3: failing: res  (first divergence)
                 expected | actual
                 -EBADF   ≠ no CQE: with IOSQE_CQE_SKIP_SUCCESS that means it succeeded
+            """)
+    }
+
+    @Test func aSubmitStepChecksHowManySQEsTheKernelTook() throws {
+        let yaml = """
+            name: submit count
+            steps:
+              - nop: {}
+              - nop: {}
+              - submit: {}
+                expect: 2
+            """
+        let harness = try CheckerHarness(yaml)
+        harness.queueAll()
+        harness.checker.observe(.registered(RegistrationOutcome(node: 2, iterations: [], result: 1, elapsed: .zero, isSubmit: true)))
+        harness.complete(userData: 1, res: 0)
+        harness.complete(userData: 2, res: 0)
+        #expect(harness.report() == """
+            FAIL  submit count (3.0 ms)
+              t.yaml:6:5: submit: SQEs the kernel took  (first divergence)
+                expected | actual
+                2        ≠ 1
+            """)
+    }
+
+    @Test func aSilentRequestStillRunningAtTeardownDidNotSucceed() throws {
+        let yaml = """
+            name: silent but unfinished
+            steps:
+              - write: { fd: 3, data: "x" }
+                id: quiet
+                skip_success: true
+              - write: { fd: 3, data: "y" }
+                skip_success: true
+              - nop: {}
+                id: loud
+            expect:
+              quiet: never
+              loud: 0
+            """
+        // Finished silently before the steps ended: nothing after teardown.
+        let passing = try CheckerHarness(yaml)
+        passing.queueAll()
+        passing.complete("loud", res: 0)
+        passing.teardown()
+        #expect(passing.report() == "PASS  silent but unfinished (3.0 ms)")
+
+        // Teardown's cancel reached both writes: they had not finished, so their silence was no success.
+        let failing = try CheckerHarness(yaml)
+        failing.queueAll()
+        failing.complete("loud", res: 0)
+        failing.teardown()
+        failing.complete("quiet", res: -125)
+        failing.complete(userData: 2, res: -125)
+        #expect(failing.report() == """
+            FAIL  silent but unfinished (3.0 ms)
+              t.yaml:11:3: quiet: completes  (first divergence)
+                expected                                      | actual
+                no CQE: it succeeded (IOSQE_CQE_SKIP_SUCCESS) ≠ still running when the steps ended (it posted -ECANCELED in teardown); link it before a request the run waits for
+              t.yaml:6:5: write at line 6: never completed
             """)
     }
 

@@ -138,3 +138,52 @@ import Testing
             """)
     }
 }
+
+/// `data` on a CQE pattern and on a stream: the bytes CQEs delivered into buffer-ring buffers.
+@Suite struct BufferDataExpectationTests {
+    static let yaml = """
+        name: data
+        resources:
+          s:  { socketpair: {} }
+          br: { buffer_ring: { group: 1, entries: 4, size: 8 } }
+        steps:
+          - recv: { fd: s.b, buffer_group: br }
+            id: one
+          - recv: { fd: s.b, buffer_group: br, multishot: true }
+            id: stream
+        expect:
+          one: { res: 3, data: "abc" }
+          stream: { stream: { each: { data: { hex: "78" } }, data: "xx" } }
+        """
+
+    @Test func matchingDataPasses() throws {
+        let h = try CheckerHarness(Self.yaml)
+        h.queueAll()
+        h.complete("one", res: 3, flags: 1, data: Array("abc".utf8))
+        h.complete("stream", res: 1, flags: 3, data: Array("x".utf8))
+        h.complete("stream", res: 1, flags: 3 | (1 << 16), data: Array("x".utf8))
+        h.complete("stream", res: 0, flags: 0)
+        #expect(h.report() == "PASS  data (3.0 ms)")
+    }
+
+    @Test func wrongMissingAndReorderedDataFail() throws {
+        let h = try CheckerHarness(Self.yaml)
+        h.queueAll()
+        h.complete("one", res: 3, flags: 1)
+        h.complete("stream", res: 1, flags: 3, data: Array("x".utf8))
+        h.complete("stream", res: 1, flags: 3, data: Array("y".utf8))
+        h.complete("stream", res: 0, flags: 0)
+        #expect(h.report() == """
+            FAIL  data (3.0 ms)
+              t.yaml:11:3: one: data  (first divergence)
+                expected | actual
+                3 bytes  ≠ no data: the CQE has no buffer from a buffer ring
+              t.yaml:12:29: stream: each CQE: data
+                expected     | actual
+                "x" (1 byte) ≠ "y" (1 byte)
+              t.yaml:12:21: stream: data
+                expected       | actual
+                "xx" (2 bytes) ≠ "xy" (2 bytes), differs from byte 1
+            """)
+    }
+}

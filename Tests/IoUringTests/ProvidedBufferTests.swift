@@ -188,9 +188,11 @@ private func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
         let largest = try ring.setupBufferRing(groupID: 1, entries: 32768)
         #expect(largest.mask == 32767)
         #expect(ring.providedBuffers.rings[1]?.memory.byteCount == 32768 * 16)
-        #expect(throws: IoUringError.invalidArgument("buffer group 1 already has a buffer ring on this ring")) {
+        // A second ring for the same group is the kernel's to refuse.
+        #expect(throws: IoUringError.syscall(.register(UInt32(IORING_REGISTER_PBUF_RING)), .EEXIST)) {
             try ring.setupBufferRing(groupID: 1, entries: 2)
         }
+        #expect(ring.providedBuffers.rings[1]?.entries == 32768)
         // A group with legacy provided buffers cannot become a ring: the kernel says EEXIST.
         try ring.provideBuffers(userData: 1, IoBuffer(count: 8), bufferSize: 8, count: 1, groupID: 6, startingBufferID: 0)
         #expect(try reap(&ring, 1) == [CompletionQueueEntry(userData: 1, res: 0, flags: [])])
@@ -291,6 +293,35 @@ private func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
         // The raw ring calls are refused for a group's ring: they would bypass its bookkeeping.
         #expect(throws: IoUringError.self) { try ring.bufferRingAdvance(groupID: 1, count: 1) }
         #expect(try ring.bufferRingMask(groupID: 1) == 1)
+    }
+
+    @Test func anExistingGroupIsFoundByIdAndReplenishedWithoutGet() throws {
+        var ring = try IoUring(entries: 8)
+        let (reader, writer) = socketPair(SOCK_SEQPACKET)
+        defer { close(reader); close(writer) }
+        _ = try BufferGroup(&ring, groupID: 3, bufferSize: 16, count: 2)
+        let missing = BufferGroup(existing: ring, groupID: 4)
+        #expect(missing == nil)
+        let found = BufferGroup(existing: ring, groupID: 3)
+        let group = try #require(found)
+        #expect(group.bufferSize == 16 && group.count == 2 && !group.incremental)
+
+        for (userData, text) in [(UInt64(1), "one"), (2, "two")] {
+            send(writer, bytes(text))
+            try group.recv(&ring, userData: userData, socket: .descriptor(reader))
+            _ = try reap(&ring, 1)
+        }
+        try group.recv(&ring, userData: 3, socket: .descriptor(reader))
+        #expect(try reap(&ring, 1) == [CompletionQueueEntry(userData: 3, res: negated(.ENOBUFS), flags: [])])
+
+        // No get() took those CQEs, yet replenish gives the buffers back, in the order asked.
+        #expect(throws: IoUringError.self) { try group.replenish(&ring, bufferIDs: [2]) }
+        try group.replenish(&ring, bufferIDs: [1, 0])
+        #expect(try group.status(ring, bufferID: 0) == (0, true))
+        send(writer, bytes("three"))
+        try group.recv(&ring, userData: 4, socket: .descriptor(reader))
+        #expect(try reap(&ring, 1) == [CompletionQueueEntry(userData: 4, res: 5, flags: bufferFlags(1))])
+        #expect(try group.get(ring, bufferID: 1, length: 5) == bytes("three"))
     }
 
     @Test func incrementalConsumptionFillsOneBufferPieceByPiece() throws {

@@ -95,6 +95,27 @@ func load(_ yaml: String, file: String = "inline.yaml") throws -> Scenario {
             """)
     }
 
+    @Test func chainMembersWaitForTheirCapturesBeforeTheChainIsQueued() throws {
+        let scenario = try load("""
+            name: open, then read and close in a chain
+            resources:
+              buf: { buffer: { size: 8 } }
+            steps:
+              - openat: { path: f.txt, flags: [O_CREAT, O_RDWR] }
+                capture: fd
+              - nop: {}
+                link: true
+              - read: { fd: $fd, buf: buf }
+                link: true
+              - close: { fd: $fd }
+            """)
+        let plan = try Planner.plan(scenario).get()
+        // nodes: 0 openat, 1 nop (head), 2 read, 3 close
+        #expect(plan.step(1).chain == .head(chain: 0, length: 3))
+        #expect(plan.step(1).awaitedCaptures == [CaptureDependency(name: "fd", producer: 0)])
+        #expect(plan.step(2).awaitedCaptures.isEmpty && plan.step(3).awaitedCaptures.isEmpty)
+    }
+
     @Test func controlAndRegistrationStepsAreSubmitPoints() throws {
         let (plan, scenario) = try plan("control-and-peers")
         let points = plan.steps.compactMap(\.submitsBefore)
@@ -188,6 +209,20 @@ func load(_ yaml: String, file: String = "inline.yaml") throws -> Scenario {
         ring.entries = 1
         ring.cqEntries = nil
         #expect(Planner.ringSizes(of: ring) == (1, 2))
+    }
+
+    @Test func clampedRingsGetTheKernelsLimits() throws {
+        var ring = RingSpec()
+        ring.entries = 100_000
+        ring.cqEntries = 1_000_000
+        ring.flags = [.clamp, .cqSize]
+        #expect(Planner.requestedSizes(of: ring) == (131_072, 1_048_576))
+        #expect(Planner.ringSizes(of: ring) == (32768, 65536))
+        ring.cqEntries = nil
+        ring.flags = [.clamp]
+        #expect(Planner.ringSizes(of: ring) == (32768, 65536))
+        ring.entries = 8
+        #expect(Planner.ringSizes(of: ring) == (8, 16))
     }
 
     @Test func durationsReadLikeTheScenarioLanguage() {

@@ -116,6 +116,23 @@ import Testing
         #expect(observer.events.isEmpty)
     }
 
+    @Test func napiIsRequiredByTryingIt() throws {
+        // The kernel here (6.9 or newer, built with busy polling) takes the registration, so nothing is
+        // skipped; where it refuses, the reason names the refusal.
+        let result = try execute("""
+            name: needs napi
+            requires: { napi: true }
+            steps:
+              - register_napi: {}
+            """)
+        let refusal = RequirementCheck.tryNapi()
+        if let refusal {
+            #expect(result.skipReason == "requires NAPI busy polling (IORING_REGISTER_NAPI), which this kernel refuses: \(refusal)")
+        } else {
+            #expect(result.skipReason == nil && result.error == nil)
+        }
+    }
+
     @Test func aRingSetupTheKernelRefusesIsASkipNamingTheFlagAndErrno() throws {
         // IORING_SETUP_DEFER_TASKRUN without SINGLE_ISSUER: io_uring_setup(2) answers EINVAL.
         let result = try execute("""
@@ -125,5 +142,168 @@ import Testing
               - nop
             """)
         #expect(result.skipReason == "the kernel refuses ring setup with IORING_SETUP_DEFER_TASKRUN: io_uring_setup: EINVAL (unsupported flag, bad entries, or a reserved field set)")
+    }
+
+    /// `address: $srv` is where the captured socket is bound: a server the ring bound to port 0 can be
+    /// connected to. The linked listen uses $srv too, which bind (the chain's head) waited for.
+    @Test func aCapturedSocketStandsForTheAddressItIsBoundTo() throws {
+        let observer = RecordingObserver()
+        let result = try execute("""
+            name: connect to a captured socket
+            steps:
+              - socket: {}
+                id: server
+                capture: srv
+              - bind: { fd: $srv, address: "127.0.0.1:0" }
+                id: bound
+                link: true
+              - listen: { fd: $srv }
+                id: listening
+                link: true
+              - accept: { fd: $srv }
+                id: accepted
+              - socket: {}
+                id: client
+                capture: cli
+              - connect: { fd: $cli, address: $srv }
+                id: connected
+            expect:
+              bound: 0
+              listening: 0
+              connected: 0
+              accepted: ">= 0"
+            """, observer: observer)
+        #expect(result.error == nil && result.skipReason == nil)
+        #expect(Set(observer.results).isSuperset(of: ["bound: 0", "listening: 0", "connected: 0"]))
+        #expect(observer.results.contains { $0.hasPrefix("accepted: ") && !$0.hasPrefix("accepted: -") })
+        // bind, listen and accept went to the kernel in one submission, as one chain.
+        let bind = try #require(observer.queued.first { $0.id == "bound" })
+        #expect(bind.sqe.flags == SubmissionFlags.link.rawValue)
+    }
+
+    /// replenish_buffers gives ring buffers back: the receive after it gets buffer 0 again.
+    @Test func replenishedRingBuffersAreUsedAgain() throws {
+        let observer = RecordingObserver()
+        let result = try execute("""
+            name: replenish
+            resources:
+              s:  { socketpair: { type: SOCK_SEQPACKET } }
+              br: { buffer_ring: { group: 1, entries: 1, size: 16 } }
+            steps:
+              - peer_write: { fd: s.a, data: "one" }
+              - peer_write: { fd: s.a, data: "two" }
+              - recv: { fd: s.b, buffer_group: br }
+                id: first
+              - wait: [first]
+              - recv: { fd: s.b, buffer_group: br }
+                id: dry
+              - wait: [dry]
+              - replenish_buffers: { group: br, first: 0 }
+              - recv: { fd: s.b, buffer_group: br }
+                id: again
+            """, observer: observer)
+        #expect(result.error == nil)
+        #expect(observer.results == ["first: 3", "dry: -ENOBUFS", "again: 3"])
+        #expect(observer.checkedCompletions.last?.cqe.flags.bufferID == 0)
+    }
+
+    /// A multishot recvmsg reserves exactly `name_len` bytes of each provided buffer for the address:
+    /// 16 (struct io_uring_recvmsg_out) + 16 (sockaddr_in) + 5 payload bytes = 37, which fits a 64-byte
+    /// buffer. (With a sockaddr_storage's 128 bytes reserved instead, every receive failed with EFAULT.)
+    @Test func multishotRecvmsgReservesExactlyNameLenForTheAddress() throws {
+        let observer = RecordingObserver()
+        let result = try execute("""
+            name: recvmsg name_len
+            resources:
+              u:  { udp_socket: {} }
+              br: { buffer_ring: { group: 1, entries: 2, size: 64 } }
+            steps:
+              - recvmsg: { fd: u, buffer_group: br, multishot: true, name_len: 16 }
+                id: rx
+              - submit
+              - peer_send: { to: u, data: "hello" }
+              - sleep: 5ms
+              - cancel: { target: rx }
+                id: stop
+              - wait: [rx, stop]
+            """, observer: observer)
+        #expect(result.error == nil)
+        #expect(observer.results.first == "rx: 37")
+        #expect(observer.results.contains("rx: -ECANCELED"))
+    }
+}
+
+/// `xfail: { reason, fixed_in }` is an expected failure only on kernels without the fix.
+@Suite struct BoundedExpectedFailureTests {
+    static func outcome(fixedIn: String, result: Int) throws -> ScenarioOutcome {
+        let scenario = try ScenarioLoader.load("""
+            name: bounded xfail
+            xfail: { reason: "known bug", fixed_in: [\(fixedIn)] }
+            steps:
+              - nop: { result: \(result) }
+                id: n
+            expect:
+              n: 0
+            """, file: "x.yaml").get()
+        return RunSession.executeOne(scenario, iteration: 0, options: RunSessionOptions(), writeError: { _ in })
+    }
+
+    @Test func onAKernelWithTheFixTheScenarioMustPass() throws {
+        #expect(try Self.outcome(fixedIn: "\"1.0\"", result: 0).verdict == .pass)
+        #expect(try Self.outcome(fixedIn: "\"1.0\"", result: 1).verdict == .fail)
+    }
+
+    @Test func onAKernelWithoutTheFixItIsExpectedToFail() throws {
+        let failing = try Self.outcome(fixedIn: "\"99.0\"", result: 1)
+        #expect(failing.verdict == .xfail && failing.reason == "known bug")
+        #expect(try Self.outcome(fixedIn: "\"99.0\"", result: 0).verdict == .xpass)
+    }
+}
+
+/// What CQEs delivered into buffer-ring buffers reaches the checker, incremental heads followed.
+@Suite struct BufferDataTests {
+    @Test func incrementalReadsDeliverTheirOwnBytesAndReplenishStartsAfresh() throws {
+        let observer = RecordingObserver()
+        _ = try execute("""
+            name: data
+            resources:
+              p:   { pipe: {} }
+              inc: { buffer_ring: { group: 5, entries: 1, size: 16, incremental: true } }
+            steps:
+              - peer_write: { fd: p.write, data: "12345" }
+              - read: { fd: p.read, buffer_group: inc }
+                id: a
+              - wait: [a]
+              - peer_write: { fd: p.write, data: "678" }
+              - read: { fd: p.read, buffer_group: inc }
+                id: b
+              - wait: [b]
+              - peer_write: { fd: p.write, data: "abcdefghijkl" }
+              - read: { fd: p.read, buffer_group: inc }
+                id: c
+              - wait: [c]
+              - replenish_buffers: { group: inc, first: 0 }
+              - read: { fd: p.read, buffer_group: inc }
+                id: d
+            expect:
+              a: { data: "12345" }
+            """, observer: observer)
+        let data = observer.checkedCompletions.map { $0.data.map { String(decoding: $0, as: UTF8.self) } }
+        #expect(data == ["12345", "678", "abcdefgh", "ijkl"])
+    }
+
+    @Test func withoutDataExpectationsNothingIsRead() throws {
+        let observer = RecordingObserver()
+        _ = try execute("""
+            name: no data
+            resources:
+              s:  { socketpair: {} }
+              br: { buffer_ring: { group: 1, entries: 1, size: 8 } }
+            steps:
+              - peer_write: { fd: s.a, data: "x" }
+              - recv: { fd: s.b, buffer_group: br }
+                id: r
+            """, observer: observer)
+        #expect(observer.checkedCompletions.map(\.data) == [nil])
     }
 }

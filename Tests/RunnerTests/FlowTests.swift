@@ -50,6 +50,63 @@ import Testing
         #expect(result.facts?.files["out"]?.content == Array("captured".utf8))
     }
 
+    @Test func aChainWhoseMembersUseAnEarlierCaptureIsSubmittedWhole() throws {
+        let observer = RecordingObserver()
+        let result = try execute("""
+            name: open, then write and close in one chain
+            steps:
+              - openat: { path: made.txt, flags: [O_CREAT, O_WRONLY] }
+                id: open
+                capture: fd
+              - write: { fd: $fd, data: "chained" }
+                id: w
+                link: true
+              - close: { fd: $fd }
+                id: c
+            expect:
+              open: ">= 0"
+              w: 7
+              c: 0
+              order: [w, c]
+              files: { made.txt: { content: "chained" } }
+            """, observer: observer)
+        #expect(result.error == nil)
+        // The runner waited for $fd before queuing the chain's head, then submitted both SQEs at once.
+        #expect(observer.enters.map(\.toSubmit).filter { $0 > 0 } == [1, 2])
+        let opened = try #require(observer.checkedCompletions.first).cqe.res
+        #expect(observer.queued.filter { $0.id == "w" || $0.id == "c" }.map(\.sqe.fd) == [opened, opened])
+        #expect(observer.results.dropFirst() == ["w: 7", "c: 0"])
+        #expect(result.facts?.files["made.txt"]?.content == Array("chained".utf8))
+    }
+
+    @Test func statxAndWaitidWriteTheirStructsIntoBuffers() throws {
+        let result = try execute("""
+            name: struct results
+            resources:
+              data:  { file: { content: "hello world" } }
+              st:    { buffer: { size: 256, fill: 0xff } }
+              child: { child_process: { exit_code: 3 } }
+              info:  { buffer: { size: 128 } }
+            steps:
+              - statx: { path: data, buf: st }
+                id: stat
+              - waitid: { id: child, buf: info }
+                id: reaped
+            expect:
+              stat: 0
+              reaped: 0
+              buffers:
+                st: { at: 40, hex_prefix: "0b 00 00 00 00 00 00 00" }
+                info: { at: 24, hex_prefix: "03 00 00 00" }
+            """)
+        #expect(result.error == nil)
+        let st = try #require(result.facts?.buffers["st"])
+        #expect(st[40..<48].elementsEqual([11, 0, 0, 0, 0, 0, 0, 0]))   // stx_size
+        let info = try #require(result.facts?.buffers["info"])
+        #expect(info[8..<12].elementsEqual([1, 0, 0, 0]))    // si_code CLD_EXITED
+        #expect(info[24..<28].elementsEqual([3, 0, 0, 0]))   // si_status
+    }
+
     @Test func capturedSlotsAndPeerSocketsResolve() throws {
         let observer = RecordingObserver()
         let result = try execute("""
@@ -141,6 +198,27 @@ import Testing
         // submit: { wait: 1 } is one io_uring_enter with min_complete 1.
         #expect(observer.enters.contains { $0.toSubmit == 1 && $0.minComplete == 1 })
         #expect(result.facts != nil)
+    }
+
+    @Test(arguments: [(flags: "[submit_all]", taken: 3 as Int32), (flags: "[]", taken: 2 as Int32)])
+    func aSubmitStepReportsHowManySQEsTheKernelTook(flags: String, taken: Int32) throws {
+        let observer = RecordingObserver()
+        let result = try execute("""
+            name: a rejected SQE in the middle
+            ring: { flags: \(flags) }
+            steps:
+              - nop: {}
+              - raw: { opcode: 250 }
+              - nop: {}
+              - submit: {}
+                expect: \(taken)
+            """, observer: observer)
+        #expect(result.error == nil)
+        // The step's own io_uring_enter(2): without SUBMIT_ALL the kernel stops at the bad SQE.
+        #expect(observer.registrations.map(\.result) == [taken])
+        #expect(observer.registrations.allSatisfy { $0.isSubmit })
+        #expect(observer.enters.map(\.result) == (taken == 3 ? [3] : [2, 1]))
+        #expect(observer.results.count == 3)
     }
 
     @Test func submitWaitCountsCQEsNotYetConsumed() throws {

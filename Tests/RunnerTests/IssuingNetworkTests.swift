@@ -110,6 +110,20 @@ import Scenario
         close(socket.res)
     }
 
+    @Test func getsockoptWritesTheValueIntoTheScenariosBuffer() throws {
+        let h = try IssuingHarness("""
+            resources:
+              conn: { tcp_pair: {} }
+              val:  { buffer: { size: 4, fill: 0xee } }
+            steps:
+              - getsockopt: { fd: conn.client, level: SOL_SOCKET, name: SO_TYPE, buf: val }
+                id: get
+            """)
+        try h.issue("get")
+        #expect(try h.complete("get").res == 4)
+        #expect(h.buffer("val").bytes(0..<4) == [1, 0, 0, 0])  // SOCK_STREAM
+    }
+
     @Test func sendToAnAddressFillsAddr2AndAddrLen() throws {
         let h = try IssuingHarness("""
             resources:

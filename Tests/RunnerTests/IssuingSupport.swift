@@ -364,8 +364,11 @@ final class TestResolver: OperandResolver {
         return text.resolved(indices)
     }
 
-    func address(_ address: Scenario::SocketAddress) throws(RunnerError) -> IoUring::SocketAddress {
+    func address(_ address: Scenario::SocketAddress, at instance: StepInstance) throws(RunnerError) -> IoUring::SocketAddress {
         switch address {
+        case .capture(let capture):
+            let fd = Int32(try capturedValue(capture, at: instance))
+            do { return try IoUring::SocketAddress.local(of: fd) } catch { throw .unsupported("no address for \(capture): \(error)") }
         case .resource(let reference):
             guard let bound = addresses[reference.name] else { throw .unsupported("no address for \(reference)") }
             return bound

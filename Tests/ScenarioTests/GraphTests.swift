@@ -245,6 +245,217 @@ import Testing
         #expect(scenario.expectation("zc")?.notification == true)
     }
 
+    @Test func notificationTakesABoolOrACQEPattern() throws {
+        let scenario = try load("""
+            name: notification patterns
+            resources:
+              c: { tcp_pair: {} }
+            steps:
+              - send_zc: { fd: c.client, data: "a", report_usage: true }
+                id: copied
+              - send_zc: { fd: c.client, data: "b" }
+                id: plain
+              - send_zc: { fd: c.client, data: "c" }
+                id: bare
+            expect:
+              copied: { notification: { res: 0x80000000, flags: [notif] } }
+              plain: { notification: True }
+              bare: { notification: 0 }
+            """)
+        let copied = try #require(scenario.expectation("copied"))
+        #expect(copied.notification == true)
+        #expect(copied.notificationPattern?.result == .exact(Int64(Int32.min)))
+        #expect(copied.notificationPattern?.flagsSet?.value == UInt64(CompletionFlags.notification.rawValue))
+        #expect(scenario.expectation("plain")?.notification == true)
+        #expect(scenario.expectation("plain")?.notificationPattern == nil)
+        #expect(scenario.expectation("bare")?.notificationPattern?.result == .exact(0))
+    }
+
+    @Test func hexResultsAboveInt32MaxAreBitPatterns() throws {
+        let scenario = try load("""
+            name: hex results
+            steps:
+              - nop: { result: -2147483648 }
+                id: low
+            expect:
+              low: 0x80000000
+            """)
+        #expect(scenario.expectation("low")?.cqe.result == .exact(Int64(Int32.min)))
+        #expect(diagnostics("""
+            name: out of range
+            steps:
+              - nop: {}
+                id: n
+            expect:
+              n: 0x100000000
+            """).contains("0x100000000 is out of range for a CQE result"))
+    }
+
+    @Test func addressesTakeACapturedSocket() throws {
+        let scenario = try load("""
+            name: connect to a captured socket
+            steps:
+              - socket: {}
+                id: server
+                capture: srv
+              - bind: { fd: $srv, address: "127.0.0.1:0" }
+                id: bound
+                link: true
+              - listen: { fd: $srv }
+                id: listening
+              - socket: {}
+                id: client
+                capture: cli
+              - connect: { fd: $cli, address: $srv }
+                id: connected
+            """)
+        let connect = try #require(scenario.graph.nodes.compactMap { scenario.graph.request($0.id) }.first { $0.operation == "connect" })
+        guard case .address(.capture(let capture))? = connect.arguments["address"] else {
+            Issue.record("the address is not a capture")
+            return
+        }
+        #expect(capture.name == "srv" && capture.producer == 0)
+        #expect(scenario.graph.edges.contains(Edge(from: 0, to: 4, kind: .capture("srv"))))
+        // The linked listen uses $srv, which bind (the chain's head) already waited for.
+        #expect(scenario.graph.edges.contains(Edge(from: 1, to: 2, kind: .link)))
+    }
+
+    /// A linked member may use a capture made before its chain: the runner waits for every capture the
+    /// chain uses before queuing its first request. An address capture must be a socket.
+    @Test func aLinkedMemberMayUseACaptureMadeBeforeTheChain() {
+        #expect(diagnostics("""
+            name: a capture the chain did not wait for
+            resources:
+              buf: { buffer: { size: 8 } }
+            steps:
+              - socket: {}
+                capture: a
+              - socket: {}
+                capture: b
+              - bind: { fd: $a, address: "127.0.0.1:0" }
+                link: true
+              - listen: { fd: $b }
+              - read: { fd: -1, buf: buf }
+                capture: n
+              - connect: { fd: $a, address: $n }
+            """) == """
+            test.yaml:14:33: error: 'address' needs a socket descriptor to ask where it is bound, but '$n' is a captured count
+              - connect: { fd: $a, address: $n }
+                                            ^
+            1 error
+            """)
+    }
+
+    @Test func replenishBuffersNamesARingGroupAndARangeOfIds() throws {
+        let scenario = try load("""
+            name: replenish
+            resources:
+              br: { buffer_ring: { group: 5, entries: 4, size: 8 } }
+            steps:
+              - replenish_buffers: { group: br, first: 1, count: 2 }
+              - replenish_buffers: { group: 5, first: 3 }
+            """)
+        let actions = scenario.graph.nodes.compactMap { node -> ControlAction? in
+            if case .control(let step) = node.kind { return step.action }
+            return nil
+        }
+        #expect(actions == [.replenishBuffers(group: BufferGroupReference(group: 5, resource: "br"), first: 1, count: 2),
+                            .replenishBuffers(group: BufferGroupReference(group: 5), first: 3, count: 1)])
+        #expect(diagnostics("""
+            name: replenish a legacy group
+            resources:
+              lg: { provided_buffers: { group: 2, count: 1, size: 8 } }
+            steps:
+              - replenish_buffers: { group: lg, first: 0 }
+            """) == """
+            test.yaml:5:33: error: 'lg' is a legacy provided_buffers group: refill it with provide_buffers; replenish_buffers is for buffer rings
+              - replenish_buffers: { group: lg, first: 0 }
+                                            ^
+            1 error
+            """)
+    }
+
+    @Test func xfailCanBeBoundedByTheReleasesWithTheFix() throws {
+        let bounded = try load("""
+            name: bounded
+            xfail: { reason: "bug", fixed_in: ["7.1", "6.18.50"] }
+            steps:
+              - nop
+            """)
+        #expect(bounded.expectedFailure == "bug")
+        #expect(bounded.expectedFailureFixedIn.map(\.string) == ["7.1", "6.18.50"])
+        func expects(_ release: String) -> Bool { bounded.expectsFailure(on: KernelRelease(parsing: release)!) != nil }
+        #expect(expects("6.18.44-fc") && expects("6.19.3") && expects("6.12") && expects("7.0.9"))
+        #expect(!expects("6.18.50") && !expects("6.18.61-custom") && !expects("7.1") && !expects("7.2.1") && !expects("8.0"))
+
+        let single = try load("""
+            name: single
+            xfail: { reason: "bug", fixed_in: "6.9" }
+            steps:
+              - nop
+            """)
+        #expect(single.expectsFailure(on: KernelRelease(parsing: "6.8.12")!) == "bug")
+        #expect(single.expectsFailure(on: KernelRelease(parsing: "6.9")!) == nil)
+        let always = try load("""
+            name: always
+            xfail: "bug"
+            steps:
+              - nop
+            """)
+        #expect(always.expectsFailure(on: KernelRelease(parsing: "99.0")!) == "bug")
+
+        #expect(diagnostics("""
+            name: wrong
+            xfail: { fixed_in: [soon], why: x }
+            steps:
+              - nop
+            """) == """
+            test.yaml:2:8: error: 'xfail' needs a 'reason'
+            xfail: { fixed_in: [soon], why: x }
+                   ^
+            test.yaml:2:21: error: 'fixed_in' lists releases such as "7.1" or "6.18.50", not 'soon'
+            xfail: { fixed_in: [soon], why: x }
+                                ^
+            test.yaml:2:28: error: unknown key 'why' in 'xfail'
+            xfail: { fixed_in: [soon], why: x }
+                                       ^
+            3 errors
+            """)
+    }
+
+    @Test func napiCanBeRequired() throws {
+        let scenario = try load("""
+            name: napi
+            requires: { napi: true, kernel: "6.9" }
+            steps:
+              - register_napi: {}
+            """)
+        #expect(scenario.requirements.napi && scenario.requirements.kernel?.minor == 9)
+        #expect(try load("name: no napi\nsteps:\n  - nop\n").requirements.napi == false)
+    }
+
+    @Test func dataIsReadAsBytesOnCQEsAndStreams() throws {
+        let scenario = try load("""
+            name: data
+            resources:
+              s:  { socketpair: {} }
+              br: { buffer_ring: { group: 1, entries: 4, size: 8 } }
+            steps:
+              - recv: { fd: s.b, buffer_group: br }
+                id: one
+              - recv: { fd: s.b, buffer_group: br, multishot: true }
+                id: many
+            expect:
+              one: { data: { hex: "61 62" } }
+              many: { stream: { each: { data: "x" }, final: { res: 0, data: "" }, data: { pattern: "x", size: 3 } } }
+            """)
+        #expect(scenario.expectation("one")?.cqe.data == Array("ab".utf8))
+        let stream = try #require(scenario.expectation("many")?.stream)
+        #expect(stream.each?.data == Array("x".utf8) && stream.data == Array("xxx".utf8))
+        guard case .matching(let final) = stream.final else { Issue.record("no final pattern"); return }
+        #expect(final.data == [])
+    }
+
     @Test func orderFormsLowerToPairwiseConstraints() throws {
         let scenario = try load(Fixtures.text("valid", "expect-order.yaml"))
         #expect(scenario.expectations.order.map(\.description) == [

@@ -14,6 +14,15 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 
+// glibc declares these only under _GNU_SOURCE, which Swift's Glibc module is built without. The address
+// of accept4 is untyped here so that this header need not pull <sys/socket.h> into the module.
+extern int pipe2(int pipefd[2], int flags);
+extern int accept4(int sockfd, void *addr, unsigned int *addrlen, int flags);
+#ifndef F_SETPIPE_SZ
+#define F_SETPIPE_SZ 1031
+#define F_GETPIPE_SZ 1032
+#endif
+
 #ifndef __NR_io_uring_setup
 #define __NR_io_uring_setup 425
 #endif

@@ -231,6 +231,21 @@ extension IoUring {
         retain(result)
     }
 
+    /// `statx` into caller memory: `region` (256 bytes or more) receives `struct statx`.
+    public mutating func statx(userData: UInt64, directory: Int32 = AT_FDCWD, path: String, statxFlags: Int32 = 0,
+                               mask: UInt32, into region: some BufferRegion,
+                               flags: SubmissionFlags = []) throws(IoUringError) {
+        let slice = region.region
+        guard slice.count >= StatxResult.structSize else {
+            throw .invalidArgument("struct statx needs \(StatxResult.structSize) bytes, not \(slice.count)")
+        }
+        let address = try storePath(path, "the path")
+        let sqe = try prepare(.statx, userData: userData, flags: flags, file: .descriptor(directory),
+                              address: address, length: mask, offset: slice.address)
+        sqe.pointee.statx_flags = UInt32(bitPattern: statxFlags)
+        retain(slice.buffer)
+    }
+
     /// Queues a renameat2(2) of `oldPath` (relative to `oldDirectory`) to `newPath` (relative to
     /// `newDirectory`); `renameFlags` takes RENAME_NOREPLACE, RENAME_EXCHANGE…
     /// The kernel opcode is IORING_OP_RENAMEAT. Matches io_uring_prep_renameat() in liburing.
@@ -312,5 +327,18 @@ extension IoUring {
         sqe.pointee.waitid_flags = waitidFlags
         sqe.pointee.file_index = UInt32(bitPattern: options)
         retain(result)
+    }
+
+    /// `waitid` into caller memory: `region` (128 bytes or more) receives the child's `siginfo_t`.
+    public mutating func waitid(userData: UInt64, target: WaitTarget, options: Int32, into region: some BufferRegion,
+                                waitidFlags: UInt32 = 0, flags: SubmissionFlags = []) throws(IoUringError) {
+        let slice = region.region
+        guard slice.count >= 128 else { throw .invalidArgument("siginfo_t needs 128 bytes, not \(slice.count)") }
+        let (idType, id) = target.idTypeAndID
+        let sqe = try prepare(.waitid, userData: userData, flags: flags, file: .descriptor(id), length: idType,
+                              offset: slice.address)
+        sqe.pointee.waitid_flags = waitidFlags
+        sqe.pointee.file_index = UInt32(bitPattern: options)
+        retain(slice.buffer)
     }
 }

@@ -517,6 +517,16 @@ public final class MessageHeader: KernelMemory, @unchecked Sendable {
         writeLengths()
     }
 
+    /// A header for `recvmsg` with exactly `nameCapacity` bytes of room for the sender's address
+    /// (`msg_namelen`). For a multishot recvmsg the kernel lays out each provided buffer as
+    /// `struct io_uring_recvmsg_out`, then `msg_namelen` bytes of name, then `msg_controllen` bytes of
+    /// control data, then the payload, so these sizes decide how much of the buffer is left for data.
+    public convenience init(receiving buffers: [any BufferRegion], nameCapacity: Int, controlCapacity: Int = 0) {
+        precondition(controlCapacity >= 0 && nameCapacity >= 0, "negative capacity")
+        self.init(buffers: buffers, nameCapacity: nameCapacity, controlCapacity: controlCapacity)
+        writeLengths()
+    }
+
     private var header: msghdr { base.load(as: msghdr.self) }
 
     private func writeLengths() {

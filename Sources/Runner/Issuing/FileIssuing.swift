@@ -250,11 +250,19 @@ extension OperationIssuer {
 
     // MARK: - Paths
 
-    /// IORING_OP_STATX into a `StatxResult` the issuer allocates (the ring keeps it until the CQE).
+    /// IORING_OP_STATX into the step's `buf`, or into a `StatxResult` the issuer allocates (the ring keeps
+    /// either until the CQE).
     static func statx(_ op: Issue, _ ring: inout IoUring) throws {
-        try ring.statx(userData: op.userData, directory: try op.directory("dir"), path: try op.path("path"),
-                       statxFlags: Int32(truncatingIfNeeded: op.constants("flags")), mask: op.constants32("mask"),
-                       into: StatxResult(), flags: op.flags)
+        let directory = try op.directory("dir")
+        let path = try op.path("path")
+        let statxFlags = Int32(truncatingIfNeeded: op.constants("flags"))
+        if let operand = op.spec.arguments.buffer("buf") {
+            let region = try op.resolver.buffer(operand, length: nil)
+            return try ring.statx(userData: op.userData, directory: directory, path: path, statxFlags: statxFlags,
+                                  mask: op.constants32("mask"), into: region, flags: op.flags)
+        }
+        try ring.statx(userData: op.userData, directory: directory, path: path, statxFlags: statxFlags,
+                       mask: op.constants32("mask"), into: StatxResult(), flags: op.flags)
     }
 
     /// IORING_OP_RENAMEAT.
@@ -311,7 +319,7 @@ extension OperationIssuer {
         try ring.raw(sqe)
     }
 
-    /// IORING_OP_WAITID into a `WaitResult` the issuer allocates. `idtype` P_ALL, P_PID, P_PGID and
+    /// IORING_OP_WAITID into the step's `buf` or a `WaitResult` the issuer allocates. `idtype` P_ALL, P_PID, P_PGID and
     /// P_PIDFD go through the typed call; any other number is filled as io_uring_prep_waitid() would.
     static func waitid(_ op: Issue, _ ring: inout IoUring) throws {
         let idType = op.constants("idtype")
@@ -332,6 +340,10 @@ extension OperationIssuer {
             sqe.spliceFDIn = options  // file_index holds the options
             sqe.keepAlive = [result]
             return try ring.raw(sqe)
+        }
+        if let operand = op.spec.arguments.buffer("buf") {
+            let region = try op.resolver.buffer(operand, length: nil)
+            return try ring.waitid(userData: op.userData, target: target, options: options, into: region, flags: op.flags)
         }
         try ring.waitid(userData: op.userData, target: target, options: options, into: result, flags: op.flags)
     }

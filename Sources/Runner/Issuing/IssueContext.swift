@@ -148,7 +148,7 @@ struct Issue {
 
     func address(_ name: String) throws(RunnerError) -> IoUring::SocketAddress? {
         guard case .address(let address)? = spec.arguments[name] else { return nil }
-        return try resolver.address(address)
+        return try resolver.address(address, at: instance)
     }
 
     func bufferGroup(_ name: String) -> UInt16? {

@@ -229,9 +229,11 @@ extension OperationIssuer {
         let socket = try op.file("fd")
         let messageFlags = MessageFlags(rawValue: op.constants32("flags"))
         let controlCapacity = Int(try op.unsigned("control_len", as: UInt32.self))
-        let receivesName = try op.unsigned("name_len") > 0
+        // Exactly `name_len` bytes for the address: with provided buffers the kernel reserves that much of
+        // each buffer for it (struct io_uring_recvmsg_out, name, control, payload).
+        let nameCapacity = Int(try op.unsigned("name_len", as: UInt32.self))
         if let group = op.bufferGroup("buffer_group") {
-            let message = MessageHeader(receiving: [], receivesName: receivesName, controlCapacity: controlCapacity)
+            let message = MessageHeader(receiving: [], nameCapacity: nameCapacity, controlCapacity: controlCapacity)
             var sqe = op.rawSQE(.recvmsg, file: socket)
             sqe.flags |= SubmissionFlags.bufferSelect.rawValue
             sqe.addr = message.kernelAddress
@@ -250,7 +252,7 @@ extension OperationIssuer {
         } else {
             throw op.failure(nil, "needs 'iovecs', 'buf' or 'buffer_group'")
         }
-        let message = MessageHeader(receiving: regions, receivesName: receivesName, controlCapacity: controlCapacity)
+        let message = MessageHeader(receiving: regions, nameCapacity: nameCapacity, controlCapacity: controlCapacity)
         try ring.recvmsg(userData: op.userData, socket: socket, message: message, messageFlags: messageFlags, flags: op.flags)
     }
 
@@ -265,11 +267,18 @@ extension OperationIssuer {
                             flags: op.flags)
     }
 
-    /// SOCKET_URING_OP_GETSOCKOPT into `len` bytes the issuer allocates; res is the option's length.
+    /// SOCKET_URING_OP_GETSOCKOPT into `len` bytes of `buf`, or of memory the issuer allocates; res is
+    /// the option's length.
     static func getsockopt(_ op: Issue, _ ring: inout IoUring) throws {
+        let socket = try op.file("fd")
+        let level = Int32(truncatingIfNeeded: op.constants("level"))
+        let name = Int32(truncatingIfNeeded: op.constants("name"))
+        if let slice = try op.transferBuffer() {
+            return try ring.getsockopt(userData: op.userData, socket: socket, level: level, optionName: name, value: slice,
+                                       flags: op.flags)
+        }
         let value = IoBuffer(count: Int(try op.unsigned("len", as: UInt32.self)))
-        try ring.getsockopt(userData: op.userData, socket: try op.file("fd"), level: Int32(truncatingIfNeeded: op.constants("level")),
-                            optionName: Int32(truncatingIfNeeded: op.constants("name")), value: value, flags: op.flags)
+        try ring.getsockopt(userData: op.userData, socket: socket, level: level, optionName: name, value: value, flags: op.flags)
     }
 
     /// IORING_OP_URING_CMD with `cmd` as `cmd_op` and no option. A command number the engine does not

@@ -41,8 +41,9 @@ public protocol OperandResolver {
     /// symlink target is stored exactly as returned.
     func path(_ text: TemplateText, at instance: StepInstance) throws(RunnerError) -> String
 
-    /// A socket address: where a `tcp_listener` / `udp_socket` resource is bound, or a literal address.
-    func address(_ address: Scenario::SocketAddress) throws(RunnerError) -> IoUring::SocketAddress
+    /// A socket address: where a `tcp_listener` / `udp_socket` resource or a captured socket (`$s`, as
+    /// seen from `instance`) is bound, or a literal address.
+    func address(_ address: Scenario::SocketAddress, at instance: StepInstance) throws(RunnerError) -> IoUring::SocketAddress
 
     /// The user_data of the request a reference names, seen from `instance` (`r{i}` inside the same
     /// repeat block is the current iteration's).

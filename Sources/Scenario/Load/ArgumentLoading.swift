@@ -142,12 +142,17 @@ extension ScenarioBuilder {
         if let length = values["len"], !length.isDefault, case .unsigned(let count) = length.value, let available, count > available {
             error(length.mark, "'len' \(count) is more than \(source) (\(available) byte\(available == 1 ? "" : "s"))")
         }
+        if let needed = ["statx": 256, "waitid": 128][spec.name], let available, available < UInt64(needed) {
+            error(values["buf"]!.mark, "'\(spec.name)' writes \(needed) bytes into 'buf', but \(source) \(available)")
+        }
         if spec.name == "provide_buffers", let available, let count = values["count"], let size = values["size"],
            case .unsigned(let buffers) = count.value, case .unsigned(let bytes) = size.value, buffers * bytes > available {
             error(values["buf"]!.mark, "\(buffers) buffers of \(bytes) bytes need \(buffers * bytes) bytes, but \(source) \(available)")
         }
         if values["len"] == nil, case .derived? = spec.argument("len")?.presence, values["iovecs"] == nil {
-            values["len"] = StepArgument(name: "len", value: .unsigned(available ?? 0), mark: key.mark, isDefault: true)
+            // Without a buffer, getsockopt still needs room for an int option.
+            let fallback: UInt64 = spec.name == "getsockopt" ? 4 : 0
+            values["len"] = StepArgument(name: "len", value: .unsigned(available ?? fallback), mark: key.mark, isDefault: true)
         }
     }
 
@@ -597,9 +602,17 @@ extension ScenarioBuilder {
         }
     }
 
-    /// A socket resource's address, `127.0.0.1:port` or `[::1]:port`.
+    /// A socket resource's address, `127.0.0.1:port`, `[::1]:port`, or `$s` (where a captured socket is bound).
     private func readAddress(_ node: YAMLNode, what: String) -> SocketAddress? {
         guard let text = string(node, what) else { return nil }
+        if text.hasPrefix("$") {
+            guard let reference = readCapture(text, at: node.mark) else { return nil }
+            guard reference.kind == .fd || reference.kind == .peerSocket else {
+                error(node.mark, "\(what) needs a socket descriptor to ask where it is bound, but '\(text)' is a captured \(reference.kind.rawValue)")
+                return nil
+            }
+            return .capture(reference)
+        }
         if text.hasPrefix("[") {
             guard let close = text.firstIndex(of: "]"), text[text.index(after: close)...].hasPrefix(":"),
                   let port = UInt16(text[text.index(close, offsetBy: 2)...]) else {

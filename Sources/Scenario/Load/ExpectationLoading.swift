@@ -1,7 +1,7 @@
 import IoUring
 
 extension ScenarioBuilder {
-    static let completionKeys = ["res", "flags", "buffer", "stream", "completes", "notification", "before", "after"]
+    static let completionKeys = ["res", "flags", "buffer", "data", "stream", "completes", "notification", "before", "after"]
 
     func readExpectations(_ node: YAMLNode) -> Expectations {
         var expectations = Expectations()
@@ -92,7 +92,7 @@ extension ScenarioBuilder {
         readPattern(keys, into: &expectation.cqe)
         if let pair = keys["completes"], let completes = bool(pair.value, "'completes'") {
             expectation.completes = completes
-            if !completes, let other = ["res", "flags", "buffer", "stream", "notification"].first(where: { keys[$0] != nil }) {
+            if !completes, let other = ["res", "flags", "buffer", "data", "stream", "notification"].first(where: { keys[$0] != nil }) {
                 error(keys[other]!.key.mark, "'\(other)' describes a CQE, but 'completes: false' says '\(subject)' posts none")
             }
         }
@@ -103,11 +103,14 @@ extension ScenarioBuilder {
                 expectation.stream = readStream(pair.value)
             }
         }
-        if let pair = keys["notification"], let value = bool(pair.value, "'notification'") {
+        if let pair = keys["notification"] {
             if let request, !["send_zc", "send_zc_fixed", "sendmsg_zc"].contains(request.operation) {
                 error(pair.key.mark, "'notification' is for zero-copy sends, but '\(subject)' is \(request.operation)")
-            } else {
-                expectation.notification = value
+            } else if pair.value.isPlain, let text = pair.value.scalar, ["true", "True", "TRUE", "false", "False", "FALSE"].contains(text) {
+                expectation.notification = bool(pair.value, "'notification'")
+            } else if let pattern = readCQEPattern(pair.value, "'notification'") {
+                expectation.notification = true
+                expectation.notificationPattern = pattern
             }
         }
         for (name, subjectIsEarlier) in [("before", true), ("after", false)] {
@@ -146,11 +149,12 @@ extension ScenarioBuilder {
             let ids = list(pair.value).compactMap { unsigned($0, "a buffer id", bits: 16).map(UInt16.init) }
             pattern.bufferIDs = ids
         }
+        if let pair = keys["data"] { pattern.data = bytes(pair.value, "'data'") }
     }
 
     private func readStream(_ node: YAMLNode) -> StreamExpectation? {
         guard let pairs = mapping(node, "'stream'") else { return nil }
-        let keys = checkKeys(pairs, allowed: ["more", "count", "each", "final"], in: "'stream'")
+        let keys = checkKeys(pairs, allowed: ["more", "count", "each", "final", "data"], in: "'stream'")
         var stream = StreamExpectation(moreCount: nil, totalCount: nil, each: nil, final: .required, mark: node.mark)
         if let pair = keys["more"] { stream.moreCount = readCountRange(pair.value, "'more'") }
         if let pair = keys["count"] { stream.totalCount = readCountRange(pair.value, "'count'") }
@@ -158,6 +162,7 @@ extension ScenarioBuilder {
             error(keys["count"]!.value.mark, "a stream with at least \(more.lower) CQEs with 'more' has at least \(more.lower + 1) CQEs, not at most \(upper)")
         }
         if let pair = keys["each"] { stream.each = readCQEPattern(pair.value, "'each'") }
+        if let pair = keys["data"] { stream.data = bytes(pair.value, "'data'") }
         if let pair = keys["final"] {
             if pair.value.isPlain, pair.value.scalar == "none" {
                 stream.final = .absent
@@ -172,7 +177,7 @@ extension ScenarioBuilder {
     private func readCQEPattern(_ node: YAMLNode, _ what: String) -> CQEPattern? {
         var pattern = CQEPattern(mark: node.mark)
         if let pairs = node.mapping {
-            let keys = checkKeys(pairs, allowed: ["res", "flags", "buffer"], in: what)
+            let keys = checkKeys(pairs, allowed: ["res", "flags", "buffer", "data"], in: what)
             readPattern(keys, into: &pattern)
         } else {
             guard let result = readResultPattern(node) else { return nil }
@@ -291,6 +296,11 @@ extension ScenarioBuilder {
     /// A number in the range of `res` (Int32), or `-ENAME`.
     private func parseResultValue(_ text: String, at mark: SourceMark) -> Int64? {
         if let parts = NodeReader.parseInteger(text) {
+            // A hex result above 0x7fffffff is the 32-bit pattern of res, as the kernel defines flag-like
+            // results (IORING_NOTIF_USAGE_ZC_COPIED is 1U << 31).
+            if !parts.negative, text.lowercased().hasPrefix("0x"), (0x8000_0000...0xFFFF_FFFF).contains(parts.magnitude) {
+                return Int64(Int32(bitPattern: UInt32(parts.magnitude)))
+            }
             let magnitude = Int64(clamping: parts.magnitude)
             let value = parts.negative ? -magnitude : magnitude
             guard value >= Int64(Int32.min), value <= Int64(Int32.max) else {
@@ -394,23 +404,45 @@ extension ScenarioBuilder {
         var conditions: [BufferCondition] = []
         for pair in pairs {
             guard let name = string(pair.key, "a buffer name"), let buffer = bufferResource(name, at: pair.key.mark) else { continue }
-            guard let checks = mapping(pair.value, "the expectation of buffer '\(name)'") else { continue }
-            let keys = checkKeys(checks, allowed: ["equals", "prefix", "hex", "hex_prefix", "unchanged"], in: "the expectation of buffer '\(name)'")
-            for check in checks {
-                guard let key = check.key.scalar, keys[key] != nil,
-                      let content = readContentCheck(key, check.value) else { continue }
-                if case .equals(let bytes) = content, UInt64(bytes.count) != buffer.size {
-                    error(check.value.mark, "'\(key)' gives \(bytes.count) bytes, but buffer '\(name)' has \(buffer.size); use '\(key == "hex" ? "hex_prefix" : "prefix")' to check the start")
-                    continue
+            // A list holds several checks of one buffer (fields of a struct at different offsets).
+            for item in pair.value.sequence ?? [pair.value] {
+                guard let checks = mapping(item, "the expectation of buffer '\(name)'") else { continue }
+                let keys = checkKeys(checks, allowed: ["equals", "prefix", "hex", "hex_prefix", "unchanged", "at"], in: "the expectation of buffer '\(name)'")
+                let offset = readContentOffset(keys, in: "buffer '\(name)'")
+                for check in checks {
+                    guard let key = check.key.scalar, key != "at", keys[key] != nil,
+                          var content = readContentCheck(key, check.value) else { continue }
+                    if let offset, case .prefix(let bytes) = content {
+                        content = .at(offset: offset, bytes)
+                        if offset + UInt64(bytes.count) > buffer.size {
+                            error(check.value.mark, "'\(key)' at \(offset) gives \(bytes.count) bytes, past the end of buffer '\(name)' (\(buffer.size))")
+                            continue
+                        }
+                    }
+                    if case .equals(let bytes) = content, UInt64(bytes.count) != buffer.size {
+                        error(check.value.mark, "'\(key)' gives \(bytes.count) bytes, but buffer '\(name)' has \(buffer.size); use '\(key == "hex" ? "hex_prefix" : "prefix")' to check the start")
+                        continue
+                    }
+                    if case .prefix(let bytes) = content, UInt64(bytes.count) > buffer.size {
+                        error(check.value.mark, "'\(key)' gives \(bytes.count) bytes, more than buffer '\(name)' has (\(buffer.size))")
+                        continue
+                    }
+                    conditions.append(BufferCondition(buffer: name, check: content, mark: check.key.mark))
                 }
-                if case .prefix(let bytes) = content, UInt64(bytes.count) > buffer.size {
-                    error(check.value.mark, "'\(key)' gives \(bytes.count) bytes, more than buffer '\(name)' has (\(buffer.size))")
-                    continue
-                }
-                conditions.append(BufferCondition(buffer: name, check: content, mark: check.key.mark))
             }
         }
         return conditions
+    }
+
+    /// `at:`, the offset a `prefix` / `hex_prefix` check starts at; an error with any other check.
+    private func readContentOffset(_ keys: [String: YAMLPair], in what: String) -> UInt64? {
+        guard let pair = keys["at"], let offset = unsigned(pair.value, "'at'", bits: 64) else { return nil }
+        if let other = ["equals", "content", "hex", "unchanged"].first(where: { keys[$0] != nil }) {
+            error(pair.key.mark, "'at' goes with 'prefix' or 'hex_prefix' (the bytes found from that offset), not with '\(other)'")
+        } else if keys["prefix"] == nil && keys["hex_prefix"] == nil {
+            error(pair.key.mark, "'at' needs 'prefix' or 'hex_prefix' in the expectation of \(what)")
+        }
+        return offset
     }
 
     /// `equals`/`content`, `prefix`, `hex`, `hex_prefix` or `unchanged: true`.
@@ -451,7 +483,8 @@ extension ScenarioBuilder {
                 checkSandbox(path: key, at: pair.key.mark, what: "path")
             }
             guard let checks = mapping(pair.value, "the expectation of '\(key)'") else { continue }
-            let keys = checkKeys(checks, allowed: ["exists", "type", "size", "content", "prefix", "hex", "hex_prefix"], in: "the expectation of '\(key)'")
+            let keys = checkKeys(checks, allowed: ["exists", "type", "size", "content", "prefix", "hex", "hex_prefix", "at"], in: "the expectation of '\(key)'")
+            let offset = readContentOffset(keys, in: "'\(key)'")
             var condition = FileCondition(path: path, resource: resourceName, exists: nil, type: nil, size: nil, content: nil, mark: pair.key.mark)
             if let pair = keys["exists"] { condition.exists = bool(pair.value, "'exists'") }
             if let pair = keys["type"], let text = string(pair.value, "'type'") {
@@ -465,6 +498,7 @@ extension ScenarioBuilder {
                 error(keys[contentKeys[1]]!.key.mark, "the expectation of '\(key)' takes one of content, prefix, hex or hex_prefix")
             } else if let contentKey = contentKeys.first {
                 condition.content = readContentCheck(contentKey == "content" ? "equals" : contentKey, keys[contentKey]!.value)
+                if let offset, case .prefix(let bytes)? = condition.content { condition.content = .at(offset: offset, bytes) }
             }
             if condition.exists == false, let other = ["type", "size", "content", "prefix", "hex", "hex_prefix"].first(where: { keys[$0] != nil }) {
                 error(keys[other]!.key.mark, "'\(other)' describes a file, but 'exists: false' says there is none")

@@ -80,6 +80,8 @@ final class ScenarioBuilder: NodeReader {
     // Link state.
     /// The request before, when it set `link` / `hardlink`: the next request joins its chain.
     var pendingLink: (node: NodeID, kind: Edge.Kind, mark: SourceMark, allowsDangling: Bool)?
+    /// The first request of the link chain being read (chain members are consecutive nodes).
+    var chainHead: NodeID?
     /// The last request since the last submit point, for submit-boundary edges.
     var lastRequestSinceBoundary: NodeID?
     /// The last request issued, for drain edges.
@@ -127,7 +129,28 @@ final class ScenarioBuilder: NodeReader {
         if let pair = keys["tags"] {
             tags = list(pair.value).compactMap { string($0, "a tag") }
         }
-        let expectedFailure = keys["xfail"].flatMap { string($0.value, "'xfail' (the reason the scenario is expected to fail)") }
+        var expectedFailure: String?
+        var expectedFailureFixedIn: [KernelRelease] = []
+        if let pair = keys["xfail"] {
+            if let pairs = pair.value.mapping {
+                let xfail = checkKeys(pairs, allowed: ["reason", "fixed_in"], in: "'xfail'")
+                if let reason = xfail["reason"] {
+                    expectedFailure = string(reason.value, "'reason' (why the scenario is expected to fail)")
+                } else {
+                    error(pair.value.mark, "'xfail' needs a 'reason'")
+                }
+                for item in xfail["fixed_in"].map({ list($0.value) }) ?? [] {
+                    guard let text = string(item, "a release in 'fixed_in'") else { continue }
+                    if let release = KernelRelease(parsing: text), text.first?.isNumber == true {
+                        expectedFailureFixedIn.append(release)
+                    } else {
+                        error(item.mark, "'fixed_in' lists releases such as \"7.1\" or \"6.18.50\", not '\(text)'")
+                    }
+                }
+            } else {
+                expectedFailure = string(pair.value, "'xfail' (the reason the scenario is expected to fail, or { reason, fixed_in })")
+            }
+        }
         let deadline = keys["deadline"].flatMap { duration($0.value, "'deadline'") }
         if let pair = keys["allow_outside_sandbox"] {
             scenarioOptions.allowOutsideSandbox = bool(pair.value, "'allow_outside_sandbox'") ?? false
@@ -159,9 +182,11 @@ final class ScenarioBuilder: NodeReader {
         checkOrder(expectations.order)
 
         let graph = ScenarioGraph(nodes: nodes, edges: edges, blocks: blocks, requestCount: totalRequestCount())
-        return Scenario(file: file, name: name, description: description, tags: tags, expectedFailure: expectedFailure,
-                        deadlineNanoseconds: deadline, requirements: requirements, ring: ring, options: scenarioOptions,
-                        resources: resources, graph: graph, expectations: expectations)
+        var scenario = Scenario(file: file, name: name, description: description, tags: tags, expectedFailure: expectedFailure,
+                                deadlineNanoseconds: deadline, requirements: requirements, ring: ring, options: scenarioOptions,
+                                resources: resources, graph: graph, expectations: expectations)
+        scenario.expectedFailureFixedIn = expectedFailureFixedIn
+        return scenario
     }
 
     // MARK: - requires
@@ -169,7 +194,7 @@ final class ScenarioBuilder: NodeReader {
     func readRequirements(_ node: YAMLNode) -> Requirements {
         var requirements = Requirements()
         guard let pairs = mapping(node, "'requires'") else { return requirements }
-        let keys = checkKeys(pairs, allowed: ["ops", "setup", "features", "kernel", "root"], in: "'requires'")
+        let keys = checkKeys(pairs, allowed: ["ops", "setup", "features", "kernel", "root", "napi"], in: "'requires'")
         if let pair = keys["ops"] {
             for item in list(pair.value) {
                 if let opcode = readOpcode(item) { requirements.operations.append(opcode) }
@@ -193,6 +218,7 @@ final class ScenarioBuilder: NodeReader {
             }
         }
         if let pair = keys["root"] { requirements.root = bool(pair.value, "'root'") ?? false }
+        if let pair = keys["napi"] { requirements.napi = bool(pair.value, "'napi'") ?? false }
         return requirements
     }
 
@@ -202,21 +228,30 @@ final class ScenarioBuilder: NodeReader {
         var ring = RingSpec()
         guard let pairs = mapping(node, "'ring'") else { return ring }
         let keys = checkKeys(pairs, allowed: ["entries", "cq_entries", "flags", "sqpoll"], in: "'ring'")
+        if let pair = keys["flags"], let value = readConstants(pair.value, .setupFlags, what: "'flags'") {
+            ring.flags.formUnion(SetupFlags(rawValue: UInt32(truncatingIfNeeded: value.value)))
+        }
+        // IORING_SETUP_CLAMP makes the kernel clamp sizes above its limits instead of refusing them.
+        let clamp = ring.flags.contains(.clamp)
         var entriesValid = true
         if let pair = keys["entries"] {
-            if let value = integer(pair.value, "'entries'", in: 1...32768) { ring.entries = UInt32(value) } else { entriesValid = false }
+            if let value = integer(pair.value, "'entries'", in: 1...(clamp ? 1 << 31 : 32768)) {
+                ring.entries = UInt32(value)
+            } else {
+                entriesValid = false
+            }
         }
         if let pair = keys["cq_entries"] {
-            if let value = integer(pair.value, "'cq_entries'", in: 1...65536) {
+            if let value = integer(pair.value, "'cq_entries'", in: 1...(clamp ? 1 << 31 : 65536)) {
                 ring.cqEntries = UInt32(value)
                 ring.flags.insert(.cqSize)
-                if entriesValid, UInt32(value) < ring.entries {
+                // The kernel compares the sizes after clamping and rounding up.
+                let sq = clamp ? min(ring.entries, 32768) : ring.entries
+                let cq = clamp ? min(UInt32(value), 65536) : UInt32(value)
+                if entriesValid, cq < sq {
                     error(pair.value.mark, "'cq_entries' (\(value)) must be at least 'entries' (\(ring.entries))")
                 }
             }
-        }
-        if let pair = keys["flags"], let value = readConstants(pair.value, .setupFlags, what: "'flags'") {
-            ring.flags.formUnion(SetupFlags(rawValue: UInt32(truncatingIfNeeded: value.value)))
         }
         if let pair = keys["sqpoll"] {
             ring.flags.insert(.sqPoll)

@@ -91,8 +91,10 @@ extension ScenarioBuilder {
             rejectKeys(common, except: ["expect"], for: spec, kindName: "a registration")
             addRegistration(spec, key: key, value: value, expect: common["expect"], step: step)
         case .control:
-            rejectKeys(common, except: spec.captures == nil ? [] : ["capture"], for: spec, kindName: "a control step")
-            addControl(spec, key: key, value: value, capture: common["capture"], step: step)
+            var allowed = spec.captures == nil ? [] : ["capture"]
+            if spec.name == "submit" { allowed.append("expect") }
+            rejectKeys(common, except: allowed, for: spec, kindName: "a control step")
+            addControl(spec, key: key, value: value, capture: common["capture"], expect: common["expect"], step: step)
         }
     }
 
@@ -169,10 +171,13 @@ extension ScenarioBuilder {
             flags.formUnion(SubmissionFlags(rawValue: UInt8(truncatingIfNeeded: extra.value)))
         }
 
-        // Data dependencies.
+        // Data dependencies. A chain member may use a capture made before the chain (the runner waits for
+        // it before queuing the chain's first request), not one made inside it.
+        let head = linkedFromPrevious == nil ? nodeID : (chainHead ?? nodeID)
+        chainHead = head
         for use in captureUses {
             edges.append(Edge(from: use.reference.producer, to: nodeID, kind: .capture(use.reference.name)))
-            if let linked = linkedFromPrevious {
+            if let linked = linkedFromPrevious, use.reference.producer >= head {
                 error(use.mark, "'$\(use.reference.name)' is only known once its CQE has arrived, but this request is linked to the one before it and is submitted together with it",
                       notes: [note(linked.mark, "the link is set here")])
             }
@@ -380,12 +385,7 @@ extension ScenarioBuilder {
         var expectationMark: SourceMark?
         if let expect {
             expectationMark = expect.key.mark
-            if let pairs = expect.value.mapping {
-                let keys = checkKeys(pairs, allowed: ["res"], in: "the expectation of a registration")
-                if let res = keys["res"], let pattern = readResultPattern(res.value) { expected = pattern }
-            } else if let pattern = readResultPattern(expect.value) {
-                expected = pattern
-            }
+            if let pattern = readCallExpectation(expect, of: "a registration") { expected = pattern }
         }
         let succeeds = expected.matches(0)
         let registration: Registration
@@ -488,7 +488,18 @@ extension ScenarioBuilder {
 
     // MARK: - Control steps
 
-    private func addControl(_ spec: StepSpec, key: YAMLNode, value: YAMLNode?, capture: YAMLPair?, step: YAMLNode) {
+    /// The `expect:` of a step that is a system call (a registration, a `submit`): a result, or `{ res: … }`.
+    private func readCallExpectation(_ expect: YAMLPair, of what: String) -> ResultPattern? {
+        if let pairs = expect.value.mapping {
+            let keys = checkKeys(pairs, allowed: ["res"], in: "the expectation of \(what)")
+            if let res = keys["res"] { return readResultPattern(res.value) }
+            return nil
+        }
+        return readResultPattern(expect.value)
+    }
+
+    private func addControl(_ spec: StepSpec, key: YAMLNode, value: YAMLNode?, capture: YAMLPair?, expect: YAMLPair?,
+                            step: YAMLNode) {
         let nodeID = nodes.count
         nodes.append(Node(id: nodeID, kind: .repeatBlock(-1), mark: step.mark, block: openBlocks.last))
         closeBatch(before: nodeID)
@@ -529,12 +540,24 @@ extension ScenarioBuilder {
             var address = SocketAddress.ipv4(host: "127.0.0.1", port: 0)
             if case .address(let value)? = arguments["to"] { address = value }
             action = .peerSend(to: address, bytes)
+        case "replenish_buffers":
+            var group = BufferGroupReference(group: 0, resource: nil)
+            if case .bufferGroup(let reference)? = arguments["group"] { group = reference }
+            if let name = group.resource, let index = resourceIndex[name], case .providedBuffers = resources[index].kind,
+               let mark = arguments.argument("group")?.mark {
+                error(mark, "'\(name)' is a legacy provided_buffers group: refill it with provide_buffers; replenish_buffers is for buffer rings")
+            }
+            action = .replenishBuffers(group: group, first: UInt16(truncatingIfNeeded: arguments.unsigned("first") ?? 0),
+                                       count: UInt16(truncatingIfNeeded: arguments.unsigned("count") ?? 1))
         default:
             action = .peerSignal(arguments.file("eventfd") ?? .empty, value: arguments.unsigned("value") ?? 1)
         }
         var captureSpec: CaptureSpec?
         if let capture { captureSpec = declareCapture(capture, kind: spec.captures, producer: nodeID, stepName: spec.name) }
-        nodes[nodeID].kind = .control(ControlStep(action: action, capture: captureSpec))
+        var expected: ResultPattern?
+        if let expect { expected = readCallExpectation(expect, of: "a submit step") }
+        nodes[nodeID].kind = .control(ControlStep(action: action, capture: captureSpec, expected: expected,
+                                                  expectationMark: expect?.key.mark))
     }
 
     // MARK: - Repeat blocks

@@ -42,6 +42,10 @@ public struct CompletionExpectation: Hashable, Sendable {
     public var completes: Bool
     /// For zero-copy sends: whether a notification CQE (IORING_CQE_F_NOTIF) must follow; nil: not checked.
     public var notification: Bool?
+    /// For zero-copy sends: what the notification CQE must look like (`notification: { res: … }`); a
+    /// pattern implies `notification == true`. Its `res` is 0, or IORING_NOTIF_USAGE_ZC_COPIED
+    /// (0x80000000) when `report_usage` was asked and the data was copied.
+    public var notificationPattern: CQEPattern? = nil
 }
 
 /// A pattern one CQE must match. Empty parts are not checked.
@@ -51,6 +55,9 @@ public struct CQEPattern: Hashable, Sendable {
     public var flagsClear: NamedValue?
     /// The provided-buffer id (upper 16 bits of flags with IORING_CQE_F_BUFFER): any of these.
     public var bufferIDs: [UInt16]?
+    /// The bytes the CQE delivered into its provided buffer (`res` bytes, from where the CQE's part of a
+    /// buffer-ring buffer starts), exactly.
+    public var data: [UInt8]? = nil
     public var mark: SourceMark
 
     public init(result: ResultPattern? = nil, flagsSet: NamedValue? = nil, flagsClear: NamedValue? = nil,
@@ -82,6 +89,8 @@ public struct StreamExpectation: Hashable, Sendable {
     public var totalCount: CountRange?
     /// What every CQE with IORING_CQE_F_MORE must match.
     public var each: CQEPattern?
+    /// Every byte the stream delivered into provided buffers, its CQEs' data joined in arrival order.
+    public var data: [UInt8]? = nil
     public var final: FinalCompletion
     public var mark: SourceMark
 }
@@ -204,6 +213,9 @@ public enum ContentCheck: Hashable, Sendable {
     case equals([UInt8])
     /// The content starts with these bytes.
     case prefix([UInt8])
+    /// The content from byte `offset` on starts with these bytes (`at:` with `prefix` or `hex_prefix`):
+    /// a field of a struct the kernel wrote, such as `stx_size` at 40.
+    case at(offset: UInt64, [UInt8])
     /// The bytes are still what the resource was created with.
     case unchanged
 }

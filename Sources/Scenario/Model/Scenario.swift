@@ -24,6 +24,9 @@ public struct Scenario: Hashable, Sendable {
     public var resources: [Resource]
     public var graph: ScenarioGraph
     public var expectations: Expectations
+    /// `xfail: { reason, fixed_in: [...] }`: the releases that carry the fix. Empty: expected to fail on
+    /// every kernel. See `expectsFailure(on:)`.
+    public var expectedFailureFixedIn: [KernelRelease] = []
 
     /// The resource called `name`.
     public func resource(named name: String) -> Resource? { resources.first { $0.name == name } }
@@ -33,6 +36,20 @@ public struct Scenario: Hashable, Sendable {
                                        deadlineNanoseconds: nil, requirements: Requirements(), ring: RingSpec(),
                                        options: ScenarioOptions(), resources: [], graph: ScenarioGraph(),
                                        expectations: Expectations())
+
+    /// The reason the scenario is expected to fail on `kernel`, or nil when it must pass there. With
+    /// `fixed_in`, a kernel has the fix when a listed release of its own series (major.minor) is not
+    /// newer than it, or when its series is newer than every listed release (mainline carries the fix
+    /// from the newest listed series on): `fixed_in: ["7.1", "6.18.50"]` covers 7.1 and later, and 6.18.50
+    /// and later 6.18 stable releases, but not 6.19 or 6.18.44.
+    public func expectsFailure(on kernel: KernelRelease) -> String? {
+        guard let expectedFailure else { return nil }
+        guard !expectedFailureFixedIn.isEmpty else { return expectedFailure }
+        let series = { (release: KernelRelease) in (release.major, release.minor) }
+        let fixed = expectedFailureFixedIn.contains { series($0) == series(kernel) && kernel.patch >= $0.patch }
+            || expectedFailureFixedIn.allSatisfy { series(kernel) > series($0) }
+        return fixed ? nil : expectedFailure
+    }
 }
 
 /// What the kernel must offer for the scenario to run; otherwise it is skipped with the reason.
@@ -42,6 +59,8 @@ public struct Requirements: Hashable, Sendable {
     public var features: Features = []
     public var kernel: KernelRelease?
     public var root = false
+    /// The kernel must accept IORING_REGISTER_NAPI (6.9, and built with CONFIG_NET_RX_BUSY_POLL).
+    public var napi = false
 
     public init() {}
 }

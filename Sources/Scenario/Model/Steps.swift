@@ -5,10 +5,16 @@ public struct ControlStep: Hashable, Sendable {
     public var action: ControlAction
     /// For `peer_connect`: the name under which the connected socket is captured (`$client`).
     public var capture: CaptureSpec?
+    /// For `submit`: what its io_uring_enter(2) must return (how many SQEs the kernel took), when given.
+    public var expected: ResultPattern?
+    public var expectationMark: SourceMark?
 
-    public init(action: ControlAction, capture: CaptureSpec? = nil) {
+    public init(action: ControlAction, capture: CaptureSpec? = nil, expected: ResultPattern? = nil,
+                expectationMark: SourceMark? = nil) {
         self.action = action
         self.capture = capture
+        self.expected = expected
+        self.expectationMark = expectationMark
     }
 }
 
@@ -33,6 +39,9 @@ public enum ControlAction: Hashable, Sendable {
     case peerSend(to: SocketAddress, [UInt8])
     /// Add `value` to an eventfd's counter (write(2) of 8 bytes).
     case peerSignal(FileOperand, value: UInt64)
+    /// Give buffers `first ..< first + count` back to a buffer ring, whole, at its tail (what an application
+    /// does once it has used their data: io_uring_buf_ring_add + io_uring_buf_ring_advance).
+    case replenishBuffers(group: BufferGroupReference, first: UInt16, count: UInt16)
 }
 
 /// An `io_uring_register(2)` call at a point of the scenario, and the result it should have.
@@ -78,6 +87,25 @@ public enum Registration: Hashable, Sendable {
     case unregisterBufferRing(group: UInt16)
     /// IORING_REGISTER_PROBE: the listed ops must be reported supported / unsupported.
     case probe(supported: [Opcode], unsupported: [Opcode])
+
+    /// The op-table name of the step that makes this call (`register_files` for both table forms).
+    public var stepName: String {
+        switch self {
+        case .files, .sparseFiles: return "register_files"
+        case .filesUpdate: return "register_files_update"
+        case .fileAllocRange: return "register_file_alloc_range"
+        case .unregisterFiles: return "unregister_files"
+        case .buffers: return "register_buffers"
+        case .unregisterBuffers: return "unregister_buffers"
+        case .eventfd(_, let async): return async ? "register_eventfd_async" : "register_eventfd"
+        case .unregisterEventfd: return "unregister_eventfd"
+        case .napi: return "register_napi"
+        case .unregisterNAPI: return "unregister_napi"
+        case .bufferRing: return "register_buffer_ring"
+        case .unregisterBufferRing: return "unregister_buffer_ring"
+        case .probe: return "probe"
+        }
+    }
 
     /// The kernel's name of the register opcode.
     public var kernelName: String {

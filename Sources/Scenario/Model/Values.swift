@@ -226,10 +226,14 @@ public enum SocketAddress: Hashable, Sendable, CustomStringConvertible {
     case ipv4(host: String, port: UInt16)
     /// `[::1]:8080`.
     case ipv6(host: String, port: UInt16)
+    /// `$s`: where a socket captured from an earlier CQE is bound (getsockname(2) when the step runs),
+    /// so a socket the ring created and bound to port 0 can be connected to.
+    case capture(CaptureReference)
 
     public var description: String {
         switch self {
         case .resource(let reference): return reference.description
+        case .capture(let capture): return capture.description
         case .ipv4(let host, let port): return "\(host):\(port)"
         case .ipv6(let host, let port): return "[\(host)]:\(port)"
         }

@@ -8,7 +8,9 @@ extension Scenario {
         lines.append("scenario: \(name)")
         if let description { lines.append("description: \(description)") }
         if !tags.isEmpty { lines.append("tags: \(tags.joined(separator: ", "))") }
-        if let expectedFailure { lines.append("xfail: \(expectedFailure)") }
+        if let expectedFailure {
+            lines.append("xfail: \(expectedFailure)" + (expectedFailureFixedIn.isEmpty ? "" : " (fixed in " + expectedFailureFixedIn.map(\.string).joined(separator: ", ") + ")"))
+        }
         if let deadlineNanoseconds { lines.append("deadline: \(deadlineNanoseconds)ns") }
         var requires: [String] = []
         if !requirements.operations.isEmpty { requires.append("ops=" + requirements.operations.map(\.kernelName).joined(separator: ",")) }
@@ -16,6 +18,7 @@ extension Scenario {
         if !requirements.features.isEmpty { requires.append("features=" + requirements.features.names.joined(separator: ",")) }
         if let kernel = requirements.kernel { requires.append("kernel=\(kernel)") }
         if requirements.root { requires.append("root") }
+        if requirements.napi { requires.append("napi") }
         if !requires.isEmpty { lines.append("requires: " + requires.joined(separator: " ")) }
         var ringText = "ring: entries=\(ring.entries)"
         if let cqEntries = ring.cqEntries { ringText += " cq_entries=\(cqEntries)" }
@@ -179,6 +182,7 @@ extension Scenario {
         case .peerConnect(let listener, let count): return "peer_connect \(listener) count=\(count)"
         case .peerSend(let address, let bytes): return "peer_send \(address) \(describe(bytes))"
         case .peerSignal(let file, let value): return "peer_signal \(file) value=\(value)"
+        case .replenishBuffers(let group, let first, let count): return "replenish_buffers group=\(group.group) first=\(first) count=\(count)"
         }
     }
 
@@ -197,6 +201,7 @@ extension Scenario {
                 if let more = stream.moreCount { fields.append("more=\(more)") }
                 if let total = stream.totalCount { fields.append("count=\(total)") }
                 if let each = stream.each { fields.append("each=[" + Scenario.describe(each).joined(separator: " ") + "]") }
+                if let data = stream.data { fields.append("data=\(Scenario.describe(data))") }
                 switch stream.final {
                 case .required: fields.append("final=required")
                 case .absent: fields.append("final=none")
@@ -205,7 +210,11 @@ extension Scenario {
                 text += fields.joined(separator: " ") + ")"
                 parts.append(text)
             }
-            if let notification = completion.notification { parts.append("notification=\(notification)") }
+            if let pattern = completion.notificationPattern {
+                parts.append("notification=[" + Scenario.describe(pattern).joined(separator: " ") + "]")
+            } else if let notification = completion.notification {
+                parts.append("notification=\(notification)")
+            }
             lines.append(parts.joined(separator: " ") + " @\(completion.mark.line)")
         }
         for constraint in expectations.order {
@@ -239,6 +248,7 @@ extension Scenario {
         if let set = pattern.flagsSet { parts.append("flags+=\(set)") }
         if let clear = pattern.flagsClear { parts.append("flags-=\(clear)") }
         if let ids = pattern.bufferIDs { parts.append("buffer=\(ids)") }
+        if let data = pattern.data { parts.append("data=\(describe(data))") }
         return parts
     }
 
@@ -246,6 +256,7 @@ extension Scenario {
         switch check {
         case .equals(let bytes): return "equals \(describe(bytes))"
         case .prefix(let bytes): return "prefix \(describe(bytes))"
+        case .at(let offset, let bytes): return "at \(offset): \(describe(bytes))"
         case .unchanged: return "unchanged"
         }
     }

@@ -97,7 +97,15 @@ public enum ScenarioSchema {
                 ("description", described(.object([("type", .string("string"))]), "More words about it.")),
                 ("tags", described(.object([("type", .string("array")), ("items", .object([("type", .string("string"))]))]), "Labels for selecting scenarios.")),
                 ("requires", requires),
-                ("xfail", described(.object([("type", .string("string"))]), "Expected to fail, and why (like lit's XFAIL).")),
+                ("xfail", described(.object([("anyOf", .array([
+                    .object([("type", .string("string"))]),
+                    .object([("type", .string("object")), ("properties", .object([
+                        ("reason", described(.object([("type", .string("string"))]), "Why it is expected to fail.")),
+                        ("fixed_in", described(.object([("anyOf", .array([.object([("type", .string("string"))]),
+                                                                           .object([("type", .string("array")), ("items", .object([("type", .string("string"))]))])]))]),
+                                               "Releases with the fix: there the scenario must pass.")),
+                    ])), ("required", .array([.string("reason")])), ("additionalProperties", .bool(false))]),
+                ]))]), "Expected to fail, and why (like lit's XFAIL); with fixed_in, only on kernels without the fix.")),
                 ("deadline", described(ref("duration"), "How long the run may take.")),
                 ("ring", ring),
                 ("resources", described(.object([("type", .string("object")), ("additionalProperties", ref("resource"))]),
@@ -191,6 +199,7 @@ public enum ScenarioSchema {
             ("res", ref("result")),
             ("flags", described(flags, "CQE flags that must be set, or { set, clear }.")),
             ("buffer", described(.object([("anyOf", .array([ref("number"), .object([("type", .string("array")), ("items", ref("number"))])]))]), "The selected buffer id (any of).")),
+            ("data", described(ref("bytes"), "The bytes the CQE delivered into its buffer-ring buffer.")),
         ]
     }
 
@@ -204,6 +213,7 @@ public enum ScenarioSchema {
             ("more", described(ref("count"), "CQEs with IORING_CQE_F_MORE.")),
             ("count", described(ref("count"), "CQEs in all.")),
             ("each", described(ref("cqe"), "What each CQE with `more` must look like.")),
+            ("data", described(ref("bytes"), "Every byte the stream delivered into buffer-ring buffers, in order.")),
             ("final", described(.object([("anyOf", .array([ref("cqe"), enumeration(["none"])]))]), "The last CQE, or none if the stream stays open.")),
         ])), ("additionalProperties", .bool(false))])
         return .object([("anyOf", .array([
@@ -212,7 +222,8 @@ public enum ScenarioSchema {
             .object([("type", .string("object")), ("properties", .object(cqeProperties + [
                 ("stream", described(stream, "The shape of a multishot stream.")),
                 ("completes", described(.object([("type", .string("boolean"))]), "false: no CQE may arrive.")),
-                ("notification", described(.object([("type", .string("boolean"))]), "Zero-copy sends: a notification CQE follows.")),
+                ("notification", described(.object([("anyOf", .array([.object([("type", .string("boolean"))]), ref("cqe")]))]),
+                                           "Zero-copy sends: a notification CQE follows (true), none does (false), or one that matches this pattern.")),
                 ("before", described(ids, "Ids whose CQEs must come later.")),
                 ("after", described(ids, "Ids whose CQEs must come earlier.")),
             ])), ("additionalProperties", .bool(false))]),
@@ -227,6 +238,7 @@ public enum ScenarioSchema {
         let contentChecks: [(String, SchemaJSON)] = [
             ("equals", .object([("type", .string("string"))])), ("prefix", .object([("type", .string("string"))])),
             ("hex", .object([("type", .string("string"))])), ("hex_prefix", .object([("type", .string("string"))])),
+            ("at", described(ref("number"), "With prefix or hex_prefix: the byte offset where the bytes start.")),
         ]
         let bufferCheck = SchemaJSON.object([("type", .string("object")), ("properties", .object(contentChecks + [("unchanged", .object([("type", .string("boolean"))]))])),
                                              ("additionalProperties", .bool(false))])
@@ -234,6 +246,7 @@ public enum ScenarioSchema {
             ("exists", .object([("type", .string("boolean"))])), ("type", enumeration(["file", "directory", "symlink"])),
             ("size", ref("number")), ("content", .object([("type", .string("string"))])), ("prefix", .object([("type", .string("string"))])),
             ("hex", .object([("type", .string("string"))])), ("hex_prefix", .object([("type", .string("string"))])),
+            ("at", described(ref("number"), "With prefix or hex_prefix: the byte offset where the bytes start.")),
         ])), ("additionalProperties", .bool(false))])
         return .object([
             ("type", .string("object")),
@@ -242,7 +255,9 @@ public enum ScenarioSchema {
                 ("order", described(chain, "Ids in completion order; an inner list is a group in any order.")),
                 ("orders", described(.object([("type", .string("array")), ("items", chain)]), "Several orders.")),
                 ("allow_other_cqes", described(.object([("type", .string("boolean"))]), "CQEs nobody expects are not an error.")),
-                ("buffers", described(.object([("type", .string("object")), ("additionalProperties", bufferCheck)]), "Buffer contents after the run.")),
+                ("buffers", described(.object([("type", .string("object")), ("additionalProperties", .object([("anyOf", .array([
+                    bufferCheck, .object([("type", .string("array")), ("items", bufferCheck)]),
+                ]))]))]), "Buffer contents after the run: a check, or a list of them.")),
                 ("files", described(.object([("type", .string("object")), ("additionalProperties", fileCheck)]), "Files after the run, by resource name or path.")),
             ])),
             ("additionalProperties", ref("completion")),
@@ -257,6 +272,7 @@ public enum ScenarioSchema {
             ("features", described(ref("constants." + familyKey(.features)), "IORING_FEAT_* bits the kernel must report.")),
             ("kernel", described(.object([("type", .string("string")), ("pattern", .string("^[0-9]+\\.[0-9]+(\\.[0-9]+)?"))]), "Minimum kernel release, e.g. \"6.1\".")),
             ("root", described(.object([("type", .string("boolean"))]), "Needs root.")),
+            ("napi", described(.object([("type", .string("boolean"))]), "Needs a kernel that accepts IORING_REGISTER_NAPI.")),
         ])), ("additionalProperties", .bool(false))]), "What the kernel must offer; otherwise the scenario is skipped.")
     }
 
@@ -318,6 +334,10 @@ public enum ScenarioSchema {
                                                    "The registration's expected result (success by default).")))
         case .control:
             if spec.captures != nil { properties.append(("capture", described(.object([("type", .string("string"))]), "Name the connected socket as $name."))) }
+            if spec.name == "submit" {
+                properties.append(("expect", described(.object([("anyOf", .array([ref("result"), .object([("type", .string("object")), ("properties", .object([("res", ref("result"))])), ("additionalProperties", .bool(false))])]))]),
+                                                       "What the submission's io_uring_enter(2) returns: how many SQEs the kernel took.")))
+            }
         }
         return described(.object([("type", .string("object")), ("properties", .object(properties)), ("required", .array([.string(spec.name)])),
                                   ("additionalProperties", .bool(false))]), spec.summary)

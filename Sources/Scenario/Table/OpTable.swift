@@ -168,11 +168,12 @@ public enum OpTable {
         StepSpec("close_direct", .operation(.close), "Closes a registered file slot (`file_index`).", [
             required("slot", .slot, "The slot, or a slot capture."),
         ]),
-        StepSpec("statx", .operation(.statx), "statx(2); the runner provides the result buffer.", [
+        StepSpec("statx", .operation(.statx), "statx(2) into `buf`, or into a buffer the runner provides.", [
             dir, required("path", .path, "The path, inside the sandbox (may be empty with AT_EMPTY_PATH)."),
             constants("flags", .atFlags, "AT_* flags."),
             defaulted("mask", .constants(.statxMask), .named(NamedValue(value: 0x7ff, names: ["STATX_BASIC_STATS"])),
                       "STATX_BASIC_STATS", "STATX_* fields wanted."),
+            optional("buf", .buffer, "Where the kernel writes `struct statx` (256 bytes or more), for `buffers:` checks with `at:` (`stx_size` is at 40, `stx_mode` at 28)."),
         ]),
         StepSpec("renameat", .operation(.renameat), "Renames a path.", [
             defaulted("old_dir", .directory, .file(.currentDirectory), "cwd", "Directory of `old_path`."),
@@ -271,7 +272,7 @@ public enum OpTable {
             fd, optional("iovecs", .iovecs, "The buffers to fill."), buf, bufferGroup, messageFlags,
             no("multishot", "IORING_RECV_MULTISHOT (needs `buffer_group`)."),
             defaulted("control_len", u32, .unsigned(0), "0", "Room for ancillary data."),
-            defaulted("name_len", u32, .unsigned(0), "0", "Room for the sender's address."),
+            defaulted("name_len", u32, .unsigned(0), "0", "Room for the sender's address (msg_namelen); with provided buffers, reserved in each one."),
         ], rules: [.exactlyOne(["iovecs", "buf", "buffer_group"]), .requires("multishot", "buffer_group")],
            captures: .count, multishot: .whenArgument("multishot")),
         StepSpec("epoll_ctl", .operation(.epollCtl), "Adds, changes or removes a descriptor of an epoll instance.", [
@@ -338,6 +339,7 @@ public enum OpTable {
             defaulted("idtype", .constants(.waitIDTypes), .named(NamedValue(value: 1, names: ["P_PID"])), "P_PID", "P_* id type."),
             optional("id", .process, "A child_process resource or a pid (absent with P_ALL)."),
             defaulted("options", .constants(.waitOptions), .named(NamedValue(value: 4, names: ["WEXITED"])), "WEXITED", "W* options."),
+            optional("buf", .buffer, "Where the kernel writes the child's `siginfo_t` (128 bytes or more), for `buffers:` checks with `at:` (`si_code` is at 8, `si_status` at 24)."),
         ]),
         StepSpec("setsockopt", .operation(.uringCmd), "setsockopt(2) through IORING_OP_URING_CMD (SOCKET_URING_OP_SETSOCKOPT).", [
             fd, required("level", .constants(.socketLevels), "SOL_* level."),
@@ -347,7 +349,8 @@ public enum OpTable {
         StepSpec("getsockopt", .operation(.uringCmd), "getsockopt(2) through IORING_OP_URING_CMD (SOCKET_URING_OP_GETSOCKOPT).", [
             fd, required("level", .constants(.socketLevels), "SOL_* level."),
             required("name", .constants(.socketOptions), "SO_* / TCP_* option."),
-            defaulted("len", u32, .unsigned(4), "4", "Room for the value."),
+            optional("buf", .buffer, "Where the kernel writes the value, to check it with `buffers:` (the runner allocates `len` bytes when absent)."),
+            derived("len", u32, "the buffer's size, or 4", "Room for the value."),
         ], captures: .value),
         StepSpec("cmd_sock", .operation(.uringCmd), "A socket command through IORING_OP_URING_CMD (SIOCINQ, SIOCOUTQ…).", [
             fd, required("cmd", .constants(.socketCommands), "SOCKET_URING_OP_* command."),
@@ -419,7 +422,7 @@ public enum OpTable {
     // MARK: - Control steps
 
     static let controls: [StepSpec] = [
-        StepSpec("submit", .control, "Submits the queued SQEs; with `wait`, waits for that many CQEs.", [
+        StepSpec("submit", .control, "Submits the queued SQEs; with `wait`, waits for that many CQEs. `expect:` on the step checks what its io_uring_enter(2) returned: how many SQEs the kernel took.", [
             optional("wait", u32, "CQEs to wait for (io_uring_enter's min_complete)."),
         ], shorthand: "wait"),
         StepSpec("wait", .control, "Submits, then waits until each listed request has posted its (final) CQE.", [
@@ -450,5 +453,10 @@ public enum OpTable {
             required("eventfd", .file, "The eventfd resource."),
             defaulted("value", u64, .unsigned(1), "1", "The amount."),
         ], shorthand: "eventfd"),
+        StepSpec("replenish_buffers", .control, "Gives used buffers back to a buffer ring (whole, at its tail), as an application does once it has read their data.", [
+            required("group", .bufferGroup, "The buffer_ring resource, or the group of a register_buffer_ring step."),
+            required("first", u16, "The first buffer id to give back."),
+            defaulted("count", u16, .unsigned(1), "1", "How many ids from `first` on."),
+        ]),
     ]
 }

@@ -1,0 +1,89 @@
+import ArgumentParser
+import Testing
+@testable import ringscript
+
+/// The help texts are part of the interface: they are checked whole, so a change to an option shows here.
+@Suite struct HelpTextTests {
+    @Test func rootHelpListsEveryCommand() {
+        #expect(RingScript.helpMessage(columns: 80) == """
+        OVERVIEW: Run io_uring scenarios on the real kernel and report where reality
+        differs.
+
+        USAGE: ringscript <subcommand>
+
+        OPTIONS:
+          -h, --help              Show help information.
+
+        SUBCOMMANDS:
+          run                     Run scenarios on the real kernel and check every CQE
+                                  against the expectations.
+          check                   Validate scenario files without running them;
+                                  diagnostics go to stderr.
+          plan                    Print how a scenario would run: its submissions,
+                                  SQEs, link chains and waits, without a ring.
+          schema                  Print the JSON Schema (draft 2020-12) of scenario
+                                  files, for editor completion.
+          ops                     List every SQE op and registration step of the op
+                                  table; with --coverage, which have a scenario.
+          probe                   Print the kernel release, the ring's feature bits and
+                                  every opcode's support.
+          bench                   Measure the engine.
+
+          See 'ringscript help <subcommand>' for detailed help.
+        """)
+    }
+
+    @Test func runHelpDocumentsOptionsAndExitCodes() {
+        #expect(RingScript.helpMessage(for: RunCommand.self, columns: 80) == """
+        OVERVIEW: Run scenarios on the real kernel and check every CQE against the
+        expectations.
+
+        Exit status: 0 when every scenario passed (skips and expected failures
+        allowed), 1 when one failed, 2 for invalid input or usage, 77 when the single
+        scenario run was skipped.
+
+        USAGE: ringscript run [<options>] [<path> ...]
+
+        ARGUMENTS:
+          <path>                  Scenario files or directories (searched recursively
+                                  for *.yaml). (default: scenarios)
+
+        OPTIONS:
+          --filter <pattern>      Run only scenarios whose path or name contains
+                                  PATTERN (a glob when it has * ? or [).
+          --tag <tag>             Run only scenarios with this tag (repeatable).
+          -j <n>                  Scenarios to run at once, each on its own ring.
+                                  (default: 1)
+          --repeat <n>            Run each scenario N times. (default: 1)
+          --until-fail            Stop repeating a scenario at its first failure and
+                                  report that iteration.
+          --deadline <duration>   Deadline for each scenario, overriding the file's
+                                  (e.g. 10s, 500ms).
+          --fail-fast             Start no new scenario after a failure.
+          --trace                 Log every SQE, io_uring_enter and CQE live on
+                                  standard error.
+          --format <format>       Report format: text or json. (values: text, json;
+                                  default: text)
+          --junit <file>          Also write a JUnit XML report to FILE.
+          --tap                   Report in TAP version 14 (readable by KTAP/kselftest
+                                  runners) instead of text.
+          --shard <k/n>           Run shard K of N (1-based), by position in the stable
+                                  order.
+          --keep-sandbox          Keep each scenario's sandbox directory and print
+                                  where it is.
+          --allow-outside-sandbox Allow paths outside the scenario's sandbox (absolute,
+                                  .., symlinks).
+          -h, --help              Show help information.
+
+        """)
+    }
+
+    @Test func badOptionsAreUsageErrors() {
+        #expect(throws: (any Error).self) { try RingScript.parseAsRoot(["run", "--shard", "3/2"]) }
+        #expect(throws: (any Error).self) { try RingScript.parseAsRoot(["run", "--deadline", "soon"]) }
+        #expect(throws: (any Error).self) { try RingScript.parseAsRoot(["run", "-j", "0"]) }
+        // ringscript's contract: usage errors exit with 2, like invalid scenario files.
+        #expect(RingScript.usageExitStatus(for: ValidationError("x")) == 2)
+        #expect(RingScript.usageExitStatus(for: ExitCode(77)) == nil)
+    }
+}
