@@ -25,23 +25,7 @@ public struct SQETemplate: @unchecked Sendable {
     public var address: UInt64 { fields.addr }
 
     /// The opcode, flags, fd, off, addr and len the template holds (user_data is whatever was captured).
-    public var raw: RawSQE {
-        var sqe = RawSQE(opcode: fields.opcode)
-        sqe.flags = fields.flags
-        sqe.ioprio = fields.ioprio
-        sqe.fd = fields.fd
-        sqe.off = fields.off
-        sqe.addr = fields.addr
-        sqe.len = fields.len
-        sqe.opFlags = UInt32(bitPattern: fields.rw_flags)
-        sqe.userData = fields.user_data
-        sqe.bufIndex = fields.buf_index
-        sqe.personality = fields.personality
-        sqe.spliceFDIn = fields.splice_fd_in
-        sqe.addr3 = fields.addr3
-        sqe.pad2 = fields.__pad2
-        return sqe
-    }
+    public var raw: RawSQE { RawSQE(fields) }
 }
 
 extension IoUring {

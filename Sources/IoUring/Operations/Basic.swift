@@ -89,6 +89,27 @@ extension IoUring {
     }
 }
 
+extension RawSQE {
+    /// Every field of the first 64 bytes of a kernel SQE.
+    @usableFromInline
+    init(_ sqe: io_uring_sqe) {
+        self.init(opcode: sqe.opcode)
+        flags = sqe.flags
+        ioprio = sqe.ioprio
+        fd = sqe.fd
+        off = sqe.off
+        addr = sqe.addr
+        len = sqe.len
+        opFlags = UInt32(bitPattern: sqe.rw_flags)
+        userData = sqe.user_data
+        bufIndex = sqe.buf_index
+        personality = sqe.personality
+        spliceFDIn = sqe.splice_fd_in
+        addr3 = sqe.addr3
+        pad2 = sqe.__pad2
+    }
+}
+
 extension IoUring {
     /// Every field of the most recently queued SQE, read back from the SQE array, for traces. Nil when no
     /// SQE is queued but not yet consumed by the kernel.
@@ -96,20 +117,7 @@ extension IoUring {
         guard sq.sqeTail != sq.kernelHead() else { return nil }
         let raw = sq.sqes + Int((sq.sqeTail &- 1) & sq.mask) << sq.sqeShift
         let sqe = raw.assumingMemoryBound(to: io_uring_sqe.self).pointee
-        var fields = RawSQE(opcode: sqe.opcode)
-        fields.flags = sqe.flags
-        fields.ioprio = sqe.ioprio
-        fields.fd = sqe.fd
-        fields.off = sqe.off
-        fields.addr = sqe.addr
-        fields.len = sqe.len
-        fields.opFlags = UInt32(bitPattern: sqe.rw_flags)
-        fields.userData = sqe.user_data
-        fields.bufIndex = sqe.buf_index
-        fields.personality = sqe.personality
-        fields.spliceFDIn = sqe.splice_fd_in
-        fields.addr3 = sqe.addr3
-        fields.pad2 = sqe.__pad2
+        var fields = RawSQE(sqe)
         if setupFlags.contains(.sqe128) {
             fields.sqe128Tail = Array(UnsafeRawBufferPointer(start: raw + 64, count: 64))
         }
