@@ -88,7 +88,15 @@ extension ScenarioBuilder {
             let parts = names.map { "'\($0)'" }
             return parts.count <= 1 ? parts.joined() : parts.dropLast().joined(separator: ", ") + " \(conjunction) " + parts.last!
         }
-        for rule in spec.rules {
+        for (rule, indices) in zip(spec.rules, spec.ruleArguments) {
+            // Most steps keep every rule; only a broken one needs the names and marks below.
+            let given = indices.lazy.filter { keyMarks[$0] != nil && !writtenFalse[$0] }.count
+            switch rule {
+            case .exactlyOne: if given == 1 { continue }
+            case .atMostOne: if given <= 1 { continue }
+            case .atLeastOne: if given >= 1 { continue }
+            case .requires: if keyMarks[indices[0]] == nil || writtenFalse[indices[0]] || (keyMarks[indices[1]] != nil && !writtenFalse[indices[1]]) { continue }
+            }
             switch rule {
             case .exactlyOne(let names), .atMostOne(let names):
                 var present: [(name: String, mark: SourceMark)] = []
@@ -118,19 +126,20 @@ extension ScenarioBuilder {
         var available: UInt64?
         var bufferName: String?
         var bufferOffset: UInt64 = 0
-        switch values["buf"]?.value {
+        let buffer = spec.bufferIndex.flatMap { values.items[$0] }
+        switch buffer?.value {
         case .buffer(.resource(let name, let offset))?:
-            if let buffer = resourceBuffer(name) {
-                available = buffer.size - min(offset, buffer.size)
+            if let resource = resourceBuffer(name) {
+                available = resource.size - min(offset, resource.size)
                 (bufferName, bufferOffset) = (name, offset)
             }
         case .registeredBuffer(let operand)?:
-            if let buffer = resourceBuffer(operand.name) {
-                available = buffer.size - min(operand.offset, buffer.size)
+            if let resource = resourceBuffer(operand.name) {
+                available = resource.size - min(operand.offset, resource.size)
                 (bufferName, bufferOffset) = (operand.name, operand.offset)
             }
         default:
-            if case .bytes(let bytes)? = values["data"]?.value, spec.category != .control {
+            if let index = spec.dataIndex, case .bytes(let bytes)? = values.items[index]?.value, spec.category != .control {
                 available = UInt64(bytes.count)
             }
         }
@@ -139,20 +148,29 @@ extension ScenarioBuilder {
             guard let bufferName else { return "the inline data holds" }
             return "buffer '\(bufferName)' holds" + (bufferOffset == 0 ? "" : " from offset \(bufferOffset)")
         }
-        if let length = values["len"], !length.isDefault, case .unsigned(let count) = length.value, let available, count > available {
+        let length = spec.lengthIndex.flatMap { values.items[$0] }
+        if let length, !length.isDefault, case .unsigned(let count) = length.value, let available, count > available {
             error(length.mark, "'len' \(count) is more than \(source) (\(available) byte\(available == 1 ? "" : "s"))")
         }
-        if let needed = ["statx": 256, "waitid": 128][spec.name], let available, available < UInt64(needed) {
-            error(values["buf"]!.mark, "'\(spec.name)' writes \(needed) bytes into 'buf', but \(source) \(available)")
+        if let buffer, let available {
+            let needed: UInt64? = switch spec.name {
+            case "statx": 256
+            case "waitid": 128
+            default: nil
+            }
+            if let needed, available < needed {
+                error(buffer.mark, "'\(spec.name)' writes \(needed) bytes into 'buf', but \(source) \(available)")
+            }
         }
-        if spec.name == "provide_buffers", let available, let count = values["count"], let size = values["size"],
+        if let buffer, spec.name == "provide_buffers", let available, let count = values["count"], let size = values["size"],
            case .unsigned(let buffers) = count.value, case .unsigned(let bytes) = size.value, buffers * bytes > available {
-            error(values["buf"]!.mark, "\(buffers) buffers of \(bytes) bytes need \(buffers * bytes) bytes, but \(source) \(available)")
+            error(buffer.mark, "\(buffers) buffers of \(bytes) bytes need \(buffers * bytes) bytes, but \(source) \(available)")
         }
-        if values["len"] == nil, case .derived? = spec.argument("len")?.presence, values["iovecs"] == nil {
+        if let lengthIndex = spec.lengthIndex, length == nil, case .derived = spec.arguments[lengthIndex].presence,
+           spec.iovecsIndex.flatMap({ values.items[$0] }) == nil {
             // Without a buffer, getsockopt still needs room for an int option.
             let fallback: UInt64 = spec.name == "getsockopt" ? 4 : 0
-            values["len"] = StepArgument(name: "len", value: .unsigned(available ?? fallback), mark: key.mark, isDefault: true)
+            values.items[lengthIndex] = StepArgument(name: "len", value: .unsigned(available ?? fallback), mark: key.mark, isDefault: true)
         }
     }
 
@@ -208,7 +226,7 @@ extension ScenarioBuilder {
     // MARK: - Types
 
     private func decode(_ argument: ArgumentSpec, _ node: YAMLNode, in spec: StepSpec) -> ArgumentValue? {
-        let what = "'\(argument.name)'"
+        let what = argument.quotedName
         switch argument.type {
         case .file, .directory:
             return readFile(node, what: what, allowDirectory: argument.type == .directory).map(ArgumentValue.file)
@@ -347,7 +365,7 @@ extension ScenarioBuilder {
     }
 
     /// `{ random: N, align: A, seed: S }`: N ≥ 1 bytes to choose in, A a power of two not above N.
-    private func readRandomOffset(_ node: YAMLNode, _ pairs: [YAMLPair], what: String) -> RandomOffset? {
+    private func readRandomOffset(_ node: YAMLNode, _ pairs: YAMLPairs, what: String) -> RandomOffset? {
         let keys = checkKeys(pairs, allowed: ["random", "align", "seed"], in: "a random offset")
         guard let range = keys["random"] else {
             error(node.mark, "\(what) given as a mapping needs 'random' (the size of the range offsets fall in)")

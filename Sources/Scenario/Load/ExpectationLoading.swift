@@ -334,7 +334,7 @@ extension ScenarioBuilder {
         var seen: [ExpectationSubject: SourceMark] = [:]
         for item in items {
             var group: [(ExpectationSubject, SourceMark)] = []
-            for member in item.sequence ?? [item] {
+            for member in list(item) {
                 if member.sequence != nil {
                     error(member.mark, "an unordered group holds ids, not another list")
                     continue
@@ -405,7 +405,7 @@ extension ScenarioBuilder {
         for pair in pairs {
             guard let name = string(pair.key, "a buffer name"), let buffer = bufferResource(name, at: pair.key.mark) else { continue }
             // A list holds several checks of one buffer (fields of a struct at different offsets).
-            for item in pair.value.sequence ?? [pair.value] {
+            for item in list(pair.value) {
                 guard let checks = mapping(item, "the expectation of buffer '\(name)'") else { continue }
                 let keys = checkKeys(checks, allowed: ["equals", "prefix", "hex", "hex_prefix", "unchanged", "at"], in: "the expectation of buffer '\(name)'")
                 let offset = readContentOffset(keys, in: "buffer '\(name)'")

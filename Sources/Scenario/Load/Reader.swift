@@ -31,8 +31,8 @@ class NodeReader {
     // MARK: - Shapes
 
     /// The pairs of a mapping (null counts as empty), or an error naming `what`.
-    func mapping(_ node: YAMLNode, _ what: String) -> [YAMLPair]? {
-        if node.isNull { return [] }
+    func mapping(_ node: YAMLNode, _ what: String) -> YAMLPairs? {
+        if node.isNull { return node.emptyPairs }
         guard let pairs = node.mapping else {
             error(node.mark, "\(what) must be a mapping, not \(node.kindDescription)")
             return nil
@@ -41,7 +41,7 @@ class NodeReader {
     }
 
     /// The items of a sequence, or an error naming `what`.
-    func sequence(_ node: YAMLNode, _ what: String) -> [YAMLNode]? {
+    func sequence(_ node: YAMLNode, _ what: String) -> YAMLItems? {
         guard let items = node.sequence else {
             error(node.mark, "\(what) must be a list, not \(node.kindDescription)")
             return nil
@@ -50,11 +50,11 @@ class NodeReader {
     }
 
     /// A sequence's items, or the node itself as a one-item list.
-    func list(_ node: YAMLNode) -> [YAMLNode] { node.sequence ?? [node] }
+    func list(_ node: YAMLNode) -> YAMLItems { node.sequence ?? YAMLItems(single: node) }
 
     /// Reports keys outside `allowed` as unknown, with a suggestion; returns the pairs keyed by name.
     @discardableResult
-    func checkKeys(_ pairs: [YAMLPair], allowed: [String], in context: String) -> [String: YAMLPair] {
+    func checkKeys(_ pairs: some Sequence<YAMLPair>, allowed: [String], in context: String) -> [String: YAMLPair] {
         var known: [String: YAMLPair] = [:]
         for pair in pairs {
             guard let key = pair.key.scalar else {

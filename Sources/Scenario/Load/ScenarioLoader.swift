@@ -13,13 +13,15 @@ public struct LoadOptions: Hashable, Sendable {
 /// Turns scenario text into a validated `Scenario`, or every problem found, compiler style.
 public enum ScenarioLoader {
     /// Parses and validates `text`; `file` is the name diagnostics use.
+    ///
+    /// The steps are validated while the document is still being parsed (libyaml runs on a second thread
+    /// for big files, see `EventStream`), when the keys they depend on come before them, as they usually do.
     public static func load(_ text: String, file: String, options: LoadOptions = LoadOptions()) -> Result<Scenario, DiagnosticList> {
-        let root: YAMLNode
-        switch YAMLParser.parse(text, file: file) {
-        case .success(let node): root = node
+        let streaming = StreamingLoad(file: file, options: options)
+        switch YAMLParser.parse(text, file: file, stepObserver: streaming) {
+        case .success(let root): return streaming.finish(root) ?? load(root, file: file, options: options)
         case .failure(let list): return .failure(list)
         }
-        return load(root, file: file, options: options)
     }
 
     /// Validates an already parsed document.
@@ -28,6 +30,46 @@ public enum ScenarioLoader {
         let scenario = builder.build(root)
         if builder.hasErrors || scenario == nil { return .failure(DiagnosticList(builder.diagnostics)) }
         return .success(scenario!)
+    }
+}
+
+/// Validates the steps of a scenario as the parser completes each, after the top-level keys written
+/// before them. When the document turns out to need another order (a key other than `expect` after the
+/// steps), `finish` declines and the caller loads the whole tree the ordinary way, so the outcome,
+/// diagnostics included, is the same either way.
+private final class StreamingLoad: StepStreamObserver {
+    private let builder: ScenarioBuilder
+    private var header: ScenarioBuilder.Header?
+    private var stepsKey: YAMLNode?
+    private var listMark: SourceMark?
+    private var stepCount = 0
+
+    init(file: String, options: LoadOptions) {
+        builder = ScenarioBuilder(file: file, options: options)
+    }
+
+    func stepsWillStart(rootMark: SourceMark, before: [YAMLPair], key: YAMLNode, list: SourceMark) {
+        header = builder.readHeader(before + [YAMLPair(key: key, value: key)], rootMark: rootMark)
+        stepsKey = key
+        listMark = list
+    }
+
+    func step(_ node: YAMLNode) {
+        stepCount += 1
+        builder.readStep(node)
+    }
+
+    /// The scenario, or its diagnostics; nil when the steps were not streamed or could not be.
+    func finish(_ root: YAMLNode) -> Result<Scenario, DiagnosticList>? {
+        guard let header, let stepsKey, let listMark, let pairs = root.mapping,
+              let stepsAt = pairs.firstIndex(where: { $0.key.index == stepsKey.index }),
+              pairs[(stepsAt + 1)...].allSatisfy({ $0.key.isPlain && $0.key.scalar == "expect" }) else { return nil }
+        if stepCount == 0 { builder.error(listMark, "'steps' is empty: a scenario issues at least one step") }
+        builder.finishSteps()
+        let expect = pairs[(stepsAt + 1)...].first
+        let scenario = builder.finish(header, expect: expect)
+        if builder.hasErrors { return .failure(DiagnosticList(builder.diagnostics)) }
+        return .success(scenario)
     }
 }
 
@@ -114,55 +156,23 @@ final class ScenarioBuilder: NodeReader {
     static let topLevelKeys = ["name", "description", "tags", "requires", "xfail", "deadline", "ring", "resources",
                                "steps", "expect", "allow_outside_sandbox", "allow_duplicate_user_data"]
 
-    func build(_ root: YAMLNode) -> Scenario? {
-        guard let pairs = mapping(root, "a scenario") else { return nil }
-        let keys = checkKeys(pairs, allowed: ScenarioBuilder.topLevelKeys, in: "the scenario")
-
+    /// What the top-level keys other than `steps` and `expect` say, read before the steps.
+    struct Header {
+        var keys: [String: YAMLPair]
         var name = ""
-        if let pair = keys["name"] {
-            name = string(pair.value, "'name'") ?? ""
-        } else {
-            error(root.mark, "a scenario needs a 'name'")
-        }
-        let description = keys["description"].flatMap { string($0.value, "'description'") }
+        var description: String?
         var tags: [String] = []
-        if let pair = keys["tags"] {
-            tags = list(pair.value).compactMap { string($0, "a tag") }
-        }
         var expectedFailure: String?
         var expectedFailureFixedIn: [KernelRelease] = []
-        if let pair = keys["xfail"] {
-            if let pairs = pair.value.mapping {
-                let xfail = checkKeys(pairs, allowed: ["reason", "fixed_in"], in: "'xfail'")
-                if let reason = xfail["reason"] {
-                    expectedFailure = string(reason.value, "'reason' (why the scenario is expected to fail)")
-                } else {
-                    error(pair.value.mark, "'xfail' needs a 'reason'")
-                }
-                for item in xfail["fixed_in"].map({ list($0.value) }) ?? [] {
-                    guard let text = string(item, "a release in 'fixed_in'") else { continue }
-                    if let release = KernelRelease(parsing: text), text.first?.isNumber == true {
-                        expectedFailureFixedIn.append(release)
-                    } else {
-                        error(item.mark, "'fixed_in' lists releases such as \"7.1\" or \"6.18.50\", not '\(text)'")
-                    }
-                }
-            } else {
-                expectedFailure = string(pair.value, "'xfail' (the reason the scenario is expected to fail, or { reason, fixed_in })")
-            }
-        }
-        let deadline = keys["deadline"].flatMap { duration($0.value, "'deadline'") }
-        if let pair = keys["allow_outside_sandbox"] {
-            scenarioOptions.allowOutsideSandbox = bool(pair.value, "'allow_outside_sandbox'") ?? false
-        }
-        if let pair = keys["allow_duplicate_user_data"] {
-            scenarioOptions.allowDuplicateUserData = bool(pair.value, "'allow_duplicate_user_data'") ?? false
-        }
-        let requirements = keys["requires"].map { readRequirements($0.value) } ?? Requirements()
-        let ring = keys["ring"].map { readRing($0.value) } ?? RingSpec()
-        if let pair = keys["resources"] { readResources(pair.value) }
+        var deadline: Int64?
+        var requirements = Requirements()
+        var ring = RingSpec()
+    }
 
-        if let pair = keys["steps"] {
+    func build(_ root: YAMLNode) -> Scenario? {
+        guard let pairs = mapping(root, "a scenario") else { return nil }
+        let header = readHeader(pairs, rootMark: root.mark)
+        if let pair = header.keys["steps"] {
             if let items = sequence(pair.value, "'steps'") {
                 if items.isEmpty { error(pair.value.mark, "'steps' is empty: a scenario issues at least one step") }
                 ids.reserveCapacity(items.count)
@@ -173,19 +183,72 @@ final class ScenarioBuilder: NodeReader {
         } else {
             error(root.mark, "a scenario needs 'steps'")
         }
+        return finish(header, expect: header.keys["expect"])
+    }
+
+    /// Reads the top-level keys that come before the steps (all but `steps` and `expect`), resources last.
+    func readHeader(_ pairs: some Sequence<YAMLPair>, rootMark: SourceMark) -> Header {
+        var header = Header(keys: checkKeys(pairs, allowed: ScenarioBuilder.topLevelKeys, in: "the scenario"))
+        let keys = header.keys
+
+        if let pair = keys["name"] {
+            header.name = string(pair.value, "'name'") ?? ""
+        } else {
+            error(rootMark, "a scenario needs a 'name'")
+        }
+        header.description = keys["description"].flatMap { string($0.value, "'description'") }
+        if let pair = keys["tags"] {
+            header.tags = list(pair.value).compactMap { string($0, "a tag") }
+        }
+        if let pair = keys["xfail"] {
+            if let pairs = pair.value.mapping {
+                let xfail = checkKeys(pairs, allowed: ["reason", "fixed_in"], in: "'xfail'")
+                if let reason = xfail["reason"] {
+                    header.expectedFailure = string(reason.value, "'reason' (why the scenario is expected to fail)")
+                } else {
+                    error(pair.value.mark, "'xfail' needs a 'reason'")
+                }
+                for item in xfail["fixed_in"].map({ Array(list($0.value)) }) ?? [] {
+                    guard let text = string(item, "a release in 'fixed_in'") else { continue }
+                    if let release = KernelRelease(parsing: text), text.first?.isNumber == true {
+                        header.expectedFailureFixedIn.append(release)
+                    } else {
+                        error(item.mark, "'fixed_in' lists releases such as \"7.1\" or \"6.18.50\", not '\(text)'")
+                    }
+                }
+            } else {
+                header.expectedFailure = string(pair.value, "'xfail' (the reason the scenario is expected to fail, or { reason, fixed_in })")
+            }
+        }
+        header.deadline = keys["deadline"].flatMap { duration($0.value, "'deadline'") }
+        if let pair = keys["allow_outside_sandbox"] {
+            scenarioOptions.allowOutsideSandbox = bool(pair.value, "'allow_outside_sandbox'") ?? false
+        }
+        if let pair = keys["allow_duplicate_user_data"] {
+            scenarioOptions.allowDuplicateUserData = bool(pair.value, "'allow_duplicate_user_data'") ?? false
+        }
+        header.requirements = keys["requires"].map { readRequirements($0.value) } ?? Requirements()
+        header.ring = keys["ring"].map { readRing($0.value) } ?? RingSpec()
+        if let pair = keys["resources"] { readResources(pair.value) }
+        return header
+    }
+
+    /// After the steps: what is checked across them, then `expect`, then the scenario.
+    func finish(_ header: Header, expect: YAMLPair?) -> Scenario {
         reportPendingUses()
         checkUserDataCollisions()
 
         var expectations = Expectations()
-        if let pair = keys["expect"] { expectations = readExpectations(pair.value) }
+        if let pair = expect { expectations = readExpectations(pair.value) }
         mergeInlineExpectations(into: &expectations)
         checkOrder(expectations.order)
 
         let graph = ScenarioGraph(nodes: nodes, edges: edges, blocks: blocks, requestCount: totalRequestCount())
-        var scenario = Scenario(file: file, name: name, description: description, tags: tags, expectedFailure: expectedFailure,
-                                deadlineNanoseconds: deadline, requirements: requirements, ring: ring, options: scenarioOptions,
+        var scenario = Scenario(file: file, name: header.name, description: header.description, tags: header.tags,
+                                expectedFailure: header.expectedFailure, deadlineNanoseconds: header.deadline,
+                                requirements: header.requirements, ring: header.ring, options: scenarioOptions,
                                 resources: resources, graph: graph, expectations: expectations)
-        scenario.expectedFailureFixedIn = expectedFailureFixedIn
+        scenario.expectedFailureFixedIn = header.expectedFailureFixedIn
         return scenario
     }
 

@@ -19,11 +19,11 @@ struct StepKeys {
 }
 
 extension ScenarioBuilder {
-    func readSteps(_ items: [YAMLNode]) {
+    func readSteps(_ items: YAMLItems) {
         for item in items { readStep(item) }
     }
 
-    private func readStep(_ node: YAMLNode) {
+    func readStep(_ node: YAMLNode) {
         // `- submit`, `- nop`: a step with no arguments.
         if let text = node.scalar, !node.isNull {
             guard let spec = OpTable.spec(named: text) else {
@@ -562,7 +562,7 @@ extension ScenarioBuilder {
 
     // MARK: - Repeat blocks
 
-    private func readRepeat(_ node: YAMLNode, _ pairs: [YAMLPair]) {
+    private func readRepeat(_ node: YAMLNode, _ pairs: YAMLPairs) {
         let keys = checkKeys(pairs, allowed: ["repeat", "as", "steps"], in: "a repeat block")
         var count = 1
         if let pair = keys["repeat"], let value = integer(pair.value, "'repeat' (the number of iterations)", in: 1...1_000_000_000) {

@@ -110,6 +110,8 @@ public struct ArgumentSpec: Hashable, Sendable {
     /// Precomputed for the loader's hot path.
     let isBool: Bool
     let isPath: Bool
+    /// `'name'`, as messages quote it.
+    let quotedName: String
 
     public init(_ name: String, _ type: ArgumentType, _ presence: Presence, _ doc: String) {
         self.name = name
@@ -118,6 +120,7 @@ public struct ArgumentSpec: Hashable, Sendable {
         self.doc = doc
         self.isBool = type == .bool
         self.isPath = type == .path
+        self.quotedName = "'\(name)'"
     }
 
     public var isRequired: Bool { presence == .required }
@@ -157,6 +160,8 @@ public final class StepSpec: Hashable, Sendable {
     public let summary: String
     public let arguments: [ArgumentSpec]
     public let rules: [Rule]
+    /// The table positions of the arguments each rule names, in the rule's order.
+    let ruleArguments: [[Int]]
     /// The kind of value `capture:` takes from the CQE, if the step can capture.
     public let captures: CaptureKind?
     public let multishot: Multishot
@@ -166,6 +171,8 @@ public final class StepSpec: Hashable, Sendable {
     public let shorthand: String?
     /// Whether any argument is a path (checked against the sandbox).
     let hasPaths: Bool
+    /// Table positions of the arguments the loader consults for every step (`buf`, `len`, `data`, `iovecs`).
+    let bufferIndex, lengthIndex, dataIndex, iovecsIndex: Int?
 
     public struct OpcodeVariant: Hashable, Sendable {
         public let argument: String
@@ -180,11 +187,28 @@ public final class StepSpec: Hashable, Sendable {
         self.summary = summary
         self.arguments = arguments
         self.rules = rules
+        ruleArguments = rules.map { rule in
+            let names: [String]
+            switch rule {
+            case .exactlyOne(let list), .atMostOne(let list), .atLeastOne(let list): names = list
+            case .requires(let first, let second): names = [first, second]
+            }
+            return names.map { name in
+                guard let index = arguments.firstIndex(where: { $0.name == name }) else {
+                    preconditionFailure("op table: a rule of '\(name)' names an argument it does not have")
+                }
+                return index
+            }
+        }
         self.captures = captures
         self.multishot = multishot
         self.opcodeVariant = variant
         self.shorthand = shorthand
         self.hasPaths = arguments.contains { $0.isPath }
+        bufferIndex = arguments.firstIndex { $0.name == "buf" }
+        lengthIndex = arguments.firstIndex { $0.name == "len" }
+        dataIndex = arguments.firstIndex { $0.name == "data" }
+        iovecsIndex = arguments.firstIndex { $0.name == "iovecs" }
     }
 
     public func argument(_ name: String) -> ArgumentSpec? { arguments.first { $0.name == name } }

@@ -1,66 +1,72 @@
-internal import CYAML
-
-/// Parses YAML text into a `YAMLNode` tree with 1-based marks, through libyaml's event API.
+/// Parses YAML text into a `YAMLNode` tree with 1-based marks, through libyaml's event API (`EventStream`).
 public enum YAMLParser {
     /// Parses a single document. Anchors and aliases are expanded, `<<` merge keys are merged, and
     /// libyaml's own errors and duplicate keys come back as diagnostics at their line and column.
     public static func parse(_ text: String, file: String) -> Result<YAMLNode, DiagnosticList> {
-        var builder = TreeBuilder(file: file)
-        let bytes = Array(text.utf8)
-        var parser = yaml_parser_t()
-        guard yaml_parser_initialize(&parser) != 0 else {
-            return .failure(DiagnosticList([Diagnostic(at: SourceMark(file: file, line: 1, column: 1), "libyaml could not initialise a parser")]))
-        }
-        defer { yaml_parser_delete(&parser) }
-
-        return bytes.withUnsafeBufferPointer { buffer -> Result<YAMLNode, DiagnosticList> in
-            yaml_parser_set_input_string(&parser, buffer.baseAddress, buffer.count)
-            while true {
-                var event = yaml_event_t()
-                guard yaml_parser_parse(&parser, &event) != 0 else {
-                    return .failure(DiagnosticList([libyamlDiagnostic(parser, file: file)]))
-                }
-                defer { yaml_event_delete(&event) }
-                let done = builder.handle(event)
-                if done { break }
-            }
-            if !builder.diagnostics.isEmpty { return .failure(DiagnosticList(builder.diagnostics)) }
-            return .success(builder.root ?? YAMLNode(.mapping([]), mark: SourceMark(file: file, line: 1, column: 1)))
-        }
+        parse(text, file: file, stepObserver: nil)
     }
 
-    private static func libyamlDiagnostic(_ parser: yaml_parser_t, file: String) -> Diagnostic {
-        let problem = parser.problem.map { String(cString: $0) } ?? "YAML syntax error"
-        var message = problem
-        if let context = parser.context.map({ String(cString: $0) }) {
-            message = "\(problem) \(context)"
+    /// Parses as `parse(_:file:)` does, handing `stepObserver` the top-level `steps` list item by item as
+    /// each is complete, so a consumer can work on them while the rest is still being read.
+    static func parse(_ text: String, file: String, stepObserver: (any StepStreamObserver)?) -> Result<YAMLNode, DiagnosticList> {
+        var builder = TreeBuilder(file: file)
+        builder.stepObserver = stepObserver
+        let failure = EventStream.scan(Array(text.utf8)) { batch in
+            for event in batch.events { builder.handle(event, in: batch) }
         }
-        let mark = SourceMark(file: file, line: Int(parser.problem_mark.line) + 1, column: Int(parser.problem_mark.column) + 1)
+        if let failure { return .failure(DiagnosticList([diagnostic(failure, file: file)])) }
+        if !builder.diagnostics.isEmpty { return .failure(DiagnosticList(builder.diagnostics)) }
+        return .success(builder.finish())
+    }
+
+    private static func diagnostic(_ failure: LibyamlFailure, file: String) -> Diagnostic {
+        var message = failure.problem
+        if let context = failure.context { message = "\(failure.problem) \(context)" }
+        let mark = SourceMark(file: file, line: failure.problemLine + 1, column: failure.problemColumn + 1)
         var notes: [Diagnostic] = []
-        if parser.context != nil, parser.context_mark.line != parser.problem_mark.line || parser.context_mark.column != parser.problem_mark.column {
-            let contextMark = SourceMark(file: file, line: Int(parser.context_mark.line) + 1, column: Int(parser.context_mark.column) + 1)
+        if failure.context != nil, failure.contextLine != failure.problemLine || failure.contextColumn != failure.problemColumn {
+            let contextMark = SourceMark(file: file, line: failure.contextLine + 1, column: failure.contextColumn + 1)
             notes.append(Diagnostic(.note, at: contextMark, "the construct started here"))
         }
         return Diagnostic(at: mark, "invalid YAML: \(message)", notes: notes)
     }
 }
 
-/// Builds nodes from libyaml events with a stack of open collections.
+/// Receives the items of a document's top-level `steps` list while the document is being parsed.
+/// Nodes it is given stay valid; nothing else of the document may be read before parsing ends.
+protocol StepStreamObserver: AnyObject {
+    /// The root mapping's `steps` key (at `key`) opens a list at `list`; `before` are the root's pairs
+    /// before it, in order. Not called when those pairs hold a `<<` merge key.
+    func stepsWillStart(rootMark: SourceMark, before: [YAMLPair], key: YAMLNode, list: SourceMark)
+    /// The next item of the list, complete.
+    func step(_ node: YAMLNode)
+}
+
+/// Builds a `YAMLDocument` from libyaml events with a stack of open collections.
 private struct TreeBuilder {
+    typealias Record = YAMLDocument.Record
+
     let file: String
     let fileID: UInt32
-    var root: YAMLNode?
     var diagnostics: [Diagnostic] = []
-    private var anchors: [String: YAMLNode] = [:]
+    private var rootIndex: Int32?
+    let document = YAMLDocument()
+    private var anchors: [String: Int32] = [:]
     private var stack: [Frame] = []
     private var documents = 0
+    /// The items of every open collection, innermost last.
+    private var openItems: [Int32] = []
+    var stepObserver: (any StepStreamObserver)?
+    /// The stack position of the top-level `steps` list while it is open and streamed.
+    private var streamedFrame: Int?
 
     private struct Frame {
         var isMapping: Bool
         var mark: SourceMark
-        var tag: String?
+        var tag: Int32
         var anchor: String?
-        var items: [YAMLNode] = []
+        /// Where this collection's items start in `openItems`.
+        var firstItem: Int
     }
 
     init(file: String) {
@@ -68,124 +74,176 @@ private struct TreeBuilder {
         fileID = SourceFiles.id(of: file)
     }
 
-    /// Handles one event; returns true at the end of the stream.
-    mutating func handle(_ event: yaml_event_t) -> Bool {
-        let mark = SourceMark(fileID: fileID, line: Int(event.start_mark.line) + 1, column: Int(event.start_mark.column) + 1)
-        switch event.type {
-        case YAML_STREAM_END_EVENT:
-            return true
-        case YAML_DOCUMENT_START_EVENT:
+    /// The document, with its root (an empty mapping for an empty document).
+    mutating func finish() -> YAMLNode {
+        let root = rootIndex ?? newRecord(Record(mark: SourceMark(fileID: fileID, line: 1, column: 1), first: Int32(document.children.count),
+                                                 count: 0, tag: -1, shape: .mapping, isPlain: false))
+        return YAMLNode(document, Int(root))
+    }
+
+    /// Handles one event of `batch`.
+    mutating func handle(_ event: ParsedEvent, in batch: EventBatch) {
+        let mark = SourceMark(fileID: fileID, line: Int(event.line), column: Int(event.column))
+        switch event.kind {
+        case .streamEnd, .other:
+            break
+        case .documentStart:
             documents += 1
             if documents == 2 {
                 diagnostics.append(Diagnostic(at: mark, "a scenario file holds one YAML document; found a second one"))
             }
-        case YAML_SCALAR_EVENT:
-            let scalar = event.data.scalar
-            let value = string(scalar.value, length: Int(scalar.length))
-            let tag = cString(scalar.tag)
-            let plain = scalar.style == YAML_PLAIN_SCALAR_STYLE
-            let node = YAMLNode(.scalar(value), mark: mark, tag: tag, isPlain: plain && tag == nil)
-            if let anchor = cString(scalar.anchor) { anchors[anchor] = node }
+        case .scalar:
+            let tag = self.tag(batch.string(event.tag))
+            let node = newScalar(batch.string(event.value) ?? "", mark: mark, tag: tag, isPlain: event.isPlainScalar && tag < 0)
+            if let anchor = batch.string(event.anchor) { anchors[anchor] = node }
             add(node)
-        case YAML_ALIAS_EVENT:
-            let name = cString(event.data.alias.anchor) ?? ""
+        case .alias:
+            let name = batch.string(event.anchor) ?? ""
             if let node = anchors[name] {
                 add(node)
             } else {
                 diagnostics.append(Diagnostic(at: mark, "unknown alias '*\(name)'"))
-                add(YAMLNode(.scalar(""), mark: mark))
+                add(newScalar("", mark: mark, tag: -1, isPlain: true))
             }
-        case YAML_SEQUENCE_START_EVENT:
-            let start = event.data.sequence_start
-            stack.append(Frame(isMapping: false, mark: mark, tag: cString(start.tag), anchor: cString(start.anchor)))
-        case YAML_MAPPING_START_EVENT:
-            let start = event.data.mapping_start
-            stack.append(Frame(isMapping: true, mark: mark, tag: cString(start.tag), anchor: cString(start.anchor)))
-        case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
+        case .sequenceStart, .mappingStart:
+            if event.kind == .sequenceStart, stepObserver != nil { startStreamingIfSteps(at: mark) }
+            stack.append(Frame(isMapping: event.kind == .mappingStart, mark: mark, tag: tag(batch.string(event.tag)),
+                               anchor: batch.string(event.anchor), firstItem: openItems.count))
+        case .sequenceEnd, .mappingEnd:
+            if streamedFrame == stack.count - 1 {
+                streamedFrame = nil
+                stepObserver = nil
+            }
             let frame = stack.removeLast()
-            let node: YAMLNode
+            let first = Int32(document.children.count)
+            let count: Int
             if frame.isMapping {
-                node = YAMLNode(.mapping(pairs(of: frame.items)), mark: frame.mark, tag: frame.tag, isPlain: false)
+                count = appendPairs(from: frame.firstItem)
             } else {
-                node = YAMLNode(.sequence(frame.items), mark: frame.mark, tag: frame.tag, isPlain: false)
+                count = openItems.count - frame.firstItem
+                document.children.append(contentsOf: openItems[frame.firstItem...])
             }
+            openItems.removeSubrange(frame.firstItem...)
+            let node = newRecord(Record(mark: frame.mark, first: first, count: Int32(count), tag: frame.tag,
+                                        shape: frame.isMapping ? .mapping : .sequence, isPlain: false))
             if let anchor = frame.anchor { anchors[anchor] = node }
             add(node)
-        default:
-            break
         }
-        return false
     }
 
-    private mutating func add(_ node: YAMLNode) {
+    private mutating func tag(_ text: String?) -> Int32 {
+        guard let text else { return -1 }
+        document.tags.append(text)
+        return Int32(document.tags.count - 1)
+    }
+
+    private mutating func newScalar(_ text: String, mark: SourceMark, tag: Int32, isPlain: Bool) -> Int32 {
+        document.scalars.append(text)
+        return newRecord(Record(mark: mark, first: Int32(document.scalars.count - 1), count: 0, tag: tag, shape: .scalar, isPlain: isPlain))
+    }
+
+    private mutating func newRecord(_ record: Record) -> Int32 {
+        document.records.append(record)
+        return Int32(document.records.count - 1)
+    }
+
+    private mutating func add(_ node: Int32) {
         if stack.isEmpty {
-            if root == nil { root = node }
+            if rootIndex == nil { rootIndex = node }
         } else {
-            stack[stack.count - 1].items.append(node)
+            openItems.append(node)
+            if streamedFrame == stack.count - 1 { stepObserver?.step(YAMLNode(document, Int(node))) }
         }
     }
 
-    /// Pairs up a mapping's alternating keys and values, merges `<<` keys, and reports duplicate keys.
-    /// Linear in the size of the mapping: keys are looked up in a dictionary, and merging is only done
-    /// when a `<<` key is present.
-    private mutating func pairs(of items: [YAMLNode]) -> [YAMLPair] {
-        var explicit: [YAMLPair] = []
-        explicit.reserveCapacity(items.count / 2)
+    /// A list opening as the value of the root mapping's `steps` key is streamed to the observer.
+    private mutating func startStreamingIfSteps(at mark: SourceMark) {
+        guard stack.count == 1, stack[0].isMapping, let observer = stepObserver else { return }
+        let firstItem = stack[0].firstItem
+        let written = openItems.count - firstItem
+        guard written % 2 == 1, let key = openItems.last, document.records[Int(key)].isPlain, scalar(key) == "steps" else { return }
+        var before: [YAMLPair] = []
+        var index = firstItem
+        while index + 1 < openItems.count - 1 {
+            let pairKey = openItems[index]
+            if document.records[Int(pairKey)].isPlain, scalar(pairKey) == "<<" {
+                stepObserver = nil
+                return
+            }
+            before.append(YAMLPair(key: YAMLNode(document, Int(pairKey)), value: YAMLNode(document, Int(openItems[index + 1]))))
+            index += 2
+        }
+        streamedFrame = stack.count
+        observer.stepsWillStart(rootMark: stack[0].mark, before: before, key: YAMLNode(document, Int(key)), list: mark)
+    }
+
+    private func scalar(_ node: Int32) -> String? {
+        let record = document.records[Int(node)]
+        return record.shape == .scalar ? document.scalars[Int(record.first)] : nil
+    }
+
+    /// Pairs up the open mapping's alternating keys and values (from `firstItem` in `openItems`) into
+    /// `document.children`, merges `<<` keys, and reports duplicate keys; returns the number of pairs. Linear in the
+    /// size of the mapping: keys are looked up in a dictionary, and merging is only done when a `<<` key
+    /// is present.
+    private mutating func appendPairs(from firstItem: Int) -> Int {
+        let start = document.children.count
+        let itemCount = openItems.count - firstItem
         // Duplicate keys: a linear scan of the keys so far for the small mappings scenarios are made of,
         // a dictionary beyond (linear in the size of the mapping either way).
-        let small = items.count <= 32
+        let small = itemCount <= 32
         var firstKeyMark: [String: SourceMark] = [:]
-        var mergeSources: [YAMLNode] = []
-        var index = 0
-        while index + 1 < items.count {
-            let key = items[index]
-            let value = items[index + 1]
+        var mergeSources: [Int32] = []
+        var index = firstItem
+        while index + 1 < openItems.count {
+            let key = openItems[index]
+            let value = openItems[index + 1]
             index += 2
-            if key.isPlain, key.scalar == "<<" {
-                mergeSources += value.sequence ?? [value]
+            let name = scalar(key)
+            if document.records[Int(key)].isPlain, name == "<<" {
+                let source = document.records[Int(value)]
+                if source.shape == .sequence {
+                    mergeSources += document.children[Int(source.first)..<Int(source.first + source.count)]
+                } else {
+                    mergeSources.append(value)
+                }
                 continue
             }
-            if let name = key.scalar {
+            if let name {
                 let first: SourceMark?
                 if small {
-                    first = explicit.first { $0.key.scalar == name }?.key.mark
+                    first = stride(from: start, to: document.children.count, by: 2).first { scalar(document.children[$0]) == name }
+                        .map { document.records[Int(document.children[$0])].mark }
                 } else {
                     first = firstKeyMark[name]
-                    if first == nil { firstKeyMark[name] = key.mark }
+                    if first == nil { firstKeyMark[name] = document.records[Int(key)].mark }
                 }
                 if let first {
-                    diagnostics.append(Diagnostic(at: key.mark, "duplicate key '\(name)'",
+                    diagnostics.append(Diagnostic(at: document.records[Int(key)].mark, "duplicate key '\(name)'",
                                                   notes: [Diagnostic(.note, at: first, "'\(name)' first appears here")]))
                     continue
                 }
             }
-            explicit.append(YAMLPair(key: key, value: value))
+            document.children.append(key)
+            document.children.append(value)
         }
-        guard !mergeSources.isEmpty else { return explicit }
+        guard !mergeSources.isEmpty else { return (document.children.count - start) / 2 }
         // Keys written explicitly override merged ones; of merged keys, the first source wins.
-        var merged: [YAMLPair] = []
-        var taken = Set(explicit.compactMap { $0.key.scalar })
+        var taken = Set(stride(from: start, to: document.children.count, by: 2).compactMap { scalar(document.children[$0]) })
         for source in mergeSources {
-            guard let sourcePairs = source.mapping else {
-                diagnostics.append(Diagnostic(at: source.mark, "a '<<' merge key takes a mapping or a sequence of mappings, not \(source.kindDescription)"))
+            let record = document.records[Int(source)]
+            guard record.shape == .mapping else {
+                let description = YAMLNode(document, Int(source)).kindDescription
+                diagnostics.append(Diagnostic(at: record.mark, "a '<<' merge key takes a mapping or a sequence of mappings, not \(description)"))
                 continue
             }
-            for pair in sourcePairs where taken.insert(pair.key.scalar ?? "").inserted {
-                merged.append(pair)
+            for pair in 0..<Int(record.count) {
+                let key = document.children[Int(record.first) + 2 * pair]
+                guard taken.insert(scalar(key) ?? "").inserted else { continue }
+                document.children.append(key)
+                document.children.append(document.children[Int(record.first) + 2 * pair + 1])
             }
         }
-        return explicit + merged
-    }
-
-    private func string(_ pointer: UnsafeMutablePointer<yaml_char_t>?, length: Int) -> String {
-        guard let pointer else { return "" }
-        return String(decoding: UnsafeBufferPointer(start: pointer, count: length), as: UTF8.self)
-    }
-
-    private func cString(_ pointer: UnsafeMutablePointer<yaml_char_t>?) -> String? {
-        guard let pointer else { return nil }
-        var length = 0
-        while pointer[length] != 0 { length += 1 }
-        return String(decoding: UnsafeBufferPointer(start: pointer, count: length), as: UTF8.self)
+        return (document.children.count - start) / 2
     }
 }

@@ -1,0 +1,215 @@
+internal import CYAML
+import Dispatch
+import Synchronization
+
+/// One libyaml event, copied out of libyaml's memory so another thread can read it: what it is, where it
+/// starts, and where its texts (a scalar's value, a tag, an anchor or alias name) lie in its batch's bytes.
+struct ParsedEvent {
+    enum Kind: UInt8 {
+        case streamEnd, documentStart, scalar, alias, sequenceStart, mappingStart, sequenceEnd, mappingEnd, other
+    }
+
+    /// Where a text lies in `EventBatch.bytes`; `count` is -1 when the event has no such text.
+    struct Text {
+        var start: Int32
+        var count: Int32
+        static let absent = Text(start: 0, count: -1)
+    }
+
+    var kind: Kind
+    var isPlainScalar: Bool
+    var line: UInt32
+    var column: UInt32
+    var value: Text
+    var tag: Text
+    var anchor: Text
+}
+
+/// A run of events and the bytes their texts point into.
+struct EventBatch: Sendable {
+    var events: [ParsedEvent] = []
+    var bytes: [UInt8] = []
+
+    func string(_ text: ParsedEvent.Text) -> String? {
+        guard text.count >= 0 else { return nil }
+        let start = Int(text.start)
+        return String(decoding: bytes[start..<start + Int(text.count)], as: UTF8.self)
+    }
+}
+
+extension ParsedEvent: Sendable {}
+extension ParsedEvent.Text: Sendable {}
+
+/// Where libyaml stopped with a syntax error: its problem, context and their 0-based marks.
+struct LibyamlFailure: Sendable {
+    var problem: String
+    var context: String?
+    var problemLine: Int, problemColumn: Int
+    var contextLine: Int, contextColumn: Int
+}
+
+/// libyaml's events for a whole document, in batches. Big documents are scanned on a second thread while
+/// the caller builds nodes from the batches already scanned, so libyaml's own time (about a fifth of
+/// loading a 100,000-SQE scenario) overlaps the rest; small ones are scanned in line, as the thread
+/// would cost more than it saves.
+enum EventStream {
+    /// Events per batch: big enough that handing one over is rare, small enough to start the consumer early.
+    static let batchSize = 8192
+    /// Documents from this size on are scanned on a second thread.
+    static let threadedThreshold = 256 * 1024
+    /// Batches scanned ahead of the consumer at most (bounds the memory of a fast producer).
+    static let batchesAhead = 32
+
+    /// Calls `consume` with every batch in order, then returns libyaml's error if the text has one.
+    static func scan(_ bytes: [UInt8], consume: (EventBatch) -> Void) -> LibyamlFailure? {
+        if bytes.count < threadedThreshold {
+            return produce(bytes, send: consume)
+        }
+        let channel = BatchChannel(capacity: batchesAhead)
+        // A private serial queue runs on an overcommitting thread: it starts even when every thread of the
+        // global pool is busy (the suite runner loads scenarios from them).
+        let queue = DispatchQueue(label: "ringscript.yaml-scanner")
+        queue.async {
+            let failure = produce(bytes) { channel.send($0) }
+            channel.finish(failure)
+        }
+        while let batch = channel.receive() { consume(batch) }
+        return channel.failure
+    }
+
+    /// Runs libyaml over `bytes`, sending full batches as they fill; returns its error, if any.
+    private static func produce(_ bytes: [UInt8], send: (EventBatch) -> Void) -> LibyamlFailure? {
+        var parser = yaml_parser_t()
+        guard yaml_parser_initialize(&parser) != 0 else {
+            return LibyamlFailure(problem: "libyaml could not initialise a parser", context: nil,
+                                  problemLine: 0, problemColumn: 0, contextLine: 0, contextColumn: 0)
+        }
+        defer { yaml_parser_delete(&parser) }
+        return bytes.withUnsafeBufferPointer { buffer -> LibyamlFailure? in
+            yaml_parser_set_input_string(&parser, buffer.baseAddress, buffer.count)
+            var batch = EventBatch()
+            batch.events.reserveCapacity(batchSize)
+            while true {
+                var event = yaml_event_t()
+                guard yaml_parser_parse(&parser, &event) != 0 else {
+                    if !batch.events.isEmpty { send(batch) }
+                    return failure(of: parser)
+                }
+                let kind = append(event, to: &batch)
+                yaml_event_delete(&event)
+                if kind == .streamEnd {
+                    send(batch)
+                    return nil
+                }
+                if batch.events.count == batchSize {
+                    send(batch)
+                    batch = EventBatch()
+                    batch.events.reserveCapacity(batchSize)
+                }
+            }
+        }
+    }
+
+    private static func append(_ event: yaml_event_t, to batch: inout EventBatch) -> ParsedEvent.Kind {
+        func text(_ pointer: UnsafeMutablePointer<yaml_char_t>?, length: Int? = nil) -> ParsedEvent.Text {
+            guard let pointer else { return .absent }
+            var count = 0
+            if let length { count = length } else { while pointer[count] != 0 { count += 1 } }
+            let start = Int32(batch.bytes.count)
+            batch.bytes.append(contentsOf: UnsafeBufferPointer(start: pointer, count: count))
+            return ParsedEvent.Text(start: start, count: Int32(count))
+        }
+        var parsed = ParsedEvent(kind: .other, isPlainScalar: false, line: UInt32(truncatingIfNeeded: event.start_mark.line + 1),
+                                 column: UInt32(truncatingIfNeeded: event.start_mark.column + 1),
+                                 value: .absent, tag: .absent, anchor: .absent)
+        switch event.type {
+        case YAML_STREAM_END_EVENT:
+            parsed.kind = .streamEnd
+        case YAML_DOCUMENT_START_EVENT:
+            parsed.kind = .documentStart
+        case YAML_SCALAR_EVENT:
+            let scalar = event.data.scalar
+            parsed.kind = .scalar
+            parsed.value = scalar.value == nil ? ParsedEvent.Text(start: 0, count: 0) : text(scalar.value, length: Int(scalar.length))
+            parsed.tag = text(scalar.tag)
+            parsed.anchor = text(scalar.anchor)
+            parsed.isPlainScalar = scalar.style == YAML_PLAIN_SCALAR_STYLE
+        case YAML_ALIAS_EVENT:
+            parsed.kind = .alias
+            parsed.anchor = text(event.data.alias.anchor)
+        case YAML_SEQUENCE_START_EVENT:
+            parsed.kind = .sequenceStart
+            parsed.tag = text(event.data.sequence_start.tag)
+            parsed.anchor = text(event.data.sequence_start.anchor)
+        case YAML_MAPPING_START_EVENT:
+            parsed.kind = .mappingStart
+            parsed.tag = text(event.data.mapping_start.tag)
+            parsed.anchor = text(event.data.mapping_start.anchor)
+        case YAML_SEQUENCE_END_EVENT:
+            parsed.kind = .sequenceEnd
+        case YAML_MAPPING_END_EVENT:
+            parsed.kind = .mappingEnd
+        default:
+            break
+        }
+        batch.events.append(parsed)
+        return parsed.kind
+    }
+
+    private static func failure(of parser: yaml_parser_t) -> LibyamlFailure {
+        LibyamlFailure(problem: parser.problem.map { String(cString: $0) } ?? "YAML syntax error",
+                       context: parser.context.map { String(cString: $0) },
+                       problemLine: Int(parser.problem_mark.line), problemColumn: Int(parser.problem_mark.column),
+                       contextLine: Int(parser.context_mark.line), contextColumn: Int(parser.context_mark.column))
+    }
+}
+
+/// Batches handed from the scanning thread to the building one, at most `capacity` ahead.
+private final class BatchChannel: Sendable {
+    private struct State {
+        var batches: [EventBatch?] = []
+        var head = 0
+        var finished = false
+        var failure: LibyamlFailure?
+    }
+
+    private let state = Mutex(State())
+    /// One signal per batch sent, and one at the end.
+    private let available = DispatchSemaphore(value: 0)
+    private let space: DispatchSemaphore
+
+    init(capacity: Int) {
+        space = DispatchSemaphore(value: capacity)
+    }
+
+    func send(_ batch: EventBatch) {
+        space.wait()
+        state.withLock { $0.batches.append(batch) }
+        available.signal()
+    }
+
+    func finish(_ failure: LibyamlFailure?) {
+        state.withLock {
+            $0.finished = true
+            $0.failure = failure
+        }
+        available.signal()
+    }
+
+    /// The next batch, waiting for it; nil once the producer has finished and every batch was taken.
+    func receive() -> EventBatch? {
+        available.wait()
+        let batch = state.withLock { state -> EventBatch? in
+            guard state.head < state.batches.count else { return nil }
+            defer {
+                state.batches[state.head] = nil
+                state.head += 1
+            }
+            return state.batches[state.head]
+        }
+        if batch != nil { space.signal() }
+        return batch
+    }
+
+    var failure: LibyamlFailure? { state.withLock { $0.failure } }
+}
