@@ -46,7 +46,7 @@ extension ScenarioBuilder {
                 error(pair.key.mark, "step keys must be names, not \(pair.key.kindDescription)")
                 continue
             }
-            if requestStepKeys.contains(key) || key == "as" || key == "steps" {
+            if commonStepKeys.contains(key) {
                 common[key] = pair
             } else if let spec = OpTable.spec(named: key) {
                 opPairs.append((pair, spec))
@@ -141,7 +141,7 @@ extension ScenarioBuilder {
             edges.append(Edge(from: pending.node, to: nodeID, kind: pending.kind))
             pendingLink = nil
         }
-        if spec.name == "link_timeout", linkedFromPrevious == nil {
+        if spec.isLinkTimeout, linkedFromPrevious == nil {
             error(key.mark, "link_timeout must directly follow a request with 'link: true' (or 'hardlink: true'); it times out that request")
         }
 
@@ -163,11 +163,11 @@ extension ScenarioBuilder {
                 if flag == .link || flag == .hardlink { linkMark = pair.key.mark }
             }
         }
-        if impliesFixedFile(spec), case .file(let operand)? = arguments[primaryFileArgument(spec)], operand.isFixed {
+        if impliesFixedFile(spec), case .file(let operand)? = arguments[spec.primaryFileArgument], operand.isFixed {
             flags.insert(.fixedFile)
         }
-        if arguments["buffer_group"] != nil { flags.insert(.bufferSelect) }
-        if spec.name == "raw", let extra = arguments.named("sqe_flags") {
+        if spec.takesBufferGroup, arguments["buffer_group"] != nil { flags.insert(.bufferSelect) }
+        if spec.isRaw, let extra = arguments.named("sqe_flags") {
             flags.formUnion(SubmissionFlags(rawValue: UInt8(truncatingIfNeeded: extra.value)))
         }
 
@@ -219,21 +219,12 @@ extension ScenarioBuilder {
         lastRequest = nodeID
         lastRequestSinceBoundary = nodeID
         requestCursor += 1
-        if let newUserData = arguments.unsigned("new_user_data") { extraUserData.insert(newUserData) }
+        if spec.takesNewUserData, let newUserData = arguments.unsigned("new_user_data") { extraUserData.insert(newUserData) }
         applyRegistrationEffects(ofOperation: spec, arguments)
     }
 
-    /// The argument whose file goes into the SQE's `fd` field.
-    func primaryFileArgument(_ spec: StepSpec) -> String {
-        switch spec.name {
-        case "splice", "tee": return "out"
-        case "epoll_ctl", "epoll_wait": return "epfd"
-        default: return "fd"
-        }
-    }
-
     /// Whether a slot in the primary file argument sets IOSQE_FIXED_FILE (cancel uses its own flag).
-    private func impliesFixedFile(_ spec: StepSpec) -> Bool { spec.name != "cancel" }
+    private func impliesFixedFile(_ spec: StepSpec) -> Bool { !spec.isCancel }
 
     private func resolveOpcode(_ spec: StepSpec, _ arguments: Arguments) -> UInt8 {
         if spec.name == "raw" {

@@ -173,6 +173,10 @@ public final class StepSpec: Hashable, Sendable {
     let hasPaths: Bool
     /// Table positions of the arguments the loader consults for every step (`buf`, `len`, `data`, `iovecs`).
     let bufferIndex, lengthIndex, dataIndex, iovecsIndex: Int?
+    /// The argument whose file goes into the SQE's `fd` field (`out` for splice and tee, `epfd` for epoll).
+    let primaryFileArgument: String
+    /// Facts the loader asks of every request, answered once here instead of by comparing names per step.
+    let isRaw, isLinkTimeout, isCancel, takesBufferGroup, takesNewUserData: Bool
 
     public struct OpcodeVariant: Hashable, Sendable {
         public let argument: String
@@ -209,6 +213,16 @@ public final class StepSpec: Hashable, Sendable {
         lengthIndex = arguments.firstIndex { $0.name == "len" }
         dataIndex = arguments.firstIndex { $0.name == "data" }
         iovecsIndex = arguments.firstIndex { $0.name == "iovecs" }
+        primaryFileArgument = switch name {
+        case "splice", "tee": "out"
+        case "epoll_ctl", "epoll_wait": "epfd"
+        default: "fd"
+        }
+        isRaw = name == "raw"
+        isLinkTimeout = name == "link_timeout"
+        isCancel = name == "cancel"
+        takesBufferGroup = arguments.contains { $0.name == "buffer_group" }
+        takesNewUserData = arguments.contains { $0.name == "new_user_data" }
     }
 
     public func argument(_ name: String) -> ArgumentSpec? { arguments.first { $0.name == name } }

@@ -80,7 +80,13 @@ public struct YAMLNode: Sendable {
     /// Whether this is the YAML null (`~`, `null`, or nothing at all), written plainly.
     public var isNull: Bool {
         guard isPlain, let value = scalar else { return false }
-        return value.isEmpty || value == "~" || value == "null" || value == "Null" || value == "NULL"
+        // Asked of nearly every scalar: rule most out by their first byte before comparing.
+        switch value.utf8.first {
+        case nil: return true
+        case UInt8(ascii: "~"): return value == "~"
+        case UInt8(ascii: "n"), UInt8(ascii: "N"): return value == "null" || value == "Null" || value == "NULL"
+        default: return false
+        }
     }
 
     /// What the node is, for messages: "a mapping", "a sequence", "a number", "a boolean", "null", "a string".
