@@ -403,6 +403,22 @@ public struct IoUring: ~Copyable {
         var head = cq.head.pointee
         let tail = cq.kernelTail()
         var count = 0
+        if cq.cqeShift == 4 && !cq.mixed {
+            // 16-byte CQEs only: no second half, no fillers.
+            let (cqes, mask) = (cq.cqes.assumingMemoryBound(to: io_uring_cqe.self), cq.mask)
+            var finals = 0
+            while head != tail && count < maximum {
+                let cqe = cqes[Int(truncatingIfNeeded: head & mask)]
+                head &+= 1
+                if cqe.flags & IORING_CQE_F_MORE == 0 { finals &+= 1 }
+                count &+= 1
+                body(CompletionQueueEntry(userData: cqe.user_data, res: cqe.res, flags: CompletionFlags(rawValue: cqe.flags)))
+            }
+            CIoUring_store_release(cq.head, head)
+            inFlightCount &-= finals
+            if inFlightCount == 0 { releaseRequestMemory() }
+            return count
+        }
         while head != tail && count < maximum {
             let slot = cq.slot(head)
             let cqe = slot.assumingMemoryBound(to: io_uring_cqe.self).pointee
