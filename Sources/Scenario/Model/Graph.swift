@@ -79,8 +79,8 @@ public struct StepInstances: Sequence, Sendable {
         private let opens: [Int]
         /// Per block: the first node of its body, the end of its body, its count.
         private let bodyStart: [Int]
-        private let bodyEnd: [Int]
-        private let counts: [Int]
+        public let bodyEnd: [Int]
+        public let counts: [Int]
         private var position: NodeID = 0
         /// Open repeat blocks, innermost last, and the iteration of each (`iterations` is handed out).
         private var openBlocks: [BlockID] = []
@@ -130,6 +130,22 @@ public struct StepInstances: Sequence, Sendable {
                 position += 1
                 return position - 1
             }
+        }
+
+        /// The innermost open repeat block, if any.
+        public var innermostBlock: BlockID? { openBlocks.last }
+
+        /// Goes on from `node`, a later node of the current body (for a caller that ran the ones before
+        /// it itself).
+        public mutating func skip(to node: NodeID) {
+            position = node
+        }
+
+        /// Sets the innermost block's iteration and goes on from `node` of its body (`bodyEnd`: after
+        /// that iteration), for a caller that ran those instances itself.
+        public mutating func setInnermost(iteration: Int, through node: NodeID) {
+            iterations[iterations.count - 1] = iteration
+            position = node
         }
     }
 }
