@@ -311,10 +311,10 @@ extension CheckerCore {
 
     /// Handles the CQEs of `cqes[start..<end]` in order, as `completed` would, for as long as each is the
     /// CQE of an outstanding dense instance; the first that is not (and everything after it) is left to
-    /// the caller. `arrival` is the arrival index of `cqes[start]`; `elapsed`, when the batch was reaped.
-    /// Returns how many it handled.
+    /// the caller. `arrival` is the arrival index of `cqes[start]`; `elapsed` gives when the batch was
+    /// reaped (asked only for a CQE that fails its check). Returns how many it handled.
     public mutating func completedDense(_ cqes: UnsafeMutableBufferPointer<CompletionQueueEntry>, from start: Int, to end: Int,
-                                        arrival: Int, elapsed: Duration) -> Int {
+                                        arrival: Int, elapsed: () -> Duration) -> Int {
         guard !tornDown, start < end, let base = cqes.baseAddress else { return 0 }
         let special = UInt32(CompletionFlags.more.rawValue | CompletionFlags.notification.rawValue)
         var index = start
@@ -322,7 +322,7 @@ extension CheckerCore {
             index = dense.passing(base, from: index, to: end, special: special)
             guard index < end else { break }
             // A CQE that does not pass its pattern, or one for an instance spilled out of the window, or for none.
-            guard completedSlowly(base[index], arrival: arrival + index - start, elapsed: elapsed) else { break }
+            guard completedSlowly(base[index], arrival: arrival + index - start, elapsed: elapsed()) else { break }
             index += 1
         }
         let handled = index - start

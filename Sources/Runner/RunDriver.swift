@@ -161,8 +161,13 @@ struct RunDriver: ~Copyable {
         /// with consecutive automatic user_data follow in the same body, this one included (`queueRun`).
         var runLength: Int32 = 0
         /// Whether that run is the whole body of the innermost repeat block: its iterations can then be
-        /// queued in bulk too.
+        /// queued in bulk too (that block's count, and where its body ends).
         var runIsBody = false
+        var blockCount = 0
+        var bodyEnd = 0
+        /// A `submit` step without `expect:`: `submit(waitingFor: submitWait)` is all it does.
+        var plainSubmit = false
+        var submitWait: UInt32 = 0
     }
 
     /// A `RandomOffset` with its unit count worked out (one division per run, not per request).
@@ -318,7 +323,14 @@ struct RunDriver: ~Copyable {
         for node in graph.nodes {
             switch node.kind {
             case .registration: infos.append(NodeInfo(kind: .registration)); continue
-            case .control: infos.append(NodeInfo(kind: .control)); continue
+            case .control(let step):
+                var info = NodeInfo(kind: .control)
+                if case .submit(let wait) = step.action, step.expected == nil {
+                    info.plainSubmit = true
+                    info.submitWait = wait ?? 0
+                }
+                infos.append(info)
+                continue
             case .repeatBlock: infos.append(NodeInfo(kind: .repeatBlock)); continue
             case .request(let spec):
                 let step = plan.steps[node.id]
@@ -407,6 +419,8 @@ struct RunDriver: ~Copyable {
             guard Int(info[first].runLength) == block.body.count, depth > 0,
                   strides[Int(info[first].strideStart) + depth - 1] == UInt64(block.body.count) else { continue }
             info[first].runIsBody = true
+            info[first].blockCount = block.count
+            info[first].bodyEnd = block.body.upperBound
         }
     }
 
@@ -442,6 +456,10 @@ struct RunDriver: ~Copyable {
                     guard case .registration(let step) = graph.nodes[node].kind else { break }
                     try register(step, StepInstance(node: node, iterations: instances.iterations))
                 case .control:
+                    if info[node].plainSubmit && !emitsEvents {
+                        _ = try submit(waitingFor: info[node].submitWait)
+                        break
+                    }
                     guard case .control(let step) = graph.nodes[node].kind else { break }
                     try perform(step, StepInstance(node: node, iterations: instances.iterations))
                 case .repeatBlock: break
@@ -600,11 +618,10 @@ struct RunDriver: ~Copyable {
         let length = Int(info[first].runLength)
         var userData = userData(of: first, cursor.iterations)
         guard runIsReady(first, length) else { return false }
-        let block = cursor.innermostBlock
-        let wholeBody = info[first].runIsBody && block != nil
+        let wholeBody = info[first].runIsBody
         let level = cursor.iterations.count - 1
         var iteration = wholeBody ? cursor.iterations[level] : 0
-        let end = wholeBody ? cursor.counts[block!] : 1
+        let end = wholeBody ? info[first].blockCount : 1
         var queued = 0
         while iteration < end {
             if ring.sqSpaceLeft < UInt32(length) {
@@ -643,7 +660,7 @@ struct RunDriver: ~Copyable {
             iteration += rounds
             queued += count
             if wholeBody {
-                cursor.setInnermost(iteration: iteration - 1, through: cursor.bodyEnd[block!])
+                cursor.setInnermost(iteration: iteration - 1, through: info[first].bodyEnd)
             } else {
                 cursor.skip(to: first + length)
             }
@@ -893,22 +910,13 @@ struct RunDriver: ~Copyable {
         switch step.action {
         case .submit(let wait):
             let queued = ring.sqReady
-            let taken: Int32
-            if let wait, wait > 0 {
-                // min_complete counts CQEs the scenario has not consumed: those that arrived since its
-                // last wait, which the runner has reaped already, count too.
-                reapReady()
-                let missing = UInt32(clamping: max(Int(wait) - completionsSinceWait, 0))
-                taken = try submitPending(waitingFor: missing)
-                let reached = try waitUntil(deadline, .completions(Int(wait)))
-                if !reached { expired = true }
-                if describe {
-                    summary = "submit \(queued) SQE\(queued == 1 ? "" : "s"), \(min(completionsSinceWait, Int(wait))) of \(wait) CQE\(wait == 1 ? "" : "s") arrived"
+            let (taken, arrived) = try submit(waitingFor: wait ?? 0)
+            if describe {
+                if let wait, wait > 0 {
+                    summary = "submit \(queued) SQE\(queued == 1 ? "" : "s"), \(min(arrived, Int(wait))) of \(wait) CQE\(wait == 1 ? "" : "s") arrived"
+                } else {
+                    summary = "submit \(queued) SQE\(queued == 1 ? "" : "s")"
                 }
-                completionsSinceWait = 0
-            } else {
-                taken = try submitPending()
-                if describe { summary = "submit \(queued) SQE\(queued == 1 ? "" : "s")" }
             }
             if step.expected != nil {
                 if feedsChecker {
@@ -965,6 +973,22 @@ struct RunDriver: ~Copyable {
         if describe {
             observer.observe(.controlled(node: instance.node, iterations: instance.iterations, summary: summary, elapsed: elapsed))
         }
+    }
+
+    /// A `submit` step: submits what is queued and, with `wait` > 0, waits until that many CQEs have
+    /// arrived since the scenario last waited (or the deadline). Returns what the first io_uring_enter(2)
+    /// returned and how many CQEs had arrived.
+    private mutating func submit(waitingFor wait: UInt32) throws(RunnerError) -> (taken: Int32, arrived: Int) {
+        guard wait > 0 else { return (try submitPending(), 0) }
+        // min_complete counts CQEs the scenario has not consumed: those that arrived since its last wait,
+        // which the runner has reaped already, count too.
+        reapReady()
+        let missing = UInt32(clamping: max(Int(wait) - completionsSinceWait, 0))
+        let taken = try submitPending(waitingFor: missing)
+        if try !waitUntil(deadline, .completions(Int(wait))) { expired = true }
+        let arrived = completionsSinceWait
+        completionsSinceWait = 0
+        return (taken, arrived)
     }
 
     /// What a `wait` step waits for.
@@ -1048,7 +1072,10 @@ struct RunDriver: ~Copyable {
         while toSubmit > 0 || wait > 0 {
             let result: Int32
             if wait > 0 {
-                result = try enter(toSubmit: toSubmit, minComplete: wait, flags: [], timeout: deadline - ContinuousClock.now)
+                let now = ContinuousClock.now
+                // The deadline is not past: the next check between steps can wait its full stride.
+                if now < deadline { untilDeadlineCheck = RunDriver.deadlineStride }
+                result = try enter(toSubmit: toSubmit, minComplete: wait, flags: [], timeout: deadline - now)
             } else {
                 var flags: EnterFlags = []
                 if isIOPoll || ring.cqRingNeedsFlush { flags.insert(.getEvents) }
@@ -1083,24 +1110,36 @@ struct RunDriver: ~Copyable {
         while true {
             let count = ring.copyReadyCQEs(into: cqeBuffer)
             if count == 0 { return }
-            let stamp = elapsed
-            var index = 0
-            while index < count {
-                if hasDense {
-                    let handled = core.completedDense(cqeBuffer, from: index, to: count, arrival: arrivals, elapsed: stamp)
-                    if handled > 0 {
-                        denseOutstanding -= handled
-                        arrivals += handled
-                        completionsSinceWait += handled
-                        statistics.completions += handled
-                        index += handled
-                        continue
-                    }
-                }
-                handle(cqeBuffer[index], elapsed: stamp)
-                index += 1
-            }
+            handleReaped(count)
             if count < cqeBuffer.count { return }
+        }
+    }
+
+    /// Handles the `count` CQEs `reapReady` copied into `cqeBuffer`: dense ones by batches, others one by
+    /// one. Their time stamp (when the batch was reaped) is read from the clock only if something needs it.
+    @inline(never)
+    private mutating func handleReaped(_ count: Int) {
+        let start = self.start
+        var stamp: Duration?
+        var index = 0
+        while index < count {
+            if hasDense {
+                let handled = core.completedDense(cqeBuffer, from: index, to: count, arrival: arrivals) {
+                    if stamp == nil { stamp = ContinuousClock.now - start }
+                    return stamp!
+                }
+                if handled > 0 {
+                    denseOutstanding -= handled
+                    arrivals += handled
+                    completionsSinceWait += handled
+                    statistics.completions += handled
+                    index += handled
+                    continue
+                }
+            }
+            if stamp == nil { stamp = ContinuousClock.now - start }
+            handle(cqeBuffer[index], elapsed: stamp!)
+            index += 1
         }
     }
 

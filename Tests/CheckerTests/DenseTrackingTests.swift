@@ -27,7 +27,7 @@ struct DenseFeed {
         var cqes = [CompletionQueueEntry(userData: userData, res: res, flags: CompletionFlags(rawValue: flags))]
         let elapsed = Duration.microseconds(100 + 10 * Int64(arrival))
         let handled = cqes.withUnsafeMutableBufferPointer { buffer in
-            core.completedDense(buffer, from: 0, to: 1, arrival: arrival, elapsed: elapsed)
+            core.completedDense(buffer, from: 0, to: 1, arrival: arrival) { elapsed }
         }
         if handled == 0 { core.completed(cqes[0], arrival: arrival, elapsed: elapsed) }
         arrival += 1

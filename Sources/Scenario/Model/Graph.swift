@@ -79,8 +79,8 @@ public struct StepInstances: Sequence, Sendable {
         private let opens: [Int]
         /// Per block: the first node of its body, the end of its body, its count.
         private let bodyStart: [Int]
-        public let bodyEnd: [Int]
-        public let counts: [Int]
+        private let bodyEnd: [Int]
+        private let counts: [Int]
         private var position: NodeID = 0
         /// Open repeat blocks, innermost last, and the iteration of each (`iterations` is handed out).
         private var openBlocks: [BlockID] = []
@@ -131,9 +131,6 @@ public struct StepInstances: Sequence, Sendable {
                 return position - 1
             }
         }
-
-        /// The innermost open repeat block, if any.
-        public var innermostBlock: BlockID? { openBlocks.last }
 
         /// Goes on from `node`, a later node of the current body (for a caller that ran the ones before
         /// it itself).
