@@ -247,6 +247,14 @@ public struct CheckerCore {
     var hasUserDataOrderRoles: Bool
     var allowsOtherCompletions: Bool
 
+    // Dense tracking (DenseTracking.swift): instances found by their automatic user_data, without a record.
+    /// A reference: copies of the core (`finish` works on one) share it.
+    let dense = DenseWindow()
+    /// Dense instances moved out of `dense` to keep it small (an old one never completed): by user_data.
+    var denseSpilled: [UInt64: DenseWindow.Entry] = [:]
+    /// Per node: whether its instances may be tracked densely (`isDense`).
+    var denseNodes: [Bool] = []
+
     /// How many things the checker holds right now: outstanding instances, pending order entries, failure
     /// records, stored unclaimed CQEs. It does not grow with the number of iterations.
     var retainedStateCount: Int {
@@ -293,6 +301,7 @@ public struct CheckerCore {
             nodeRoles.append(spec == nil ? -1 : intern(roles: plan.orderRoles[node.id]))
             nodeRolesHaveInstances.append(plan.orderRoles[node.id].contains { $0.instance != nil })
         }
+        findDenseNodes()
     }
 
     /// The index of `list` among the interned expectation lists.

@@ -100,6 +100,15 @@ extension CheckerCore {
                        family: familyOfNode(node))
         }
 
+        // Dense instances still outstanding: what the last branch above does for their records.
+        for (node, userData, sequence) in openDenseInstances {
+            let expectations = expectationLists[Int(nodeEachList[node])]
+            let mark = expectations.first.map { plan.expectations[$0].mark } ?? plan.graph.nodes[node].mark
+            addMissing(MissingKey(node: node, mark: mark),
+                       name: plan.name(node: node, iterations: denseIterations(node: node, userData: userData), id: nil),
+                       sequence: sequence, count: 1, family: familyOfNode(node))
+        }
+
         // Requests never queued (the run was cut short).
         for node in plan.graph.nodes {
             guard let spec = plan.graph.request(node.id), queuedCounts[node.id] < plan.instanceCounts[node.id],

@@ -63,6 +63,9 @@ public struct IoUring: ~Copyable {
     @usableFromInline var retentionToken = RetentionToken.next()
     /// Memory that lives as long as a registration does (registered and provided buffers, buffer rings).
     var registeredMemory: [AnyObject] = []
+    /// Memory kept for the ring's whole life (`pin`), and the token that marks it as this ring's.
+    var pinnedMemory: [KernelMemory] = []
+    let pinToken = RetentionToken.next()
     /// The buffers of IORING_REGISTER_BUFFERS, by index.
     var registeredBuffers: [IoBuffer] = []
     /// Provided-buffer state: buffer rings by group id, and the buffers given to IORING_OP_PROVIDE_BUFFERS.
@@ -198,6 +201,7 @@ public struct IoUring: ~Copyable {
             arena.abandon()
             for memory in retained { _ = Unmanaged.passRetained(memory) }
             for memory in registeredMemory { _ = Unmanaged.passRetained(memory) }
+            for memory in pinnedMemory { _ = Unmanaged.passRetained(memory) }
         }
         munmap(sqeMapping.base, sqeMapping.size)
         munmap(ringMapping.base, ringMapping.size)
@@ -403,6 +407,22 @@ public struct IoUring: ~Copyable {
         var head = cq.head.pointee
         let tail = cq.kernelTail()
         var count = 0
+        if cq.cqeShift == 4 && !cq.mixed {
+            // 16-byte CQEs only: no second half, no fillers.
+            let (cqes, mask) = (cq.cqes.assumingMemoryBound(to: io_uring_cqe.self), cq.mask)
+            var finals = 0
+            while head != tail && count < maximum {
+                let cqe = cqes[Int(truncatingIfNeeded: head & mask)]
+                head &+= 1
+                if cqe.flags & IORING_CQE_F_MORE == 0 { finals &+= 1 }
+                count &+= 1
+                body(CompletionQueueEntry(userData: cqe.user_data, res: cqe.res, flags: CompletionFlags(rawValue: cqe.flags)))
+            }
+            CIoUring_store_release(cq.head, head)
+            inFlightCount &-= finals
+            if inFlightCount == 0 { releaseRequestMemory() }
+            return count
+        }
         while head != tail && count < maximum {
             let slot = cq.slot(head)
             let cqe = slot.assumingMemoryBound(to: io_uring_cqe.self).pointee
@@ -542,9 +562,20 @@ public struct IoUring: ~Copyable {
         retentionToken = RetentionToken.next()
     }
 
-    /// Keeps `memory` alive until the ring is quiescent.
+    /// Keeps `memory` alive as long as the ring (and, like retained memory, leaked rather than freed if
+    /// the ring cannot prove itself idle at the end): requests over it then retain nothing, and a
+    /// template over it nothing each time the ring has been quiescent. For memory its owner keeps for
+    /// the ring's whole use anyway, such as a scenario's buffers.
+    public mutating func pin(_ memory: KernelMemory) {
+        guard memory.pinnedBy != pinToken else { return }
+        memory.pinnedBy = pinToken
+        pinnedMemory.append(memory)
+    }
+
+    /// Keeps `memory` alive until the ring is quiescent (pinned memory already is).
     @usableFromInline
     mutating func retain(_ memory: KernelMemory) {
+        if memory.pinnedBy == pinToken { return }
         if capturedMemory != nil { capturedMemory!.append(memory) }
         if memory.retainedBy != retentionToken {
             memory.retainedBy = retentionToken

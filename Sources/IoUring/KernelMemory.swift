@@ -16,6 +16,8 @@ public class KernelMemory: @unchecked Sendable {
     public let byteCount: Int
     /// The retention token of the ring generation that holds this memory, or 0.
     var retainedBy: UInt64 = 0
+    /// The `pinToken` of the ring that keeps this memory for its whole life (`IoUring.pin`), or 0.
+    var pinnedBy: UInt64 = 0
 
     init(byteCount: Int, alignment: Int = 64) {
         precondition(byteCount >= 0, "negative size")

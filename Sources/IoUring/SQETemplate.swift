@@ -74,3 +74,33 @@ extension IoUring {
         }
     }
 }
+
+extension IoUring {
+    /// Queues `count` copies of the template at `template`, with user_data `firstUserData`,
+    /// `firstUserData + 1`, …: `queue(_:userData:)` for each, with one check that the SQ has room for all
+    /// (`.submissionQueueFull`, queuing none, when it has not).
+    @inlinable
+    public mutating func queue(_ template: UnsafeMutablePointer<SQETemplate>, firstUserData: UInt64, count: Int)
+        throws(IoUringError) {
+        guard count > 0 else { return }
+        guard UInt64(sq.sqeTail &- sq.kernelHead()) + UInt64(count) <= UInt64(sq.entries) else {
+            throw .submissionQueueFull
+        }
+        let (sqes, mask) = (sq.sqes.assumingMemoryBound(to: io_uring_sqe.self), sq.mask)
+        var tail = sq.sqeTail
+        var userData = firstUserData
+        for _ in 0..<count {
+            let sqe = sqes + Int(tail & mask)
+            sqe.pointee = template.pointee.fields
+            sqe.pointee.user_data = userData
+            tail &+= 1
+            userData &+= 1
+        }
+        sq.sqeTail = tail
+        inFlightCount &+= count
+        if template.pointee.retainedUnder != retentionToken {
+            for memory in template.pointee.memory { retain(memory) }
+            template.pointee.retainedUnder = retentionToken
+        }
+    }
+}

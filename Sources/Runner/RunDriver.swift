@@ -98,6 +98,10 @@ struct RunDriver: ~Copyable {
     private let nodeCount: Int
     /// The `generation` each template was made in (0: none).
     private var templateGenerations: [UInt64]
+    /// Some request is dense (`NodeInfo.dense`): CQEs go to `CheckerCore.completedDense` first.
+    private var hasDense = false
+    /// Dense instances queued whose CQE has not arrived (`CheckerCore.denseOutstanding`, counted here).
+    private var denseOutstanding = 0
     /// Bumped whenever something an operand resolves through may have changed (a capture arrived, a
     /// registration or control step ran): templates made before are checked again.
     private var generation: UInt64 = 1
@@ -150,6 +154,20 @@ struct RunDriver: ~Copyable {
         /// Random file offsets: into `off`, into `addr` (splice's `in_offset`).
         var randomOffset: PreparedRandom?
         var randomAddress: PreparedRandom?
+        /// The checker tracks its instances densely (`CheckerCore.isDense`), and the runner keeps no entry
+        /// for them either: they are neither captures, renames nor descriptors, and carry no id.
+        var dense = false
+        /// For a dense request its template can stand for, outside link chains: how many such requests
+        /// with consecutive automatic user_data follow in the same body, this one included (`queueRun`).
+        var runLength: Int32 = 0
+        /// Whether that run is the whole body of the innermost repeat block: its iterations can then be
+        /// queued in bulk too (that block's count, and where its body ends).
+        var runIsBody = false
+        var blockCount = 0
+        var bodyEnd = 0
+        /// A `submit` step without `expect:`: `submit(waitingFor: submitWait)` is all it does.
+        var plainSubmit = false
+        var submitWait: UInt32 = 0
     }
 
     /// A `RandomOffset` with its unit count worked out (one division per run, not per request).
@@ -217,6 +235,7 @@ struct RunDriver: ~Copyable {
         templates.initialize(repeating: SQETemplate.empty, count: count)
         templateGenerations = Array(repeating: 0, count: count)
         cqeBuffer = .allocate(capacity: 256)
+        if feedsChecker { findRuns() }
     }
 
     deinit {
@@ -304,7 +323,14 @@ struct RunDriver: ~Copyable {
         for node in graph.nodes {
             switch node.kind {
             case .registration: infos.append(NodeInfo(kind: .registration)); continue
-            case .control: infos.append(NodeInfo(kind: .control)); continue
+            case .control(let step):
+                var info = NodeInfo(kind: .control)
+                if case .submit(let wait) = step.action, step.expected == nil {
+                    info.plainSubmit = true
+                    info.submitWait = wait ?? 0
+                }
+                infos.append(info)
+                continue
             case .repeatBlock: infos.append(NodeInfo(kind: .repeatBlock)); continue
             case .request(let spec):
                 let step = plan.steps[node.id]
@@ -367,6 +393,37 @@ struct RunDriver: ~Copyable {
         return true
     }
 
+    /// Marks the dense requests (`NodeInfo.dense`) and the runs of them queued together (`runLength`).
+    private mutating func findRuns() {
+        let graph = scenario.graph
+        for node in graph.nodes where info[node.id].kind == .request {
+            let facts = info[node.id]
+            info[node.id].dense = core.isDense(node.id) && facts.uniqueUserData && !facts.rendersID && !facts.capturesValue
+                && !facts.isPollUpdate && !facts.skipSuccess && facts.awaitMode == 1 && !producesDescriptor[node.id]
+                && !followsMoreFlag[node.id] && !readsBufferData
+            hasDense = hasDense || info[node.id].dense
+        }
+        for node in graph.nodes.indices.reversed() {
+            guard info[node].dense, info[node].templatable, plan.steps[node].chain == nil else { continue }
+            var length: Int32 = 1
+            let next = node + 1
+            if next < graph.nodes.count, info[next].runLength > 0, graph.nodes[next].block == graph.nodes[node].block,
+               info[next].userDataBase == info[node].userDataBase &+ 1 {
+                length += info[next].runLength
+            }
+            info[node].runLength = length
+        }
+        for block in graph.blocks where !block.body.isEmpty {
+            let first = block.body.lowerBound
+            let depth = Int(info[first].depth)
+            guard Int(info[first].runLength) == block.body.count, depth > 0,
+                  strides[Int(info[first].strideStart) + depth - 1] == UInt64(block.body.count) else { continue }
+            info[first].runIsBody = true
+            info[first].blockCount = block.count
+            info[first].bodyEnd = block.body.upperBound
+        }
+    }
+
     private var elapsed: Duration { ContinuousClock.now - start }
 
     /// Whether events go to the observer (anything but the checker alone).
@@ -389,11 +446,20 @@ struct RunDriver: ~Copyable {
             }
             do {
                 switch info[node].kind {
-                case .request: try queue(node, instances.iterations)
+                case .request:
+                    if info[node].runLength > 0, try queueRun(node, &instances) {
+                        if expired { return }
+                        continue
+                    }
+                    try queue(node, instances.iterations)
                 case .registration:
                     guard case .registration(let step) = graph.nodes[node].kind else { break }
                     try register(step, StepInstance(node: node, iterations: instances.iterations))
                 case .control:
+                    if info[node].plainSubmit && !emitsEvents {
+                        _ = try submit(waitingFor: info[node].submitWait)
+                        break
+                    }
                     guard case .control(let step) = graph.nodes[node].kind else { break }
                     try perform(step, StepInstance(node: node, iterations: instances.iterations))
                 case .repeatBlock: break
@@ -444,6 +510,7 @@ struct RunDriver: ~Copyable {
         if let checker, feedsChecker {
             checker.returnCore(core)
             feedsChecker = false
+            hasDense = false
             core = CheckerCore.placeholder
         }
         return idle
@@ -472,15 +539,7 @@ struct RunDriver: ~Copyable {
             try makeRoom(needed)
             if expired { return }
         }
-        var userData = info[node].userDataBase
-        let depth = Int(info[node].depth)
-        if depth > 0 {
-            let first = Int(info[node].strideStart)
-            for level in 0..<min(depth, iterations.count) {
-                userData &+= strides[first + level] &* UInt64(iterations[level])
-            }
-        }
-
+        let userData = userData(of: node, iterations)
         let sqeFlags: UInt8
         let sqeAddress: UInt64
         if templateGenerations[node] == generation {
@@ -504,6 +563,13 @@ struct RunDriver: ~Copyable {
         statistics.requests += 1
         if info[node].referenced { resources.lastUserData[node] = userData }
         if feedsChecker {
+            if info[node].dense,
+               core.queuedDense(firstUserData: userData, count: 1, firstNode: node, length: 1, lastIterations: iterations) {
+                denseOutstanding += 1
+                statistics.denseRequests += 1
+                notePeakOutstanding()
+                return
+            }
             let id = info[node].rendersID ? renderID(StepInstance(node: node, iterations: iterations)) : nil
             core.queued(node: node, iterations: iterations, id: id, userData: userData, sqeFlags: sqeFlags,
                         sqeAddress: sqeAddress)
@@ -526,6 +592,145 @@ struct RunDriver: ~Copyable {
         default: awaited = plan.awaitsCompletion(node: node, iterations: iterations, userData: userData)
         }
         track(userData, node: node, awaited: awaited)
+    }
+
+    /// The user_data of the instance of `node` at `iterations`.
+    @inline(__always)
+    private func userData(of node: NodeID, _ iterations: [Int]) -> UInt64 {
+        var userData = info[node].userDataBase
+        let depth = Int(info[node].depth)
+        if depth > 0 {
+            let first = Int(info[node].strideStart)
+            for level in 0..<min(depth, iterations.count) {
+                userData &+= strides[first + level] &* UInt64(iterations[level])
+            }
+        }
+        return userData
+    }
+
+    /// Queues the run of dense requests that starts at `first` (`NodeInfo.runLength`) from their templates
+    /// and, when the run is the whole body of the innermost block, the block's remaining iterations too:
+    /// what `queue` does for each instance, as many at a time as the SQ has room for, the checker told once
+    /// per batch (`CheckerCore.queuedDense`). The SQ is submitted when full, between whole iterations.
+    /// Returns false, having queued nothing, when a template is missing or out of date or a value the run
+    /// uses is still to be captured: the caller then queues `first` on its own (which remakes its template).
+    private mutating func queueRun(_ first: NodeID, _ cursor: inout StepInstances.Iterator) throws(RunnerError) -> Bool {
+        let length = Int(info[first].runLength)
+        var userData = userData(of: first, cursor.iterations)
+        guard runIsReady(first, length) else { return false }
+        let wholeBody = info[first].runIsBody
+        let level = cursor.iterations.count - 1
+        var iteration = wholeBody ? cursor.iterations[level] : 0
+        let end = wholeBody ? info[first].blockCount : 1
+        var queued = 0
+        while iteration < end {
+            if ring.sqSpaceLeft < UInt32(length) {
+                try makeRoom(UInt32(length))
+                if expired || !runIsReady(first, length) { break }
+            }
+            if queued > 0 && untilDeadlineCheck <= 0 {
+                untilDeadlineCheck = RunDriver.deadlineStride
+                if ContinuousClock.now >= deadline {
+                    expired = true
+                    break
+                }
+            }
+            var rounds = min(end - iteration, Int(ring.sqSpaceLeft) / length)
+            if inspect != nil {
+                let untilInspection = Int(inspectionInterval - statistics.instances % inspectionInterval)
+                rounds = min(rounds, max(1, untilInspection / length))
+            }
+            let firstUserData = userData
+            let count = rounds * length
+            if length == 1 && info[first].randomOffset == nil && info[first].randomAddress == nil {
+                do {
+                    try ring.queue(templates + first, firstUserData: userData, count: count)
+                } catch {
+                    throw .engine(error)
+                }
+                userData &+= UInt64(count)
+            } else {
+                for _ in 0..<rounds {
+                    for node in first..<first + length {
+                        try queueFromTemplate(node, userData: userData)
+                        userData &+= 1
+                    }
+                }
+            }
+            iteration += rounds
+            queued += count
+            if wholeBody {
+                cursor.setInnermost(iteration: iteration - 1, through: info[first].bodyEnd)
+            } else {
+                cursor.skip(to: first + length)
+            }
+            if core.queuedDense(firstUserData: firstUserData, count: count, firstNode: first, length: length,
+                                lastIterations: cursor.iterations) {
+                denseOutstanding += count
+                statistics.denseRequests += UInt64(count)
+                statistics.bulkRequests += UInt64(count)
+            } else {
+                // The checker's window cannot take them (their user_data do not come after its last): they
+                // are reported one by one, as `queue` does for requests that are not dense.
+                var iterations = cursor.iterations
+                var instanceUserData = firstUserData
+                for round in 0..<rounds {
+                    if wholeBody { iterations[level] = iteration - rounds + round }
+                    for node in first..<first + length {
+                        core.queued(node: node, iterations: iterations, id: nil, userData: instanceUserData,
+                                    sqeFlags: templates[node].flags, sqeAddress: templates[node].address)
+                        track(instanceUserData, node: node, awaited: true)
+                        instanceUserData &+= 1
+                    }
+                }
+            }
+            for node in first..<first + length where info[node].referenced {
+                resources.lastUserData[node] = userData &- UInt64(first + length - node)
+            }
+            let before = statistics.instances
+            statistics.requests += UInt64(count)
+            statistics.instances += UInt64(count)
+            untilDeadlineCheck -= count
+            notePeakOutstanding()
+            if let inspect, before / inspectionInterval != statistics.instances / inspectionInterval {
+                inspect(ring, statistics)
+            }
+        }
+        return queued > 0 || expired
+    }
+
+    /// Whether every request of the run from `first` can be queued from its template now: templates made
+    /// in this generation, captured values in.
+    private func runIsReady(_ first: NodeID, _ length: Int) -> Bool {
+        for node in first..<first + length {
+            guard templateGenerations[node] == generation else { return false }
+            if info[node].awaitsCaptures {
+                let start = Int(info[node].producerStart)
+                for position in start..<start + Int(info[node].producerCount) where capturePending[producers[position]] {
+                    return false
+                }
+            }
+        }
+        return true
+    }
+
+    /// Queues a copy of `node`'s template with `userData` (and its random offsets).
+    @inline(__always)
+    private mutating func queueFromTemplate(_ node: NodeID, userData: UInt64) throws(RunnerError) {
+        var offset: UInt64?
+        if let random = info[node].randomOffset { offset = random.value(userData) }
+        var address: UInt64?
+        if let random = info[node].randomAddress { address = random.value(userData) }
+        do {
+            try ring.queue(templates + node, userData: userData, offset: offset, address: address)
+        } catch {
+            throw .engine(error)
+        }
+    }
+
+    private mutating func notePeakOutstanding() {
+        let distinct = outstanding.count + fifoLive + denseOutstanding
+        if distinct > statistics.peakOutstanding { statistics.peakOutstanding = distinct }
     }
 
     /// Queues `instance` through the issuer, making the node's template from it when the node allows one.
@@ -597,8 +802,7 @@ struct RunDriver: ~Copyable {
         }
         outstandingByNode[node] += 1
         if awaited { awaitedOutstanding += 1 }
-        let distinct = outstanding.count + fifoLive
-        if distinct > statistics.peakOutstanding { statistics.peakOutstanding = distinct }
+        notePeakOutstanding()
     }
 
     private func newEntry(_ entry: Outstanding) -> Int32 {
@@ -706,22 +910,13 @@ struct RunDriver: ~Copyable {
         switch step.action {
         case .submit(let wait):
             let queued = ring.sqReady
-            let taken: Int32
-            if let wait, wait > 0 {
-                // min_complete counts CQEs the scenario has not consumed: those that arrived since its
-                // last wait, which the runner has reaped already, count too.
-                reapReady()
-                let missing = UInt32(clamping: max(Int(wait) - completionsSinceWait, 0))
-                taken = try submitPending(waitingFor: missing)
-                let reached = try waitUntil(deadline, .completions(Int(wait)))
-                if !reached { expired = true }
-                if describe {
-                    summary = "submit \(queued) SQE\(queued == 1 ? "" : "s"), \(min(completionsSinceWait, Int(wait))) of \(wait) CQE\(wait == 1 ? "" : "s") arrived"
+            let (taken, arrived) = try submit(waitingFor: wait ?? 0)
+            if describe {
+                if let wait, wait > 0 {
+                    summary = "submit \(queued) SQE\(queued == 1 ? "" : "s"), \(min(arrived, Int(wait))) of \(wait) CQE\(wait == 1 ? "" : "s") arrived"
+                } else {
+                    summary = "submit \(queued) SQE\(queued == 1 ? "" : "s")"
                 }
-                completionsSinceWait = 0
-            } else {
-                taken = try submitPending()
-                if describe { summary = "submit \(queued) SQE\(queued == 1 ? "" : "s")" }
             }
             if step.expected != nil {
                 if feedsChecker {
@@ -780,6 +975,22 @@ struct RunDriver: ~Copyable {
         }
     }
 
+    /// A `submit` step: submits what is queued and, with `wait` > 0, waits until that many CQEs have
+    /// arrived since the scenario last waited (or the deadline). Returns what the first io_uring_enter(2)
+    /// returned and how many CQEs had arrived.
+    private mutating func submit(waitingFor wait: UInt32) throws(RunnerError) -> (taken: Int32, arrived: Int) {
+        guard wait > 0 else { return (try submitPending(), 0) }
+        // min_complete counts CQEs the scenario has not consumed: those that arrived since its last wait,
+        // which the runner has reaped already, count too.
+        reapReady()
+        let missing = UInt32(clamping: max(Int(wait) - completionsSinceWait, 0))
+        let taken = try submitPending(waitingFor: missing)
+        if try !waitUntil(deadline, .completions(Int(wait))) { expired = true }
+        let arrived = completionsSinceWait
+        completionsSinceWait = 0
+        return (taken, arrived)
+    }
+
     /// What a `wait` step waits for.
     private enum WaitCondition {
         /// No unfinished request with this user_data.
@@ -802,7 +1013,7 @@ struct RunDriver: ~Copyable {
 
     private func reached(_ goal: Goal) -> Bool {
         switch goal {
-        case .awaitedDone: return awaitedOutstanding == 0
+        case .awaitedDone: return awaitedOutstanding == 0 && denseOutstanding == 0
         case .capture(let producer): return !capturePending[producer]
         case .completions(let count): return completionsSinceWait >= count
         case .conditions(let conditions):
@@ -827,8 +1038,9 @@ struct RunDriver: ~Copyable {
 
     private func isDone(_ condition: WaitCondition) -> Bool {
         switch condition {
-        case .userData(let value): return outstanding.value(for: value) == nil
-        case .node(let node): return outstandingByNode[node] == 0
+        case .userData(let value):
+            return outstanding.value(for: value) == nil && !(hasDense && core.isDenseOutstanding(userData: value))
+        case .node(let node): return outstandingByNode[node] == 0 && !(info[node].dense && core.hasDenseOutstanding(node: node))
         }
     }
 
@@ -860,7 +1072,10 @@ struct RunDriver: ~Copyable {
         while toSubmit > 0 || wait > 0 {
             let result: Int32
             if wait > 0 {
-                result = try enter(toSubmit: toSubmit, minComplete: wait, flags: [], timeout: deadline - ContinuousClock.now)
+                let now = ContinuousClock.now
+                // The deadline is not past: the next check between steps can wait its full stride.
+                if now < deadline { untilDeadlineCheck = RunDriver.deadlineStride }
+                result = try enter(toSubmit: toSubmit, minComplete: wait, flags: [], timeout: deadline - now)
             } else {
                 var flags: EnterFlags = []
                 if isIOPoll || ring.cqRingNeedsFlush { flags.insert(.getEvents) }
@@ -895,9 +1110,36 @@ struct RunDriver: ~Copyable {
         while true {
             let count = ring.copyReadyCQEs(into: cqeBuffer)
             if count == 0 { return }
-            let stamp = elapsed
-            for index in 0..<count { handle(cqeBuffer[index], elapsed: stamp) }
+            handleReaped(count)
             if count < cqeBuffer.count { return }
+        }
+    }
+
+    /// Handles the `count` CQEs `reapReady` copied into `cqeBuffer`: dense ones by batches, others one by
+    /// one. Their time stamp (when the batch was reaped) is read from the clock only if something needs it.
+    @inline(never)
+    private mutating func handleReaped(_ count: Int) {
+        let start = self.start
+        var stamp: Duration?
+        var index = 0
+        while index < count {
+            if hasDense {
+                let handled = core.completedDense(cqeBuffer, from: index, to: count, arrival: arrivals) {
+                    if stamp == nil { stamp = ContinuousClock.now - start }
+                    return stamp!
+                }
+                if handled > 0 {
+                    denseOutstanding -= handled
+                    arrivals += handled
+                    completionsSinceWait += handled
+                    statistics.completions += handled
+                    index += handled
+                    continue
+                }
+            }
+            if stamp == nil { stamp = ContinuousClock.now - start }
+            handle(cqeBuffer[index], elapsed: stamp!)
+            index += 1
         }
     }
 
@@ -1031,6 +1273,12 @@ public struct ExecutionStatistics: Hashable, Sendable {
     public var enters = 0
     /// The most distinct user_data values outstanding (queued, final CQE not yet reaped) at once.
     public var peakOutstanding = 0
+    /// Requests the checker tracked densely, by their user_data, with no record of their own (requests
+    /// whose every instance is checked the same way: `CheckerCore.isDense`).
+    public var denseRequests: UInt64 = 0
+    /// Of those, the requests queued in bulk from their templates, a run of steps or a repeat block's
+    /// iterations at a time.
+    public var bulkRequests: UInt64 = 0
 
     public init() {}
 }

@@ -67,6 +67,10 @@ final class RunResources: OperandResolver {
                 throw ExecutionError(mark: resource.mark, "resource '\(resource.name)': \(error)")
             }
         }
+        // Buffers live for the whole run: the ring keeps them without retaining them per request.
+        for handle in handles.values {
+            if let buffer = handle.buffer { ring.pin(buffer) }
+        }
         for resource in scenario.resources {
             do {
                 try createDependent(resource, ring: &ring)

@@ -219,6 +219,33 @@ private let atEmptyPath: Int32 = 0x1000
         #expect(ring.retained.isEmpty)
         #expect(watched == nil)
     }
+
+    @Test func aPinnedBufferLivesAsLongAsTheRingAndIsNotRetainedPerRequest() throws {
+        let dir = TemporaryDirectory("files")
+        defer { dir.remove() }
+        writeFile(dir.file("pinned"), bytes("kept alive"))
+        let fd = try openFile(dir.file("pinned"), O_RDONLY)
+        defer { Glibc.close(fd) }
+        var ring = try IoUring(entries: 4)
+        weak var watched: IoBuffer?
+        do {
+            let buffer = IoBuffer(count: 32)
+            watched = buffer
+            ring.pin(buffer)
+            ring.pin(buffer)
+            try ring.read(userData: 1, file: .descriptor(fd), into: .buffer(buffer), offset: 0)
+        }
+        // Only the ring holds the buffer, as pinned memory: the request retained nothing.
+        #expect(ring.retained.isEmpty && ring.pinnedMemory.count == 1)
+        try ring.submit(andWaitFor: 1)
+        #expect(ring.peekCQE() == cqe(1, 10))
+        ring.cqeSeen()
+        #expect(ring.inFlight == 0)
+        // Quiescent, and still alive: pinned memory stays for the ring's life.
+        #expect(watched?.bytes(0..<10) == bytes("kept alive"))
+        _ = consume ring
+        #expect(watched == nil)
+    }
 }
 
 // MARK: - Registered buffers, files, buffer selection

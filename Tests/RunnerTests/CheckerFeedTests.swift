@@ -10,9 +10,10 @@ import Testing
 /// runs once that way and once with the checker fed events next to another observer (no template
 /// shortcut for ids, events for everything), and the outcomes must be the same.
 @Suite struct CheckerFeedTests {
-    /// The outcome with the checker alone, the one with the checker fed events, and the run statistics of both.
+    /// The outcome with the checker alone, the one with the checker fed events, and the run statistics of
+    /// the first.
     func outcomes(_ yaml: String, sourceLocation: SourceLocation = #_sourceLocation) throws
-        -> (direct: ScenarioOutcome, events: ScenarioOutcome) {
+        -> (direct: ScenarioOutcome, events: ScenarioOutcome, statistics: ExecutionStatistics) {
         let scenario = try ScenarioLoader.load(yaml, file: "feed.yaml").get()
         let plan = try Planner.plan(scenario).get()
         func run(_ checker: ExpectationChecker, _ observer: any TraceObserver) -> (ScenarioOutcome, ExecutionStatistics) {
@@ -30,11 +31,17 @@ import Testing
         let (events, eventStatistics) = run(fed, TraceFanOut([fed, RecordingObserver()]))
         #expect(directStatistics.requests == eventStatistics.requests, sourceLocation: sourceLocation)
         #expect(directStatistics.instances == eventStatistics.instances, sourceLocation: sourceLocation)
-        return (direct, events)
+        // With events, no request is tracked densely.
+        #expect(eventStatistics.denseRequests == 0, sourceLocation: sourceLocation)
+        return (direct, events, directStatistics)
     }
 
-    func expectSame(_ yaml: String, verdict: Verdict, sourceLocation: SourceLocation = #_sourceLocation) throws {
-        let (direct, events) = try outcomes(yaml, sourceLocation: sourceLocation)
+    /// Runs `yaml` both ways (`outcomes`) and expects the same outcome and report; returns the outcome and
+    /// the statistics of the run with the checker alone.
+    @discardableResult
+    func expectSame(_ yaml: String, verdict: Verdict, sourceLocation: SourceLocation = #_sourceLocation) throws
+        -> (outcome: ScenarioOutcome, statistics: ExecutionStatistics) {
+        let (direct, events, statistics) = try outcomes(yaml, sourceLocation: sourceLocation)
         #expect(direct.verdict == verdict, "\(direct)", sourceLocation: sourceLocation)
         #expect(events.verdict == verdict, "\(events)", sourceLocation: sourceLocation)
         #expect(direct.mismatches == events.mismatches, sourceLocation: sourceLocation)
@@ -44,6 +51,7 @@ import Testing
                 sourceLocation: sourceLocation)
         let rendered = TextReporter(useColor: false).render(direct)
         #expect(rendered == TextReporter(useColor: false).render(events), sourceLocation: sourceLocation)
+        return (direct, statistics)
     }
 
     @Test func repeatedNopsWithOneInstanceExpectedOtherwise() throws {

@@ -131,6 +131,19 @@ public struct StepInstances: Sequence, Sendable {
                 return position - 1
             }
         }
+
+        /// Goes on from `node`, a later node of the current body (for a caller that ran the ones before
+        /// it itself).
+        public mutating func skip(to node: NodeID) {
+            position = node
+        }
+
+        /// Sets the innermost block's iteration and goes on from `node` of its body (`bodyEnd`: after
+        /// that iteration), for a caller that ran those instances itself.
+        public mutating func setInnermost(iteration: Int, through node: NodeID) {
+            iterations[iterations.count - 1] = iteration
+            position = node
+        }
     }
 }
 

@@ -1,0 +1,127 @@
+import Checker
+import IoUring
+import Planner
+import Scenario
+import Testing
+@testable import Runner
+
+/// Requests whose every instance is checked the same way are tracked densely when the checker runs
+/// alone: queued in bulk from their templates, their CQEs checked in batches against their node's pattern,
+/// with no record of their own (`CheckerCore.isDense`). What the checker reports about them must not
+/// change: each scenario here runs that way and with the checker fed events (no dense tracking), the
+/// outcomes and text reports must be the same, and the failures are the ones the kernel really produced.
+extension CheckerFeedTests {
+    @Test func aFailingIterationOfABulkBlockIsReportedWithItsDetail() throws {
+        // 4 KiB-aligned random offsets over 20 KiB of a file of 16 KiB + 10 bytes: the reads that land on
+        // the last unit get 10 bytes, not 16.
+        let (outcome, statistics) = try expectSame("""
+            name: random reads, some past the end of the file
+            resources:
+              data: { file: { path: d.bin, pattern: "0123456789abcdef", size: 16394 } }
+              buf:  { buffer: { size: 16 } }
+            steps:
+              - repeat: 300
+                steps:
+                  - read: { fd: data, buf: buf, len: 16, offset: { random: 20480, align: 4096, seed: 3 } }
+                    id: "r{i}"
+            expect:
+              "r{i}": 16
+            """, verdict: .fail)
+        let random = RandomOffset(range: 20480, align: 4096, seed: 3)
+        // r{i} has the automatic user_data 1 + i.
+        let short = (0..<300).filter { random.value(userData: UInt64(1 + $0)) == 16384 }
+        try #require(short.count > 1)
+        #expect(outcome.mismatches == [Mismatch(mark: SourceMark(file: "feed.yaml", line: 11, column: 3),
+                                                subject: "r\(short[0]): res (and \(short.count - 1) more of r{i})",
+                                                expected: "16", actual: "10")])
+        #expect(outcome.neverCompleted.isEmpty && outcome.unclaimed.isEmpty)
+        // Every read was tracked densely, and all but the first (which made the template) queued in bulk.
+        #expect(statistics.requests == 300 && statistics.denseRequests == 300 && statistics.bulkRequests == 299)
+    }
+
+    @Test func aRunOfStepsInABodyIsQueuedInBulkAndItsFailuresReported() throws {
+        let (outcome, statistics) = try expectSame("""
+            name: two nops and a submit, repeated
+            steps:
+              - repeat: 50
+                steps:
+                  - nop: {}
+                    id: "a{i}"
+                  - nop: { result: 3 }
+                    id: "b{i}"
+                  - submit: { wait: 2 }
+            expect:
+              "a{i}": 0
+              "b{i}": 2
+            """, verdict: .fail)
+        #expect(outcome.mismatches.map(\.subject) == ["b0: res (and 49 more of b{i})"])
+        #expect(outcome.mismatches.map(\.actual) == ["3"])
+        #expect(statistics.denseRequests == 100 && statistics.bulkRequests == 98)
+    }
+
+    @Test func bulkRequestsThatNeverCompleteAreReported() throws {
+        // 16 bytes in the pipe: two reads of 8 complete, the other three wait until the deadline.
+        let (outcome, statistics) = try expectSame("""
+            name: reads from a pipe that runs dry
+            deadline: 200ms
+            resources:
+              p:   { pipe: {} }
+              buf: { buffer: { size: 8 } }
+            steps:
+              - peer_write: { fd: p.write, data: "abcdefghijklmnop" }
+              - repeat: 5
+                steps:
+                  - read: { fd: p.read, buf: buf, len: 8 }
+                    id: "r{i}"
+            expect:
+              "r{i}": 8
+            """, verdict: .fail)
+        #expect(outcome.neverCompleted.map(\.id) == ["r2 (and 2 more of r{i})"])
+        #expect(outcome.mismatches.isEmpty && outcome.unclaimed.isEmpty)
+        #expect(statistics.denseRequests == 5)
+    }
+
+    @Test func anOldRequestThatNeverCompletesDoesNotHoldTheWindowOpen() throws {
+        // The stuck read keeps the oldest dense user_data outstanding while thousands of nops complete
+        // after it: it is moved out of the checker's window, and still reported.
+        let (outcome, statistics) = try expectSame("""
+            name: a read that never completes, then many nops
+            deadline: 500ms
+            resources:
+              p:   { pipe: {} }
+              buf: { buffer: { size: 8 } }
+            steps:
+              - read: { fd: p.read, buf: buf }
+                id: stuck
+              - repeat: 5000
+                steps:
+                  - nop: {}
+                    id: "n{i}"
+            expect:
+              stuck: 8
+              "n{i}": 0
+            """, verdict: .fail)
+        #expect(outcome.neverCompleted.map(\.id) == ["stuck"])
+        #expect(outcome.mismatches.isEmpty && outcome.unclaimed.isEmpty)
+        #expect(statistics.denseRequests == 5001)
+        #expect(statistics.peakOutstanding <= 2 * 64 + 1)
+    }
+
+    @Test func requestsThatAreNotAllCheckedAlikeAreNotDense() throws {
+        // One instance of n{i} has its own expectation; the other nop may post nothing: neither is dense.
+        let (_, statistics) = try expectSame("""
+            name: not dense
+            steps:
+              - repeat: 10
+                steps:
+                  - nop: {}
+                    id: "n{i}"
+                  - nop: {}
+                    skip_success: true
+            expect:
+              "n{i}": 0
+              n3: 0
+            """, verdict: .pass)
+        #expect(statistics.denseRequests == 0)
+    }
+}
