@@ -94,9 +94,10 @@ final class DenseWindow {
             guard flags & special == 0, res >= pattern.low, res <= pattern.high, UInt64(flags) & pattern.set == pattern.set,
                   UInt64(flags) & pattern.clear == 0 else { break }
             nodes[cell] = -1
+            if userData == low { low &+= 1 }
             index &+= 1
         }
-        // `low` moves past what completed once, for the batch (in order, one step per CQE).
+        // `low` moves past what completed out of order.
         while low < high && nodes[Int(truncatingIfNeeded: low & mask)] < 0 { low &+= 1 }
         window.pointee.low = low
         window.pointee.live &-= index &- start
@@ -236,7 +237,10 @@ extension CheckerCore {
         guard !tornDown else { return true }
         let window = dense.state
         guard acceptsDense(from: firstUserData) else { return false }
-        makeDenseRoom(from: firstUserData, count: count)
+        if window.pointee.live == 0 { (window.pointee.low, window.pointee.high) = (firstUserData, firstUserData) }
+        if firstUserData &+ UInt64(count) &- window.pointee.low > UInt64(window.pointee.capacity) {
+            makeDenseRoom(from: firstUserData, count: count)
+        }
         let (nodes, sequences, mask) = (window.pointee.nodes, window.pointee.sequences, window.pointee.mask)
         var userData = window.pointee.high
         while userData < firstUserData {

@@ -168,6 +168,8 @@ struct RunDriver: ~Copyable {
         /// A `submit` step without `expect:`: `submit(waitingFor: submitWait)` is all it does.
         var plainSubmit = false
         var submitWait: UInt32 = 0
+        /// A `submit` step with `wait`: its enter is bounded by the deadline, and it checks it.
+        var waitsForCompletions = false
     }
 
     /// A `RandomOffset` with its unit count worked out (one division per run, not per request).
@@ -325,9 +327,10 @@ struct RunDriver: ~Copyable {
             case .registration: infos.append(NodeInfo(kind: .registration)); continue
             case .control(let step):
                 var info = NodeInfo(kind: .control)
-                if case .submit(let wait) = step.action, step.expected == nil {
-                    info.plainSubmit = true
+                if case .submit(let wait) = step.action {
+                    info.plainSubmit = step.expected == nil
                     info.submitWait = wait ?? 0
+                    info.waitsForCompletions = info.submitWait > 0
                 }
                 infos.append(info)
                 continue
@@ -437,7 +440,8 @@ struct RunDriver: ~Copyable {
         var instances = graph.instances.makeIterator()
         while let node = instances.nextNode() {
             untilDeadlineCheck -= 1
-            if untilDeadlineCheck <= 0 {
+            // A submit step that waits reads the clock for its enter's timeout itself.
+            if untilDeadlineCheck <= 0 && !info[node].waitsForCompletions {
                 untilDeadlineCheck = RunDriver.deadlineStride
                 if ContinuousClock.now >= deadline {
                     expired = true
