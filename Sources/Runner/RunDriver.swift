@@ -19,8 +19,11 @@ import Scenario
 /// flattened into tables once; a request whose SQE its first instance showed to depend only on the
 /// step (and its user_data) is queued again from that SQE (`SQETemplate`); CQEs are copied out in
 /// batches; outstanding requests live in a `UserDataTable`; and when the only observer is the checker,
-/// its state is fed directly (`CheckerCore`) instead of through events. The driver is a value, so none
-/// of this pays for runtime exclusivity checks.
+/// its state is fed directly (`CheckerCore`) instead of through events. Then requests whose every
+/// instance is checked alike are dense: the checker's window is their only record, runs of them (and
+/// the iterations of a repeat block made only of them) are queued in bulk (`queueRun`), and their CQEs
+/// are checked by batches (`CheckerCore.completedDense`). The driver is a value, so none of this pays
+/// for runtime exclusivity checks.
 struct RunDriver: ~Copyable {
     var ring: IoUring
     let scenario: Scenario
@@ -399,14 +402,15 @@ struct RunDriver: ~Copyable {
     /// Marks the dense requests (`NodeInfo.dense`) and the runs of them queued together (`runLength`).
     private mutating func findRuns() {
         let graph = scenario.graph
-        for node in graph.nodes where info[node.id].kind == .request {
-            let facts = info[node.id]
-            info[node.id].dense = core.isDense(node.id) && facts.uniqueUserData && !facts.rendersID && !facts.capturesValue
-                && !facts.isPollUpdate && !facts.skipSuccess && facts.awaitMode == 1 && !producesDescriptor[node.id]
-                && !followsMoreFlag[node.id] && !readsBufferData
-            hasDense = hasDense || info[node.id].dense
+        for node in info.indices where info[node].kind == .request {
+            let facts = info[node]
+            info[node].dense = core.isDense(node) && facts.uniqueUserData && !facts.rendersID && !facts.capturesValue
+                && !facts.isPollUpdate && !facts.skipSuccess && facts.awaitMode == 1 && !producesDescriptor[node]
+                && !followsMoreFlag[node] && !readsBufferData
+            hasDense = hasDense || info[node].dense
         }
-        for node in graph.nodes.indices.reversed() {
+        guard hasDense else { return }
+        for node in info.indices.reversed() {
             guard info[node].dense, info[node].templatable, plan.steps[node].chain == nil else { continue }
             var length: Int32 = 1
             let next = node + 1
