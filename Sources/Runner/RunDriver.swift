@@ -108,6 +108,8 @@ struct RunDriver: ~Copyable {
     /// Bumped whenever something an operand resolves through may have changed (a capture arrived, a
     /// registration or control step ran): templates made before are checked again.
     private var generation: UInt64 = 1
+    /// Bumped whenever a capture becomes pending (its producer was queued).
+    private var captureEpoch: UInt64 = 0
     /// CQEs are copied here in batches, then handled.
     private let cqeBuffer: UnsafeMutableBufferPointer<CompletionQueueEntry>
     /// Deadline checks between steps are made every `deadlineStride` instances (steps that block check
@@ -163,6 +165,9 @@ struct RunDriver: ~Copyable {
         /// For a dense request its template can stand for, outside link chains: how many such requests
         /// with consecutive automatic user_data follow in the same body, this one included (`queueRun`).
         var runLength: Int32 = 0
+        /// When `runIsReady` last found that run ready: nothing it depends on changed while these hold.
+        var readyGeneration: UInt64 = 0
+        var readyCaptureEpoch: UInt64 = 0
         /// Whether that run is the whole body of the innermost repeat block: its iterations can then be
         /// queued in bulk too (that block's count, and where its body ends).
         var runIsBody = false
@@ -658,12 +663,17 @@ struct RunDriver: ~Copyable {
                 }
                 userData &+= UInt64(count)
             } else {
-                for _ in 0..<rounds {
-                    for node in first..<first + length {
-                        try queueFromTemplate(node, userData: userData)
-                        userData &+= 1
+                let info = self.info
+                do {
+                    try ring.queue(templates + first, length: length, rounds: rounds, firstUserData: userData) {
+                        index, userData, offset, address in
+                        if let random = info[first + index].randomOffset { offset = random.value(userData) }
+                        if let random = info[first + index].randomAddress { address = random.value(userData) }
                     }
+                } catch {
+                    throw .engine(error)
                 }
+                userData &+= UInt64(count)
             }
             iteration += rounds
             queued += count
@@ -709,7 +719,9 @@ struct RunDriver: ~Copyable {
 
     /// Whether every request of the run from `first` can be queued from its template now: templates made
     /// in this generation, captured values in.
-    private func runIsReady(_ first: NodeID, _ length: Int) -> Bool {
+    private mutating func runIsReady(_ first: NodeID, _ length: Int) -> Bool {
+        // Found ready before, and nothing it depends on changed since.
+        if info[first].readyGeneration == generation && info[first].readyCaptureEpoch == captureEpoch { return true }
         for node in first..<first + length {
             guard templateGenerations[node] == generation else { return false }
             if info[node].awaitsCaptures {
@@ -719,21 +731,9 @@ struct RunDriver: ~Copyable {
                 }
             }
         }
+        info[first].readyGeneration = generation
+        info[first].readyCaptureEpoch = captureEpoch
         return true
-    }
-
-    /// Queues a copy of `node`'s template with `userData` (and its random offsets).
-    @inline(__always)
-    private mutating func queueFromTemplate(_ node: NodeID, userData: UInt64) throws(RunnerError) {
-        var offset: UInt64?
-        if let random = info[node].randomOffset { offset = random.value(userData) }
-        var address: UInt64?
-        if let random = info[node].randomAddress { address = random.value(userData) }
-        do {
-            try ring.queue(templates + node, userData: userData, offset: offset, address: address)
-        } catch {
-            throw .engine(error)
-        }
     }
 
     private mutating func notePeakOutstanding() {
@@ -784,6 +784,7 @@ struct RunDriver: ~Copyable {
         if plan.steps[node].capture != nil {
             pendingCaptures[userData] = node
             capturePending[node] = true
+            captureEpoch &+= 1
         }
         guard case .request(let spec) = scenario.graph.nodes[node].kind else { return }
         if spec.operation == "poll_update", let newUserData = spec.arguments.unsigned("new_user_data"),
