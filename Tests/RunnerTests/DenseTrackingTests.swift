@@ -107,6 +107,42 @@ extension CheckerFeedTests {
         #expect(statistics.peakOutstanding <= 2 * 64 + 1)
     }
 
+    @Test func aDeadlineInTheMiddleOfABulkBlockCountsEveryMissingInstance() throws {
+        // Far more nops than 30 ms allow: the run is cut short while queuing them in bulk. Whatever was
+        // queued and not reaped, and whatever was never queued, is one never-completed group that starts
+        // at the first nop whose CQE was not checked.
+        let yaml = """
+            name: cut short
+            deadline: 30ms
+            ring: { entries: 64 }
+            steps:
+              - repeat: 20000000
+                steps:
+                  - nop: {}
+                    id: "n{i}"
+            expect:
+              "n{i}": 0
+            """
+        let scenario = try ScenarioLoader.load(yaml, file: "cut.yaml").get()
+        let checker = ExpectationChecker(scenario: scenario)
+        let result = ScenarioExecution(scenario: scenario, plan: try Planner.plan(scenario).get(), observer: checker).run()
+        let ending = try #require(result.ending)
+        #expect(ending.deadlineExpired)
+        #expect(result.statistics.requests < 20_000_000 && result.statistics.bulkRequests + 1 == result.statistics.requests)
+        let outcome = checker.finish(facts: PostRunFacts(), ending: ending)
+        #expect(outcome.verdict == .fail && outcome.mismatches.isEmpty && outcome.unclaimed.isEmpty)
+        let missing = try #require(outcome.neverCompleted.first?.id)
+        #expect(outcome.neverCompleted.count == 1)
+        // "n<first> (and <rest> more of n{i})": the first missing one and the rest cover every nop after
+        // those checked.
+        let words = missing.split(separator: " ")
+        let first = try #require(Int(words[0].dropFirst()))
+        let rest = try #require(words.count == 6 ? Int(words[2]) : nil)
+        #expect(missing == "n\(first) (and \(rest) more of n{i})")
+        #expect(first + 1 + rest == 20_000_000)
+        #expect(first > 0 && UInt64(first) <= result.statistics.requests)
+    }
+
     @Test func requestsThatAreNotAllCheckedAlikeAreNotDense() throws {
         // One instance of n{i} has its own expectation; the other nop may post nothing: neither is dense.
         let (_, statistics) = try expectSame("""
