@@ -423,7 +423,8 @@ struct RunDriver: ~Copyable {
                info[next].userDataBase == info[node].userDataBase &+ 1 {
                 length += info[next].runLength
             }
-            info[node].runLength = length
+            // A run is queued with room for all of it in the SQ: no longer than the SQ.
+            info[node].runLength = min(length, Int32(clamping: ring.sqEntries))
         }
         for block in graph.blocks where !block.body.isEmpty {
             let first = block.body.lowerBound
@@ -993,8 +994,10 @@ struct RunDriver: ~Copyable {
         // which the runner has reaped already, count too.
         reapReady()
         let missing = UInt32(clamping: max(Int(wait) - completionsSinceWait, 0))
-        let taken = try submitPending(waitingFor: missing)
-        if try !waitUntil(deadline, .completions(Int(wait))) { expired = true }
+        let taken = try submitPending(waitingFor: missing, reaped: true)
+        // An enter that waited was followed by a reap (but not with SQPOLL): when that reached the goal,
+        // waitUntil need not reap again first.
+        if try !waitUntil(deadline, .completions(Int(wait)), reaped: missing > 0 && !isSQPoll) { expired = true }
         let arrived = completionsSinceWait
         completionsSinceWait = 0
         return (taken, arrived)
@@ -1055,14 +1058,15 @@ struct RunDriver: ~Copyable {
 
     // MARK: - Submitting and reaping
 
-    /// Reaps what is ready, then submits every queued SQE with `io_uring_enter(2)` (unless an SQPOLL
-    /// thread is awake to take them). With `waitingFor`, the enter also waits for that many CQEs
-    /// (min_complete), bounded by the deadline. Returns what the first io_uring_enter(2) returned (the SQEs
-    /// the kernel took, or -errno), the count handed to an awake SQPOLL thread, or 0 when nothing was queued;
-    /// SQEs the kernel left are submitted again, as a program would.
+    /// Reaps what is ready (unless the caller just did: `reaped`), then submits every queued SQE with
+    /// `io_uring_enter(2)` (unless an SQPOLL thread is awake to take them). With `waitingFor`, the enter
+    /// also waits for that many CQEs (min_complete), bounded by the deadline. Returns what the first
+    /// io_uring_enter(2) returned (the SQEs the kernel took, or -errno), the count handed to an awake
+    /// SQPOLL thread, or 0 when nothing was queued; SQEs the kernel left are submitted again, as a
+    /// program would.
     @discardableResult
-    private mutating func submitPending(waitingFor wait: UInt32 = 0) throws(RunnerError) -> Int32 {
-        reapReady()
+    private mutating func submitPending(waitingFor wait: UInt32 = 0, reaped: Bool = false) throws(RunnerError) -> Int32 {
+        if !reaped { reapReady() }
         var toSubmit = ring.flushSQ()
         if toSubmit == 0 && wait == 0 { return 0 }
         if isSQPoll {
@@ -1153,7 +1157,9 @@ struct RunDriver: ~Copyable {
     }
 
     /// Waits, submitting what is queued, until `goal` is reached or `limit`; false when `limit` came first.
-    private mutating func waitUntil(_ limit: ContinuousClock.Instant, _ goal: Goal) throws(RunnerError) -> Bool {
+    /// `reaped`: the caller has just reaped, so a goal reached already needs no further reap.
+    private mutating func waitUntil(_ limit: ContinuousClock.Instant, _ goal: Goal, reaped: Bool = false) throws(RunnerError) -> Bool {
+        if reaped && reached(goal) { return true }
         reapReady()
         // Conditions on user_data look them up in `outstanding`; nothing is queued while waiting.
         if case .conditions = goal { spill() }

@@ -59,6 +59,25 @@ extension CheckerFeedTests {
         #expect(statistics.denseRequests == 100 && statistics.bulkRequests == 98)
     }
 
+    @Test func aRunLongerThanTheSQIsQueuedInPieces() throws {
+        // 40 nops a body, 16 SQ entries: each iteration is queued 16, 16 and 8 at a time.
+        var steps = ""
+        for index in 0..<40 { steps += "          - nop: {}\n            id: \"n\(index)-{i}\"\n" }
+        let (outcome, statistics) = try expectSame("""
+            name: a body longer than the SQ
+            ring: { entries: 16 }
+            steps:
+              - repeat: 30
+                steps:
+            \(steps)  - submit
+            expect:
+              "n7-{i}": 0
+              "n39-{i}": 1
+            """, verdict: .fail)
+        #expect(outcome.mismatches.map(\.subject) == ["n39-0: res (and 29 more of n39-{i})"])
+        #expect(statistics.requests == 1200 && statistics.denseRequests == 1200 && statistics.bulkRequests > 1000)
+    }
+
     @Test func bulkRequestsThatNeverCompleteAreReported() throws {
         // 16 bytes in the pipe: two reads of 8 complete, the other three wait until the deadline.
         let (outcome, statistics) = try expectSame("""
