@@ -162,6 +162,65 @@ extension CheckerFeedTests {
         #expect(first > 0 && UInt64(first) <= result.statistics.requests)
     }
 
+    @Test func waitStepsSeeDenseRequests() throws {
+        // `wait` for one instance (its user_data) and for every instance of a request outside its block
+        // (the node): both must see the dense reads finish, or the run would wait until the deadline.
+        let (outcome, statistics) = try expectSame("""
+            name: waits for dense reads
+            deadline: 2s
+            resources:
+              p:   { pipe: {} }
+              q:   { pipe: {} }
+              buf: { buffer: { size: 8 } }
+            steps:
+              - read: { fd: p.read, buf: buf, len: 4 }
+                id: a
+              - repeat: 2
+                steps:
+                  - read: { fd: q.read, buf: { buffer: buf, offset: 4 }, len: 2 }
+                    id: "r{i}"
+              - peer_write: { fd: p.write, data: "abcd" }
+              - wait: [a]
+              - peer_write: { fd: q.write, data: "wxyz" }
+              - wait: ["r{i}"]
+              - nop: {}
+                id: last
+            expect:
+              a: 4
+              "r{i}": 2
+              last: 0
+            """, verdict: .pass)
+        #expect(outcome.neverCompleted.isEmpty)
+        #expect(statistics.denseRequests == 4)
+    }
+
+    @Test func linkChainsAndNestedBlocksOfDenseRequests() throws {
+        let (outcome, statistics) = try expectSame("""
+            name: chains and nested blocks
+            steps:
+              - repeat: 6
+                steps:
+                  - repeat: 4
+                    as: j
+                    steps:
+                      - nop: {}
+                        id: "n{i}-{j}"
+                  - nop: { result: -5 }
+                    id: "a{i}"
+                    link: true
+                  - nop: {}
+                    id: "b{i}"
+            expect:
+              "n{i}-{j}": 0
+              "a{i}": -EIO
+              "b{i}": 0
+            """, verdict: .fail)
+        // The chain's second request is cancelled when the first fails.
+        #expect(outcome.mismatches.map(\.subject) == ["b0: res (and 5 more of b{i})"])
+        #expect(outcome.mismatches.map(\.actual) == ["-ECANCELED"])
+        #expect(statistics.denseRequests == 36 && statistics.bulkRequests == 23)
+    }
+
     @Test func requestsThatAreNotAllCheckedAlikeAreNotDense() throws {
         // One instance of n{i} has its own expectation; the other nop may post nothing: neither is dense.
         let (_, statistics) = try expectSame("""
