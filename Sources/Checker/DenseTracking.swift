@@ -33,7 +33,11 @@ final class DenseWindow {
 
     let state: UnsafeMutablePointer<State>
 
-    static let initialCapacity = 1024
+    /// Small: a core is made for every scenario (and placeholders for lent ones); the ring grows to what
+    /// is in flight.
+    static let initialCapacity = 16
+    /// The window grows rather than spill until it is this large.
+    static let spillFloor = 1024
 
     init() {
         state = .allocate(capacity: 1)
@@ -94,9 +98,10 @@ final class DenseWindow {
             guard flags & special == 0, res >= pattern.low, res <= pattern.high, UInt64(flags) & pattern.set == pattern.set,
                   UInt64(flags) & pattern.clear == 0 else { break }
             nodes[cell] = -1
+            if userData == low { low &+= 1 }
             index &+= 1
         }
-        // `low` moves past what completed once, for the batch (in order, one step per CQE).
+        // `low` moves past what completed out of order.
         while low < high && nodes[Int(truncatingIfNeeded: low & mask)] < 0 { low &+= 1 }
         window.pointee.low = low
         window.pointee.live &-= index &- start
@@ -152,38 +157,29 @@ final class DenseWindow {
 /// on the spot, so what a report says about it is exactly what it would say without the fast path. A CQE
 /// for no outstanding dense instance (an extra or duplicate one) is left to `completed`.
 extension CheckerCore {
-    /// Which nodes are dense, and their combined patterns.
-    mutating func findDenseNodes() {
-        let graph = plan.graph
-        // One past the largest automatic user_data of the run.
-        var automaticEnd: UInt64 = 1
-        var renamesPolls = false
-        for node in graph.nodes {
-            guard let spec = graph.request(node.id) else { continue }
+    /// Whether `node` (its spec, if a request) can be dense as far as it alone goes, and its combined
+    /// pattern; `automaticEnd` (one past the largest automatic user_data) and `renamesPolls` gather what
+    /// `findDenseNodes` needs about the whole scenario. Called for every node in order, from `init`.
+    mutating func noteDenseCandidate(_ node: Int, _ spec: RequestSpec?, automaticEnd: inout UInt64, renamesPolls: inout Bool) {
+        var pattern = QuickPattern(low: .min, high: .max, set: 0, clear: 0)
+        var candidate = false
+        if let spec {
             if spec.operation == "poll_update" { renamesPolls = true }
-            guard !spec.userData.isExplicit else { continue }
-            var last = spec.userData.base
-            for (stride, count) in zip(spec.userData.strides, plan.blockCounts[node.id]) where count > 0 {
-                last &+= stride &* UInt64(count - 1)
+            if !spec.userData.isExplicit {
+                var last = spec.userData.base
+                for (stride, count) in zip(spec.userData.strides, plan.blockCounts[node]) where count > 0 {
+                    last &+= stride &* UInt64(count - 1)
+                }
+                automaticEnd = max(automaticEnd, last &+ 1)
             }
-            automaticEnd = max(automaticEnd, last &+ 1)
-        }
-        let automatic = 1..<automaticEnd
-        let shared = renamesPolls || hasUserDataOrderRoles
-            || plan.explicitUserData.contains(where: automatic.contains)
-            || plan.userDataExpectations.keys.contains(where: automatic.contains)
-        var patterns: [QuickPattern] = []
-        for node in graph.nodes {
-            var pattern = QuickPattern(low: .min, high: .max, set: 0, clear: 0)
-            var dense = false
-            if !shared, let spec = graph.request(node.id), nodeSingleShot[node.id], !spec.userData.isExplicit,
-               !spec.flags.contains(.skipSuccess), spec.userData.strides.allSatisfy({ $0 > 0 }),
-               plan.instanceExpectations[node.id] == nil, plan.orderRoles[node.id].isEmpty {
-                dense = true
-                for index in plan.eachExpectations[node.id] {
+            candidate = nodeSingleShot[node] && !spec.userData.isExplicit && !spec.flags.contains(.skipSuccess)
+                && spec.userData.strides.allSatisfy({ $0 > 0 }) && plan.instanceExpectations[node] == nil
+                && plan.orderRoles[node].isEmpty
+            if candidate {
+                for index in plan.eachExpectations[node] {
                     let expectation = quick[index]
                     guard expectation.valid, !plan.relaxes[index] else {
-                        dense = false
+                        candidate = false
                         break
                     }
                     pattern.low = max(pattern.low, expectation.low)
@@ -192,13 +188,24 @@ extension CheckerCore {
                     pattern.clear |= expectation.clear
                 }
             }
-            denseNodes.append(dense)
-            patterns.append(pattern)
         }
+        denseNodes.append(candidate)
         let window = dense.state
-        window.pointee.patterns.deallocate()
-        window.pointee.patterns = .allocate(capacity: max(patterns.count, 1))
-        window.pointee.patterns.initialize(from: patterns, count: patterns.count)
+        if node == 0 {
+            window.pointee.patterns.deallocate()
+            window.pointee.patterns = .allocate(capacity: max(plan.graph.nodes.count, 1))
+        }
+        (window.pointee.patterns + node).initialize(to: pattern)
+    }
+
+    /// Which candidates are dense: none when some other request, expectation or rename can share an
+    /// automatic user_data.
+    mutating func findDenseNodes(automaticEnd: UInt64, renamesPolls: Bool) {
+        let automatic = 1..<max(automaticEnd, 1)
+        let shared = renamesPolls || hasUserDataOrderRoles
+            || plan.explicitUserData.contains(where: automatic.contains)
+            || plan.userDataExpectations.keys.contains(where: automatic.contains)
+        if shared { denseNodes = denseNodes.map { _ in false } }
     }
 
     /// Whether instances of `node` may be reported with `queuedDense` (and their CQEs handed to
@@ -207,8 +214,8 @@ extension CheckerCore {
         node >= 0 && node < denseNodes.count && denseNodes[node]
     }
 
-    /// Dense instances whose CQE has not arrived (the runner counts them too).
-    public var denseOutstanding: Int { dense.state.pointee.live + denseSpilled.count }
+    /// Dense instances whose CQE has not arrived (the runner counts them itself).
+    var denseOutstanding: Int { dense.state.pointee.live + denseSpilled.count }
 
     /// Whether a dense instance with `userData` is outstanding.
     public func isDenseOutstanding(userData: UInt64) -> Bool {
@@ -236,7 +243,10 @@ extension CheckerCore {
         guard !tornDown else { return true }
         let window = dense.state
         guard acceptsDense(from: firstUserData) else { return false }
-        makeDenseRoom(from: firstUserData, count: count)
+        if window.pointee.live == 0 { (window.pointee.low, window.pointee.high) = (firstUserData, firstUserData) }
+        if firstUserData &+ UInt64(count) &- window.pointee.low > UInt64(window.pointee.capacity) {
+            makeDenseRoom(from: firstUserData, count: count)
+        }
         let (nodes, sequences, mask) = (window.pointee.nodes, window.pointee.sequences, window.pointee.mask)
         var userData = window.pointee.high
         while userData < firstUserData {
@@ -287,7 +297,7 @@ extension CheckerCore {
             if window.pointee.live == 0 { (window.pointee.low, window.pointee.high) = (first, first) }
             let capacity = window.pointee.capacity
             if first + UInt64(count) - window.pointee.low <= UInt64(capacity) { return }
-            if window.pointee.live == 0 || (window.pointee.live + count) * 2 > capacity {
+            if window.pointee.live == 0 || (window.pointee.live + count) * 2 > capacity || capacity < DenseWindow.spillFloor {
                 dense.grow()
                 continue
             }

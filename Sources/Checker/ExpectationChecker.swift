@@ -97,7 +97,9 @@ public final class ExpectationChecker: TraceObserver {
 ///
 /// Outstanding request instances are records in a slab (freed slots are reused) found through a
 /// `UserDataTable`; their expectations and order roles are indices into interned lists. Queuing a
-/// request and checking its CQE allocate nothing and retain nothing in the common case.
+/// request and checking its CQE allocate nothing and retain nothing in the common case. Instances of
+/// dense requests (every instance checked alike) have no record: a runner that reports them with
+/// `queuedDense` finds them again by user_data (`completedDense`; DenseTracking.swift).
 public struct CheckerCore {
     let scenario: Scenario
     let plan: CheckPlan
@@ -288,6 +290,8 @@ public struct CheckerCore {
         allowsOtherCompletions = scenario.expectations.allowsOtherCompletions
         nodeEachList.reserveCapacity(nodeCount)
         nodeRoles.reserveCapacity(nodeCount)
+        var automaticEnd: UInt64 = 1
+        var renamesPolls = false
         for node in scenario.graph.nodes {
             let spec = scenario.graph.request(node.id)
             nodeIsRequest.append(spec != nil)
@@ -300,8 +304,9 @@ public struct CheckerCore {
             nodeEachList.append(spec == nil ? -1 : intern(expectations: plan.eachExpectations[node.id]))
             nodeRoles.append(spec == nil ? -1 : intern(roles: plan.orderRoles[node.id]))
             nodeRolesHaveInstances.append(plan.orderRoles[node.id].contains { $0.instance != nil })
+            noteDenseCandidate(node.id, spec, automaticEnd: &automaticEnd, renamesPolls: &renamesPolls)
         }
-        findDenseNodes()
+        findDenseNodes(automaticEnd: automaticEnd, renamesPolls: renamesPolls)
     }
 
     /// The index of `list` among the interned expectation lists.

@@ -104,3 +104,40 @@ extension IoUring {
         }
     }
 }
+
+extension IoUring {
+    /// Queues `rounds` rounds of copies of the `length` templates from `templates`, with consecutive
+    /// user_data from `firstUserData` (the k-th SQE gets `firstUserData + k`, a copy of template
+    /// `k % length`), with one check that the SQ has room for all (`.submissionQueueFull`, queuing none,
+    /// when it has not): `queue(_:userData:offset:address:)` for each. `fields` may replace each SQE's
+    /// `off` and `addr` (random offsets), given the template's index and the SQE's user_data.
+    @inlinable
+    public mutating func queue(_ templates: UnsafeMutablePointer<SQETemplate>, length: Int, rounds: Int, firstUserData: UInt64,
+                               fields: (_ template: Int, _ userData: UInt64, _ offset: inout UInt64, _ address: inout UInt64) -> Void)
+        throws(IoUringError) {
+        let count = length * rounds
+        guard count > 0 else { return }
+        guard UInt64(sq.sqeTail &- sq.kernelHead()) + UInt64(count) <= UInt64(sq.entries) else {
+            throw .submissionQueueFull
+        }
+        let (sqes, mask) = (sq.sqes.assumingMemoryBound(to: io_uring_sqe.self), sq.mask)
+        var tail = sq.sqeTail
+        var userData = firstUserData
+        for _ in 0..<rounds {
+            for index in 0..<length {
+                let sqe = sqes + Int(tail & mask)
+                sqe.pointee = templates[index].fields
+                sqe.pointee.user_data = userData
+                fields(index, userData, &sqe.pointee.off, &sqe.pointee.addr)
+                tail &+= 1
+                userData &+= 1
+            }
+        }
+        sq.sqeTail = tail
+        inFlightCount &+= count
+        for index in 0..<length where templates[index].retainedUnder != retentionToken {
+            for memory in templates[index].memory { retain(memory) }
+            templates[index].retainedUnder = retentionToken
+        }
+    }
+}

@@ -19,8 +19,11 @@ import Scenario
 /// flattened into tables once; a request whose SQE its first instance showed to depend only on the
 /// step (and its user_data) is queued again from that SQE (`SQETemplate`); CQEs are copied out in
 /// batches; outstanding requests live in a `UserDataTable`; and when the only observer is the checker,
-/// its state is fed directly (`CheckerCore`) instead of through events. The driver is a value, so none
-/// of this pays for runtime exclusivity checks.
+/// its state is fed directly (`CheckerCore`) instead of through events. Then requests whose every
+/// instance is checked alike are dense: the checker's window is their only record, runs of them (and
+/// the iterations of a repeat block made only of them) are queued in bulk (`queueRun`), and their CQEs
+/// are checked by batches (`CheckerCore.completedDense`). The driver is a value, so none of this pays
+/// for runtime exclusivity checks.
 struct RunDriver: ~Copyable {
     var ring: IoUring
     let scenario: Scenario
@@ -105,6 +108,8 @@ struct RunDriver: ~Copyable {
     /// Bumped whenever something an operand resolves through may have changed (a capture arrived, a
     /// registration or control step ran): templates made before are checked again.
     private var generation: UInt64 = 1
+    /// Bumped whenever a capture becomes pending (its producer was queued).
+    private var captureEpoch: UInt64 = 0
     /// CQEs are copied here in batches, then handled.
     private let cqeBuffer: UnsafeMutableBufferPointer<CompletionQueueEntry>
     /// Deadline checks between steps are made every `deadlineStride` instances (steps that block check
@@ -160,6 +165,9 @@ struct RunDriver: ~Copyable {
         /// For a dense request its template can stand for, outside link chains: how many such requests
         /// with consecutive automatic user_data follow in the same body, this one included (`queueRun`).
         var runLength: Int32 = 0
+        /// When `runIsReady` last found that run ready: nothing it depends on changed while these hold.
+        var readyGeneration: UInt64 = 0
+        var readyCaptureEpoch: UInt64 = 0
         /// Whether that run is the whole body of the innermost repeat block: its iterations can then be
         /// queued in bulk too (that block's count, and where its body ends).
         var runIsBody = false
@@ -168,6 +176,8 @@ struct RunDriver: ~Copyable {
         /// A `submit` step without `expect:`: `submit(waitingFor: submitWait)` is all it does.
         var plainSubmit = false
         var submitWait: UInt32 = 0
+        /// A `submit` step with `wait`: its enter is bounded by the deadline, and it checks it.
+        var waitsForCompletions = false
     }
 
     /// A `RandomOffset` with its unit count worked out (one division per run, not per request).
@@ -325,9 +335,10 @@ struct RunDriver: ~Copyable {
             case .registration: infos.append(NodeInfo(kind: .registration)); continue
             case .control(let step):
                 var info = NodeInfo(kind: .control)
-                if case .submit(let wait) = step.action, step.expected == nil {
-                    info.plainSubmit = true
+                if case .submit(let wait) = step.action {
+                    info.plainSubmit = step.expected == nil
                     info.submitWait = wait ?? 0
+                    info.waitsForCompletions = info.submitWait > 0
                 }
                 infos.append(info)
                 continue
@@ -396,14 +407,15 @@ struct RunDriver: ~Copyable {
     /// Marks the dense requests (`NodeInfo.dense`) and the runs of them queued together (`runLength`).
     private mutating func findRuns() {
         let graph = scenario.graph
-        for node in graph.nodes where info[node.id].kind == .request {
-            let facts = info[node.id]
-            info[node.id].dense = core.isDense(node.id) && facts.uniqueUserData && !facts.rendersID && !facts.capturesValue
-                && !facts.isPollUpdate && !facts.skipSuccess && facts.awaitMode == 1 && !producesDescriptor[node.id]
-                && !followsMoreFlag[node.id] && !readsBufferData
-            hasDense = hasDense || info[node.id].dense
+        for node in info.indices where info[node].kind == .request {
+            let facts = info[node]
+            info[node].dense = core.isDense(node) && facts.uniqueUserData && !facts.rendersID && !facts.capturesValue
+                && !facts.isPollUpdate && !facts.skipSuccess && facts.awaitMode == 1 && !producesDescriptor[node]
+                && !followsMoreFlag[node] && !readsBufferData
+            hasDense = hasDense || info[node].dense
         }
-        for node in graph.nodes.indices.reversed() {
+        guard hasDense else { return }
+        for node in info.indices.reversed() {
             guard info[node].dense, info[node].templatable, plan.steps[node].chain == nil else { continue }
             var length: Int32 = 1
             let next = node + 1
@@ -411,7 +423,8 @@ struct RunDriver: ~Copyable {
                info[next].userDataBase == info[node].userDataBase &+ 1 {
                 length += info[next].runLength
             }
-            info[node].runLength = length
+            // A run is queued with room for all of it in the SQ: no longer than the SQ.
+            info[node].runLength = min(length, Int32(clamping: ring.sqEntries))
         }
         for block in graph.blocks where !block.body.isEmpty {
             let first = block.body.lowerBound
@@ -437,7 +450,8 @@ struct RunDriver: ~Copyable {
         var instances = graph.instances.makeIterator()
         while let node = instances.nextNode() {
             untilDeadlineCheck -= 1
-            if untilDeadlineCheck <= 0 {
+            // A submit step that waits reads the clock for its enter's timeout itself.
+            if untilDeadlineCheck <= 0 && !info[node].waitsForCompletions {
                 untilDeadlineCheck = RunDriver.deadlineStride
                 if ContinuousClock.now >= deadline {
                     expired = true
@@ -650,12 +664,17 @@ struct RunDriver: ~Copyable {
                 }
                 userData &+= UInt64(count)
             } else {
-                for _ in 0..<rounds {
-                    for node in first..<first + length {
-                        try queueFromTemplate(node, userData: userData)
-                        userData &+= 1
+                let info = self.info
+                do {
+                    try ring.queue(templates + first, length: length, rounds: rounds, firstUserData: userData) {
+                        index, userData, offset, address in
+                        if let random = info[first + index].randomOffset { offset = random.value(userData) }
+                        if let random = info[first + index].randomAddress { address = random.value(userData) }
                     }
+                } catch {
+                    throw .engine(error)
                 }
+                userData &+= UInt64(count)
             }
             iteration += rounds
             queued += count
@@ -701,7 +720,9 @@ struct RunDriver: ~Copyable {
 
     /// Whether every request of the run from `first` can be queued from its template now: templates made
     /// in this generation, captured values in.
-    private func runIsReady(_ first: NodeID, _ length: Int) -> Bool {
+    private mutating func runIsReady(_ first: NodeID, _ length: Int) -> Bool {
+        // Found ready before, and nothing it depends on changed since.
+        if info[first].readyGeneration == generation && info[first].readyCaptureEpoch == captureEpoch { return true }
         for node in first..<first + length {
             guard templateGenerations[node] == generation else { return false }
             if info[node].awaitsCaptures {
@@ -711,21 +732,9 @@ struct RunDriver: ~Copyable {
                 }
             }
         }
+        info[first].readyGeneration = generation
+        info[first].readyCaptureEpoch = captureEpoch
         return true
-    }
-
-    /// Queues a copy of `node`'s template with `userData` (and its random offsets).
-    @inline(__always)
-    private mutating func queueFromTemplate(_ node: NodeID, userData: UInt64) throws(RunnerError) {
-        var offset: UInt64?
-        if let random = info[node].randomOffset { offset = random.value(userData) }
-        var address: UInt64?
-        if let random = info[node].randomAddress { address = random.value(userData) }
-        do {
-            try ring.queue(templates + node, userData: userData, offset: offset, address: address)
-        } catch {
-            throw .engine(error)
-        }
     }
 
     private mutating func notePeakOutstanding() {
@@ -776,6 +785,7 @@ struct RunDriver: ~Copyable {
         if plan.steps[node].capture != nil {
             pendingCaptures[userData] = node
             capturePending[node] = true
+            captureEpoch &+= 1
         }
         guard case .request(let spec) = scenario.graph.nodes[node].kind else { return }
         if spec.operation == "poll_update", let newUserData = spec.arguments.unsigned("new_user_data"),
@@ -984,8 +994,10 @@ struct RunDriver: ~Copyable {
         // which the runner has reaped already, count too.
         reapReady()
         let missing = UInt32(clamping: max(Int(wait) - completionsSinceWait, 0))
-        let taken = try submitPending(waitingFor: missing)
-        if try !waitUntil(deadline, .completions(Int(wait))) { expired = true }
+        let taken = try submitPending(waitingFor: missing, reaped: true)
+        // An enter that waited was followed by a reap (but not with SQPOLL): when that reached the goal,
+        // waitUntil need not reap again first.
+        if try !waitUntil(deadline, .completions(Int(wait)), reaped: missing > 0 && !isSQPoll) { expired = true }
         let arrived = completionsSinceWait
         completionsSinceWait = 0
         return (taken, arrived)
@@ -1046,14 +1058,15 @@ struct RunDriver: ~Copyable {
 
     // MARK: - Submitting and reaping
 
-    /// Reaps what is ready, then submits every queued SQE with `io_uring_enter(2)` (unless an SQPOLL
-    /// thread is awake to take them). With `waitingFor`, the enter also waits for that many CQEs
-    /// (min_complete), bounded by the deadline. Returns what the first io_uring_enter(2) returned (the SQEs
-    /// the kernel took, or -errno), the count handed to an awake SQPOLL thread, or 0 when nothing was queued;
-    /// SQEs the kernel left are submitted again, as a program would.
+    /// Reaps what is ready (unless the caller just did: `reaped`), then submits every queued SQE with
+    /// `io_uring_enter(2)` (unless an SQPOLL thread is awake to take them). With `waitingFor`, the enter
+    /// also waits for that many CQEs (min_complete), bounded by the deadline. Returns what the first
+    /// io_uring_enter(2) returned (the SQEs the kernel took, or -errno), the count handed to an awake
+    /// SQPOLL thread, or 0 when nothing was queued; SQEs the kernel left are submitted again, as a
+    /// program would.
     @discardableResult
-    private mutating func submitPending(waitingFor wait: UInt32 = 0) throws(RunnerError) -> Int32 {
-        reapReady()
+    private mutating func submitPending(waitingFor wait: UInt32 = 0, reaped: Bool = false) throws(RunnerError) -> Int32 {
+        if !reaped { reapReady() }
         var toSubmit = ring.flushSQ()
         if toSubmit == 0 && wait == 0 { return 0 }
         if isSQPoll {
@@ -1144,7 +1157,9 @@ struct RunDriver: ~Copyable {
     }
 
     /// Waits, submitting what is queued, until `goal` is reached or `limit`; false when `limit` came first.
-    private mutating func waitUntil(_ limit: ContinuousClock.Instant, _ goal: Goal) throws(RunnerError) -> Bool {
+    /// `reaped`: the caller has just reaped, so a goal reached already needs no further reap.
+    private mutating func waitUntil(_ limit: ContinuousClock.Instant, _ goal: Goal, reaped: Bool = false) throws(RunnerError) -> Bool {
+        if reaped && reached(goal) { return true }
         reapReady()
         // Conditions on user_data look them up in `outstanding`; nothing is queued while waiting.
         if case .conditions = goal { spill() }

@@ -150,7 +150,7 @@ struct DenseFeed {
         steps.append(.complete(1, 7, 0))
         let (report, dense) = try same(Self.stuck, steps)
         #expect(report.contains("stuck: res"))
-        #expect(dense.core.dense.state.pointee.capacity == DenseWindow.initialCapacity)
+        #expect(dense.core.dense.state.pointee.capacity == DenseWindow.spillFloor)
         #expect(dense.core.denseSpilled.isEmpty && dense.core.denseOutstanding == 0 && dense.core.outstandingCount == 0)
     }
 
