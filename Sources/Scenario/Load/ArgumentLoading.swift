@@ -182,7 +182,7 @@ extension ScenarioBuilder {
     /// Slot numbers must exist in the file table registered at this point.
     private func checkSlotArguments(_ spec: StepSpec, _ values: ArgumentDraft) {
         // A raw SQE is written as given: that is the point of it.
-        guard spec.name != "raw" else { return }
+        guard !spec.isRaw else { return }
         for case let argument? in values.items where !argument.isDefault {
             switch argument.value {
             case .file(.slot(let slot)): checkSlot(slot, at: argument.mark)
@@ -320,7 +320,7 @@ extension ScenarioBuilder {
             }
             return unsigned(node, what, bits: 31).map { ArgumentValue.slot(.index(UInt32($0))) }
         case .opcode:
-            if spec.name == "raw", node.isPlain, let text = node.scalar, NodeReader.parseInteger(text) != nil {
+            if spec.isRaw, node.isPlain, let text = node.scalar, NodeReader.parseInteger(text) != nil {
                 return unsigned(node, what, bits: 8).map { number in
                     Opcode(rawValue: UInt8(number)).map(ArgumentValue.opcode) ?? .unsigned(number)
                 }

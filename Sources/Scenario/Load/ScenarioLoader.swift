@@ -49,7 +49,8 @@ private final class StreamingLoad: StepStreamObserver {
     }
 
     func stepsWillStart(rootMark: SourceMark, before: [YAMLPair], key: YAMLNode, list: SourceMark) {
-        header = builder.readHeader(before + [YAMLPair(key: key, value: key)], rootMark: rootMark)
+        // `steps` itself needs no check: it is a known key, and the list is read item by item below.
+        header = builder.readHeader(before, rootMark: rootMark)
         stepsKey = key
         listMark = list
     }

@@ -227,7 +227,7 @@ extension ScenarioBuilder {
     private func impliesFixedFile(_ spec: StepSpec) -> Bool { !spec.isCancel }
 
     private func resolveOpcode(_ spec: StepSpec, _ arguments: Arguments) -> UInt8 {
-        if spec.name == "raw" {
+        if spec.isRaw {
             if case .opcode(let opcode)? = arguments["opcode"] { return opcode.rawValue }
             if case .unsigned(let number)? = arguments["opcode"] { return UInt8(truncatingIfNeeded: number) }
             return 0

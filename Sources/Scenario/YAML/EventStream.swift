@@ -4,13 +4,13 @@ import Synchronization
 
 /// One libyaml event, copied out of libyaml's memory so another thread can read it: what it is, where it
 /// starts, and where its texts (a scalar's value, a tag, an anchor or alias name) lie in its batch's bytes.
-struct ParsedEvent {
+struct ParsedEvent: Sendable {
     enum Kind: UInt8 {
         case streamEnd, documentStart, scalar, alias, sequenceStart, mappingStart, sequenceEnd, mappingEnd, other
     }
 
     /// Where a text lies in `EventBatch.bytes`; `count` is -1 when the event has no such text.
-    struct Text {
+    struct Text: Sendable {
         var start: Int32
         var count: Int32
         static let absent = Text(start: 0, count: -1)
@@ -36,9 +36,6 @@ struct EventBatch: Sendable {
         return String(decoding: bytes[start..<start + Int(text.count)], as: UTF8.self)
     }
 }
-
-extension ParsedEvent: Sendable {}
-extension ParsedEvent.Text: Sendable {}
 
 /// Where libyaml stopped with a syntax error: its problem, context and their 0-based marks.
 struct LibyamlFailure: Sendable {
