@@ -83,6 +83,7 @@ import Testing
 
     @Test func theParserHandsOverEachTopLevelStepAsItCompletes() throws {
         final class Recorder: StepStreamObserver {
+            let dropsStepsAfterReading = false
             var headerKeys: [String] = []
             var steps: [Int] = []
             func stepsWillStart(rootMark: SourceMark, before: [YAMLPair], key: YAMLNode, list: SourceMark) {
@@ -96,5 +97,36 @@ import Testing
         #expect(recorder.headerKeys == ["name", "ring", "resources"])
         #expect(recorder.steps.count == 6000 + 6000 / 64)
         #expect(recorder.steps == root["steps"]?.sequence?.map(\.mark.line))
+    }
+
+    @Test func streamedStepsAreDroppedFromTheTreeOnceRead() throws {
+        final class Counter: StepStreamObserver {
+            let dropsStepsAfterReading = true
+            var steps = 0
+            var largestStep = 0
+            func stepsWillStart(rootMark: SourceMark, before: [YAMLPair], key: YAMLNode, list: SourceMark) {}
+            func step(_ node: YAMLNode) {
+                steps += 1
+                largestStep = max(largestStep, node.document.records.count)
+            }
+        }
+        let counter = Counter()
+        let text = SyntheticScenario.text(requests: 6000)
+        let root = try YAMLParser.parse(text, file: "s.yaml", stepObserver: counter).get()
+        #expect(counter.steps == 6000 + 6000 / 64)
+        // The document never held more than the header and one step, and keeps an empty list.
+        #expect(counter.largestStep < 100)
+        #expect(root["steps"]?.sequence?.isEmpty == true)
+        #expect(root["expect"]?["order"]?.sequence?.count == 1000)
+    }
+
+    @Test func anAnchorInsideAStepKeepsTheStepsFromThereOn() throws {
+        var text = SyntheticScenario.text(requests: 6000)
+        text = text.replacingOccurrences(of: "  - read: { fd: data, buf: buf, len: 16, offset: 0 }\n    id: s3000\n",
+                                          with: "  - read: &args { fd: data, buf: buf, len: 16, offset: 0 }\n    id: s3000\n")
+        text = text.replacingOccurrences(of: "  - read: { fd: data, buf: buf, len: 16, offset: 0 }\n    id: s5997\n",
+                                          with: "  - read: *args\n    id: s5997\n")
+        let streamed = try ScenarioLoader.load(text, file: "s.yaml").get()
+        #expect(streamed == (try loadWholeTree(text).get()))
     }
 }

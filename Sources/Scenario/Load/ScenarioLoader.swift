@@ -19,7 +19,11 @@ public enum ScenarioLoader {
     public static func load(_ text: String, file: String, options: LoadOptions = LoadOptions()) -> Result<Scenario, DiagnosticList> {
         let streaming = StreamingLoad(file: file, options: options)
         switch YAMLParser.parse(text, file: file, stepObserver: streaming) {
-        case .success(let root): return streaming.finish(root) ?? load(root, file: file, options: options)
+        case .success(let root):
+            if let result = streaming.finish(root) { return result }
+            // The streamed steps were dropped from the tree: read the whole document again.
+            guard streaming.hasReadSteps else { return load(root, file: file, options: options) }
+            return YAMLParser.parse(text, file: file).flatMap { load($0, file: file, options: options) }
         case .failure(let list): return .failure(list)
         }
     }
@@ -43,6 +47,11 @@ private final class StreamingLoad: StepStreamObserver {
     private var stepsKey: YAMLNode?
     private var listMark: SourceMark?
     private var stepCount = 0
+
+    /// Each step is validated as it arrives and never read again, so the parser need not keep it.
+    let dropsStepsAfterReading = true
+    /// Whether steps were streamed, and so are missing from the tree the parser returns.
+    var hasReadSteps: Bool { stepCount > 0 }
 
     init(file: String, options: LoadOptions) {
         builder = ScenarioBuilder(file: file, options: options)

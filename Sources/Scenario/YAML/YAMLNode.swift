@@ -27,6 +27,24 @@ final class YAMLDocument: @unchecked Sendable {
     @exclusivity(unchecked) var children: [Int32] = []
     @exclusivity(unchecked) var scalars: [String] = []
     @exclusivity(unchecked) var tags: [String] = []
+
+    /// How far each table reaches.
+    struct Size {
+        var records: Int
+        var children: Int
+        var scalars: Int
+        var tags: Int
+    }
+
+    var size: Size { Size(records: records.count, children: children.count, scalars: scalars.count, tags: tags.count) }
+
+    /// Drops every node added after the document had `size`, keeping the storage for the next ones.
+    func truncate(to size: Size) {
+        records.removeSubrange(size.records...)
+        children.removeSubrange(size.children...)
+        scalars.removeSubrange(size.scalars...)
+        tags.removeSubrange(size.tags...)
+    }
 }
 
 /// A node of a YAML document with the position it was written at.

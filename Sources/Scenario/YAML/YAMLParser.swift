@@ -33,8 +33,12 @@ public enum YAMLParser {
 }
 
 /// Receives the items of a document's top-level `steps` list while the document is being parsed.
-/// Nodes it is given stay valid; nothing else of the document may be read before parsing ends.
+/// Nothing of the document but the nodes it is given may be read before parsing ends.
 protocol StepStreamObserver: AnyObject {
+    /// Whether each step's nodes may be dropped from the document once `step(_:)` returns, so a big
+    /// scenario never holds its whole tree: the returned tree then has an empty `steps` list, and an
+    /// observer that needs the tree after all must parse again. When false, every node stays valid.
+    var dropsStepsAfterReading: Bool { get }
     /// The root mapping's `steps` key (at `key`) opens a list at `list`; `before` are the root's pairs
     /// before it, in order. Not called when those pairs hold a `<<` merge key.
     func stepsWillStart(rootMark: SourceMark, before: [YAMLPair], key: YAMLNode, list: SourceMark)
@@ -59,6 +63,10 @@ private struct TreeBuilder {
     var stepObserver: (any StepStreamObserver)?
     /// The stack position of the top-level `steps` list while it is open and streamed.
     private var streamedFrame: Int?
+    /// While streamed steps are dropped: the document's size when the list opened, which each step's
+    /// nodes are cut back to once the observer has read them. Nil from the first anchor defined inside
+    /// the list on (a later alias could need its node).
+    private var streamBase: YAMLDocument.Size?
 
     private struct Frame {
         var isMapping: Bool
@@ -95,7 +103,7 @@ private struct TreeBuilder {
         case .scalar:
             let tag = self.tag(batch.string(event.tag))
             let node = newScalar(batch.string(event.value) ?? "", mark: mark, tag: tag, isPlain: event.isPlainScalar && tag < 0)
-            if let anchor = batch.string(event.anchor) { anchors[anchor] = node }
+            if let anchor = batch.string(event.anchor) { define(anchor, node) }
             add(node)
         case .alias:
             let name = batch.string(event.anchor) ?? ""
@@ -112,6 +120,7 @@ private struct TreeBuilder {
         case .sequenceEnd, .mappingEnd:
             if streamedFrame == stack.count - 1 {
                 streamedFrame = nil
+                streamBase = nil
                 stepObserver = nil
             }
             let frame = stack.removeLast()
@@ -126,7 +135,7 @@ private struct TreeBuilder {
             openItems.removeSubrange(frame.firstItem...)
             let node = newRecord(Record(mark: frame.mark, first: first, count: Int32(count), tag: frame.tag,
                                         shape: frame.isMapping ? .mapping : .sequence, isPlain: false))
-            if let anchor = frame.anchor { anchors[anchor] = node }
+            if let anchor = frame.anchor { define(anchor, node) }
             add(node)
         }
     }
@@ -150,10 +159,21 @@ private struct TreeBuilder {
     private mutating func add(_ node: Int32) {
         if stack.isEmpty {
             if rootIndex == nil { rootIndex = node }
+        } else if streamedFrame == stack.count - 1, let observer = stepObserver {
+            observer.step(YAMLNode(document, Int(node)))
+            if let streamBase {
+                document.truncate(to: streamBase)
+            } else {
+                openItems.append(node)
+            }
         } else {
             openItems.append(node)
-            if streamedFrame == stack.count - 1 { stepObserver?.step(YAMLNode(document, Int(node))) }
         }
+    }
+
+    private mutating func define(_ anchor: String, _ node: Int32) {
+        anchors[anchor] = node
+        if streamedFrame != nil { streamBase = nil }
     }
 
     /// A list opening as the value of the root mapping's `steps` key is streamed to the observer.
@@ -174,6 +194,7 @@ private struct TreeBuilder {
             index += 2
         }
         streamedFrame = stack.count
+        if observer.dropsStepsAfterReading { streamBase = document.size }
         observer.stepsWillStart(rootMark: stack[0].mark, before: before, key: YAMLNode(document, Int(key)), list: mark)
     }
 
