@@ -1,23 +1,39 @@
 import IoUring
 
-/// The arguments of one step while they are read: one slot per op-table argument, looked up by name
-/// (a handful of short names, so a linear search beats hashing).
+/// The arguments of one step while they are read, kept as they are returned: in op-table order, the
+/// ones not given left out, in one array sized for the op. Bit `i` of `present` says whether the table's
+/// argument `i` is there; its place in `items` is the number of present arguments before it.
 struct ArgumentDraft {
     let spec: StepSpec
-    var items: [StepArgument?]
+    private(set) var items: [StepArgument] = []
+    private var present: UInt64 = 0
 
     init(spec: StepSpec) {
         self.spec = spec
-        self.items = [StepArgument?](repeating: nil, count: spec.arguments.count)
+        items.reserveCapacity(spec.arguments.count)
+    }
+
+    /// The argument at `index` of the op table.
+    subscript(index: Int) -> StepArgument? {
+        get { present & (1 << index) == 0 ? nil : items[place(of: index)] }
+        set {
+            let bit: UInt64 = 1 << index
+            let place = place(of: index)
+            switch (present & bit != 0, newValue) {
+            case (true, let argument?): items[place] = argument
+            case (true, nil): items.remove(at: place)
+            case (false, let argument?): items.insert(argument, at: place)
+            case (false, nil): break
+            }
+            present = newValue == nil ? present & ~bit : present | bit
+        }
     }
 
     subscript(name: String) -> StepArgument? {
-        get { spec.arguments.firstIndex { $0.name == name }.flatMap { items[$0] } }
-        set {
-            guard let index = spec.arguments.firstIndex(where: { $0.name == name }) else { return }
-            items[index] = newValue
-        }
+        spec.arguments.firstIndex { $0.name == name }.flatMap { self[$0] }
     }
+
+    private func place(of index: Int) -> Int { (present & ((1 << index) - 1)).nonzeroBitCount }
 }
 
 extension ScenarioBuilder {
@@ -28,16 +44,16 @@ extension ScenarioBuilder {
     /// the rules between them, defaults and derived lengths. Returns them in table order.
     func readArguments(_ spec: StepSpec, key: YAMLNode, value: YAMLNode?) -> Arguments {
         var values = ArgumentDraft(spec: spec)
-        // Where each argument was written (its key), by table position; nil when left out.
-        var keyMarks = [SourceMark?](repeating: nil, count: spec.arguments.count)
-        // Bool arguments written as `false` do not count as given for the rules.
-        var writtenFalse = [Bool](repeating: false, count: spec.arguments.count)
-        func take(_ index: Int, keyMark: SourceMark, _ node: YAMLNode) {
+        // Which table arguments were written, and which of those are bools written as `false` (they do
+        // not count as given for the rules); one bit per argument.
+        var written: UInt64 = 0
+        var writtenFalse: UInt64 = 0
+        func take(_ index: Int, _ node: YAMLNode) {
             let argument = spec.arguments[index]
-            keyMarks[index] = keyMark
-            writtenFalse[index] = argument.isBool && node.isPlain && node.scalar == "false"
+            written |= 1 << index
+            if argument.isBool && node.isPlain && node.scalar == "false" { writtenFalse |= 1 << index }
             if let decoded = decode(argument, node, in: spec) {
-                values.items[index] = StepArgument(name: argument.name, value: decoded, mark: node.mark)
+                values[index] = StepArgument(name: argument.name, value: decoded, mark: node.mark)
             }
         }
         if let value, !value.isNull {
@@ -53,36 +69,42 @@ extension ScenarioBuilder {
                         error(pair.key.mark, "unknown argument '\(name)' of '\(spec.name)'\(known)")
                         continue
                     }
-                    take(index, keyMark: pair.key.mark, pair.value)
+                    take(index, pair.value)
                 }
             } else if let shorthand = spec.shorthand, let index = spec.arguments.firstIndex(where: { $0.name == shorthand }) {
-                take(index, keyMark: key.mark, value)
+                take(index, value)
             } else {
                 error(value.mark, "'\(spec.name)' takes a mapping of arguments, not \(value.kindDescription)")
                 return Arguments()
             }
         }
-        for (index, argument) in spec.arguments.enumerated() where keyMarks[index] == nil {
+        for (index, argument) in spec.arguments.enumerated() where written & (1 << index) == 0 {
             switch argument.presence {
             case .required:
                 error(key.mark, "'\(spec.name)' is missing its required argument '\(argument.name)'")
             case .defaulted(let value, _):
-                values.items[index] = StepArgument(name: argument.name, value: value, mark: key.mark, isDefault: true)
+                values[index] = StepArgument(name: argument.name, value: value, mark: key.mark, isDefault: true)
             default:
                 break
             }
         }
-        if !spec.rules.isEmpty { checkRules(spec, keyMarks: keyMarks, writtenFalse: writtenFalse, key: key) }
+        if !spec.rules.isEmpty {
+            checkRules(spec, given: written & ~writtenFalse, key: key, value: value)
+        }
         deriveLengths(spec, &values, key: key)
         checkSlotArguments(spec, values)
         if spec.hasPaths { checkPathArguments(spec, values) }
-        return Arguments(values.items.compactMap { $0 })
+        return Arguments(values.items)
     }
 
-    private func checkRules(_ spec: StepSpec, keyMarks: [SourceMark?], writtenFalse: [Bool], key: YAMLNode) {
+    /// `given`: one bit per table argument written (bools written `false` left out).
+    private func checkRules(_ spec: StepSpec, given: UInt64, key: YAMLNode, value: YAMLNode?) {
+        func isGiven(_ index: Int) -> Bool { given & (1 << index) != 0 }
+        /// Where a given argument's key was written (the op's key for the shorthand form).
         func mark(of name: String) -> SourceMark? {
-            guard let index = spec.arguments.firstIndex(where: { $0.name == name }), !writtenFalse[index] else { return nil }
-            return keyMarks[index]
+            guard let index = spec.arguments.firstIndex(where: { $0.name == name }), isGiven(index) else { return nil }
+            guard let pairs = value?.mapping else { return key.mark }
+            return pairs.first { $0.key.scalar == name }?.key.mark
         }
         func quoted(_ names: [String], _ conjunction: String) -> String {
             let parts = names.map { "'\($0)'" }
@@ -90,12 +112,12 @@ extension ScenarioBuilder {
         }
         for (rule, indices) in zip(spec.rules, spec.ruleArguments) {
             // Most steps keep every rule; only a broken one needs the names and marks below.
-            let given = indices.lazy.filter { keyMarks[$0] != nil && !writtenFalse[$0] }.count
+            let count = indices.lazy.filter(isGiven).count
             switch rule {
-            case .exactlyOne: if given == 1 { continue }
-            case .atMostOne: if given <= 1 { continue }
-            case .atLeastOne: if given >= 1 { continue }
-            case .requires: if keyMarks[indices[0]] == nil || writtenFalse[indices[0]] || (keyMarks[indices[1]] != nil && !writtenFalse[indices[1]]) { continue }
+            case .exactlyOne: if count == 1 { continue }
+            case .atMostOne: if count <= 1 { continue }
+            case .atLeastOne: if count >= 1 { continue }
+            case .requires: if !isGiven(indices[0]) || isGiven(indices[1]) { continue }
             }
             switch rule {
             case .exactlyOne(let names), .atMostOne(let names):
@@ -126,7 +148,7 @@ extension ScenarioBuilder {
         var available: UInt64?
         var bufferName: String?
         var bufferOffset: UInt64 = 0
-        let buffer = spec.bufferIndex.flatMap { values.items[$0] }
+        let buffer = spec.bufferIndex.flatMap { values[$0] }
         switch buffer?.value {
         case .buffer(.resource(let name, let offset))?:
             if let resource = resourceBuffer(name) {
@@ -139,7 +161,7 @@ extension ScenarioBuilder {
                 (bufferName, bufferOffset) = (operand.name, operand.offset)
             }
         default:
-            if let index = spec.dataIndex, case .bytes(let bytes)? = values.items[index]?.value, spec.category != .control {
+            if let index = spec.dataIndex, case .bytes(let bytes)? = values[index]?.value, spec.category != .control {
                 available = UInt64(bytes.count)
             }
         }
@@ -148,7 +170,7 @@ extension ScenarioBuilder {
             guard let bufferName else { return "the inline data holds" }
             return "buffer '\(bufferName)' holds" + (bufferOffset == 0 ? "" : " from offset \(bufferOffset)")
         }
-        let length = spec.lengthIndex.flatMap { values.items[$0] }
+        let length = spec.lengthIndex.flatMap { values[$0] }
         if let length, !length.isDefault, case .unsigned(let count) = length.value, let available, count > available {
             error(length.mark, "'len' \(count) is more than \(source) (\(available) byte\(available == 1 ? "" : "s"))")
         }
@@ -167,10 +189,10 @@ extension ScenarioBuilder {
             error(buffer.mark, "\(buffers) buffers of \(bytes) bytes need \(buffers * bytes) bytes, but \(source) \(available)")
         }
         if let lengthIndex = spec.lengthIndex, length == nil, case .derived = spec.arguments[lengthIndex].presence,
-           spec.iovecsIndex.flatMap({ values.items[$0] }) == nil {
+           spec.iovecsIndex.flatMap({ values[$0] }) == nil {
             // Without a buffer, getsockopt still needs room for an int option.
             let fallback: UInt64 = spec.name == "getsockopt" ? 4 : 0
-            values.items[lengthIndex] = StepArgument(name: "len", value: .unsigned(available ?? fallback), mark: key.mark, isDefault: true)
+            values[lengthIndex] = StepArgument(name: "len", value: .unsigned(available ?? fallback), mark: key.mark, isDefault: true)
         }
     }
 
@@ -183,7 +205,7 @@ extension ScenarioBuilder {
     private func checkSlotArguments(_ spec: StepSpec, _ values: ArgumentDraft) {
         // A raw SQE is written as given: that is the point of it.
         guard !spec.isRaw else { return }
-        for case let argument? in values.items where !argument.isDefault {
+        for argument in values.items where !argument.isDefault {
             switch argument.value {
             case .file(.slot(let slot)): checkSlot(slot, at: argument.mark)
             case .slot(.index(let slot)):

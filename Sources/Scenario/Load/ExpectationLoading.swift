@@ -44,7 +44,15 @@ extension ScenarioBuilder {
     }
 
     func mergeInlineExpectations(into expectations: inout Expectations) {
-        expectations.completions = (inlineExpectations + expectations.completions).sorted { $0.mark < $1.mark }
+        // Both lists are usually in source order with `expect` after the steps: then the big list is
+        // moved and appended to, not copied and sorted.
+        var merged = inlineExpectations
+        inlineExpectations = []
+        merged.append(contentsOf: expectations.completions)
+        if merged.indices.dropFirst().contains(where: { !(merged[$0 - 1].mark < merged[$0].mark) }) {
+            merged.sort { $0.mark < $1.mark }
+        }
+        expectations.completions = merged
         expectations.order += pendingOrder
         pendingOrder = []
     }

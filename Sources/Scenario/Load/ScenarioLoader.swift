@@ -84,11 +84,7 @@ private final class StreamingLoad: StepStreamObserver {
 }
 
 /// Keys of a step that are not its op.
-let requestStepKeys = ["id", "user_data", "link", "hardlink", "drain", "async", "skip_success", "capture",
-                       "allow_dangling_link", "expect"]
-/// Keys a step may hold besides its op, including a repeat block's (reported as misplaced there): one hash
-/// per key instead of a dozen comparisons.
-let commonStepKeys = Set(requestStepKeys + ["as", "steps"])
+let requestStepKeys = StepKey.requestKeys.map(\.name)
 /// Keys of `expect` that are not ids.
 let reservedExpectKeys = ["order", "orders", "allow_other_cqes", "buffers", "files"]
 

@@ -1,20 +1,47 @@
 import IoUring
 
-/// The step keys of one step (`id`, `link`…) in the order written; a few short names, searched linearly.
-struct StepKeys {
-    private(set) var items: [(name: String, pair: YAMLPair)] = []
+/// A key of a step other than its op.
+enum StepKey: Int, CaseIterable {
+    case id, userData, link, hardlink, drain, async, skipSuccess, capture, allowDanglingLink, expect
+    /// Keys of a repeat block, reported as misplaced on any other step.
+    case `as`, steps
 
-    subscript(name: String) -> YAMLPair? {
-        get { items.first { $0.name == name }?.pair }
-        set {
-            items.removeAll { $0.name == name }
-            if let newValue { items.append((name, newValue)) }
+    /// The key as written.
+    var name: String {
+        switch self {
+        case .id: "id"
+        case .userData: "user_data"
+        case .link: "link"
+        case .hardlink: "hardlink"
+        case .drain: "drain"
+        case .async: "async"
+        case .skipSuccess: "skip_success"
+        case .capture: "capture"
+        case .allowDanglingLink: "allow_dangling_link"
+        case .expect: "expect"
+        case .as: "as"
+        case .steps: "steps"
         }
     }
 
-    mutating func removeValue(forKey name: String) -> YAMLPair? {
-        defer { items.removeAll { $0.name == name } }
-        return self[name]
+    /// Every key by name: one hash per key written instead of a dozen comparisons.
+    static let byName = Dictionary(uniqueKeysWithValues: allCases.map { ($0.name, $0) })
+    /// The keys a request step takes, in the order the reference lists them.
+    static let requestKeys = allCases.filter { $0 != .as && $0 != .steps }
+}
+
+/// The step keys written on one step, one place per key (no allocation per step).
+struct StepKeys {
+    private var pairs = InlineArray<12, YAMLPair?>(repeating: nil)
+
+    subscript(key: StepKey) -> YAMLPair? {
+        get { pairs[key.rawValue] }
+        set { pairs[key.rawValue] = newValue }
+    }
+
+    /// The keys written, in the order they were written.
+    var written: [(key: StepKey, pair: YAMLPair)] {
+        StepKey.allCases.compactMap { key in self[key].map { (key, $0) } }.sorted { $0.pair.key.mark < $1.pair.key.mark }
     }
 }
 
@@ -38,7 +65,9 @@ extension ScenarioBuilder {
             readRepeat(node, pairs)
             return
         }
-        var opPairs: [(pair: YAMLPair, spec: StepSpec)] = []
+        var op: (pair: YAMLPair, spec: StepSpec)?
+        // Further op keys, each an error (empty, so not allocated, in a well-formed step).
+        var extraOps: [YAMLPair] = []
         var common = StepKeys()
         var unknown: [YAMLPair] = []
         for pair in pairs {
@@ -46,10 +75,10 @@ extension ScenarioBuilder {
                 error(pair.key.mark, "step keys must be names, not \(pair.key.kindDescription)")
                 continue
             }
-            if commonStepKeys.contains(key) {
-                common[key] = pair
+            if let stepKey = StepKey.byName[key] {
+                common[stepKey] = pair
             } else if let spec = OpTable.spec(named: key) {
-                opPairs.append((pair, spec))
+                if op == nil { op = (pair, spec) } else { extraOps.append(pair) }
             } else {
                 unknown.append(pair)
             }
@@ -59,22 +88,23 @@ extension ScenarioBuilder {
             let key = pair.key.scalar!
             let asOp = suggestion(for: key, among: OpTable.names)
             let asKey = suggestion(for: key, among: requestStepKeys)
-            if opPairs.isEmpty, !reportedUnknownOp, asOp != nil || asKey == nil {
+            if op == nil, !reportedUnknownOp, asOp != nil || asKey == nil {
                 error(pair.key.mark, "unknown op '\(key)'\(asOp.map { " (did you mean '\($0)'?)" } ?? "")")
                 reportedUnknownOp = true
             } else {
                 error(pair.key.mark, "unknown step key '\(key)'\(asKey.map { " (did you mean '\($0)'?)" } ?? "")")
             }
         }
-        for key in ["as", "steps"] {
-            if let pair = common.removeValue(forKey: key) {
-                error(pair.key.mark, "'\(key)' belongs to a repeat block, which needs 'repeat: N'")
+        for key in [StepKey.as, .steps] {
+            if let pair = common[key] {
+                common[key] = nil
+                error(pair.key.mark, "'\(key.name)' belongs to a repeat block, which needs 'repeat: N'")
             }
         }
-        for extra in opPairs.dropFirst() {
-            error(extra.pair.key.mark, "a step holds one op; this one already has '\(opPairs[0].spec.name)'")
+        for extra in extraOps {
+            error(extra.key.mark, "a step holds one op; this one already has '\(op!.spec.name)'")
         }
-        guard let (opPair, spec) = opPairs.first else {
+        guard let (opPair, spec) = op else {
             if unknown.isEmpty {
                 error(node.mark, "a step needs an op such as read, write or nop, or a control step such as submit")
             }
@@ -88,19 +118,19 @@ extension ScenarioBuilder {
         case .operation:
             addRequest(spec, key: key, value: value, common: common, step: step)
         case .registration:
-            rejectKeys(common, except: ["expect"], for: spec, kindName: "a registration")
-            addRegistration(spec, key: key, value: value, expect: common["expect"], step: step)
+            rejectKeys(common, except: [.expect], for: spec, kindName: "a registration")
+            addRegistration(spec, key: key, value: value, expect: common[.expect], step: step)
         case .control:
-            var allowed = spec.captures == nil ? [] : ["capture"]
-            if spec.name == "submit" { allowed.append("expect") }
+            var allowed: [StepKey] = spec.captures == nil ? [] : [.capture]
+            if spec.name == "submit" { allowed.append(.expect) }
             rejectKeys(common, except: allowed, for: spec, kindName: "a control step")
-            addControl(spec, key: key, value: value, capture: common["capture"], expect: common["expect"], step: step)
+            addControl(spec, key: key, value: value, capture: common[.capture], expect: common[.expect], step: step)
         }
     }
 
-    private func rejectKeys(_ common: StepKeys, except allowed: [String], for spec: StepSpec, kindName: String) {
-        for (key, pair) in common.items where !allowed.contains(key) {
-            error(pair.key.mark, "'\(key)' does not apply to '\(spec.name)', which is \(kindName), not an SQE")
+    private func rejectKeys(_ common: StepKeys, except allowed: [StepKey], for spec: StepSpec, kindName: String) {
+        for (key, pair) in common.written where !allowed.contains(key) {
+            error(pair.key.mark, "'\(key.name)' does not apply to '\(spec.name)', which is \(kindName), not an SQE")
         }
     }
 
@@ -129,8 +159,8 @@ extension ScenarioBuilder {
     // MARK: - Requests
 
     /// The step keys that set SQE flags.
-    static let stepFlags: [(name: String, flag: SubmissionFlags)] = [
-        ("link", .link), ("hardlink", .hardlink), ("drain", .drain), ("async", .async), ("skip_success", .skipSuccess),
+    static let stepFlags: [(key: StepKey, flag: SubmissionFlags)] = [
+        (.link, .link), (.hardlink, .hardlink), (.drain, .drain), (.async, .async), (.skipSuccess, .skipSuccess),
     ]
 
     private func addRequest(_ spec: StepSpec, key: YAMLNode, value: YAMLNode?, common: StepKeys, step: YAMLNode) {
@@ -153,15 +183,13 @@ extension ScenarioBuilder {
         var flags: SubmissionFlags = []
         var linkMark: SourceMark?
         var allowsDangling = false
-        // One pass over the keys written (usually one or two), not a look-up per possible key.
-        for (name, pair) in common.items {
-            if name == "allow_dangling_link" {
-                allowsDangling = bool(pair.value, "'allow_dangling_link'") ?? false
-            } else if let flag = ScenarioBuilder.stepFlags.first(where: { $0.name == name })?.flag {
-                guard let on = bool(pair.value, "'\(name)'"), on else { continue }
-                flags.insert(flag)
-                if flag == .link || flag == .hardlink { linkMark = pair.key.mark }
-            }
+        if let pair = common[.allowDanglingLink] {
+            allowsDangling = bool(pair.value, "'allow_dangling_link'") ?? false
+        }
+        for (key, flag) in ScenarioBuilder.stepFlags {
+            guard let pair = common[key], let on = bool(pair.value, "'\(key.name)'"), on else { continue }
+            flags.insert(flag)
+            if flag == .link || flag == .hardlink { linkMark = pair.key.mark }
         }
         if impliesFixedFile(spec), case .file(let operand)? = arguments[spec.primaryFileArgument], operand.isFixed {
             flags.insert(.fixedFile)
@@ -184,10 +212,10 @@ extension ScenarioBuilder {
         }
         if flags.contains(.drain), let last = lastRequest { edges.append(Edge(from: last, to: nodeID, kind: .drain)) }
 
-        let id = readRequestID(common["id"], node: nodeID)
-        let userData = readUserData(common["user_data"])
+        let id = readRequestID(common[.id], node: nodeID)
+        let userData = readUserData(common[.userData])
         var capture: CaptureSpec?
-        if let pair = common["capture"] {
+        if let pair = common[.capture] {
             capture = declareCapture(pair, kind: spec.captures, producer: nodeID, stepName: spec.name)
         }
         let isMultishot: Bool
@@ -202,7 +230,7 @@ extension ScenarioBuilder {
                                   allowsDanglingLink: allowsDangling)
         nodes[nodeID].kind = .request(request)
 
-        if let pair = common["expect"] {
+        if let pair = common[.expect] {
             let written = id?.description ?? "the request at line \(step.mark.line)"
             if let expectation = readCompletionExpectation(pair.value, subject: .request(node: nodeID, iterations: .each, written: written),
                                                            request: request, mark: pair.key.mark) {
@@ -213,7 +241,7 @@ extension ScenarioBuilder {
 
         if flags.contains(.link) || flags.contains(.hardlink), let linkMark {
             pendingLink = (nodeID, flags.contains(.hardlink) ? .hardlink : .link, linkMark, allowsDangling)
-        } else if allowsDangling, let pair = common["allow_dangling_link"] {
+        } else if allowsDangling, let pair = common[.allowDanglingLink] {
             error(pair.key.mark, "'allow_dangling_link' only matters on a request with 'link' or 'hardlink'")
         }
         lastRequest = nodeID
@@ -255,22 +283,25 @@ extension ScenarioBuilder {
         let template = TemplateText(parsing: text)
         guard checkPlaceholders(template, at: mark) else { return nil }
         guard requireDistinctIterations(template, node: node, mark: mark) else { return nil }
-        if let first = ids[text] {
+        // One hash for the usual case, a new id: insert, and put the first definition back if there was one.
+        if let first = ids.updateValue((node, mark, template.isTemplate), forKey: text) {
+            ids[text] = first
             error(mark, "duplicate id '\(text)'", notes: [note(first.mark, "'\(text)' first defined here")])
             return nil
         }
         if template.isTemplate {
             if let clash = ids.first(where: { !$0.value.isTemplate && template.match($0.key) != nil }) {
+                ids[text] = nil
                 error(mark, "id '\(text)' would repeat the id '\(clash.key)'", notes: [note(clash.value.mark, "'\(clash.key)' defined here")])
                 return nil
             }
             templateIDs.append((template, node))
         } else if let clash = templateIDs.first(where: { $0.template.match(text) != nil }) {
+            ids[text] = nil
             error(mark, "id '\(text)' is also an iteration of '\(clash.template)'",
                   notes: [note(ids[clash.template.description]!.mark, "'\(clash.template)' defined here")])
             return nil
         }
-        ids[text] = (node, mark, template.isTemplate)
         return template
     }
 

@@ -209,6 +209,8 @@ public final class StepSpec: Hashable, Sendable {
         self.opcodeVariant = variant
         self.shorthand = shorthand
         self.hasPaths = arguments.contains { $0.isPath }
+        // The loader keeps one bit per argument (ArgumentDraft).
+        precondition(arguments.count <= 64, "'\(name)' has more arguments than the loader's 64-bit sets hold")
         bufferIndex = arguments.firstIndex { $0.name == "buf" }
         lengthIndex = arguments.firstIndex { $0.name == "len" }
         dataIndex = arguments.firstIndex { $0.name == "data" }
