@@ -37,15 +37,17 @@ public enum Planner {
         let graph = scenario.graph
         var diagnostics: [Diagnostic] = []
 
-        // Link chains: follow link / hardlink edges from requests nothing links to.
-        var next: [NodeID: (to: NodeID, kind: Edge.Kind)] = [:]
-        var linkedTo = Set<NodeID>()
+        // Link chains: follow link / hardlink edges from requests nothing links to. Per-node facts are kept
+        // in arrays indexed by node (every node is looked at once), sparse ones in dictionaries.
+        let nodeCount = graph.nodes.count
+        var next = [(to: NodeID, kind: Edge.Kind)?](repeating: nil, count: nodeCount)
+        var linkedTo = [Bool](repeating: false, count: nodeCount)
         var captureUses: [NodeID: [CaptureDependency]] = [:]
         for edge in graph.edges {
             switch edge.kind {
             case .link, .hardlink:
                 next[edge.from] = (edge.to, edge.kind)
-                linkedTo.insert(edge.to)
+                linkedTo[edge.to] = true
             case .capture(let name):
                 if case .request = graph.nodes[edge.from].kind {
                     captureUses[edge.to, default: []].append(CaptureDependency(name: name, producer: edge.from))
@@ -55,17 +57,18 @@ public enum Planner {
             }
         }
         var chains: [LinkChain] = []
-        var roles: [NodeID: ChainRole] = [:]
-        for node in graph.nodes where next[node.id] != nil && !linkedTo.contains(node.id) {
-            var chain = LinkChain(nodes: [node.id], links: [], mark: node.mark, block: node.block)
-            var current = node.id
+        var roles = [ChainRole?](repeating: nil, count: nodeCount)
+        for head in 0..<nodeCount where next[head] != nil && !linkedTo[head] {
+            let node = graph.nodes[head]
+            var chain = LinkChain(nodes: [head], links: [], mark: node.mark, block: node.block)
+            var current = head
             while let link = next[current] {
                 chain.links.append(link.kind)
                 chain.nodes.append(link.to)
                 current = link.to
             }
             let index = chains.count
-            roles[node.id] = .head(chain: index, length: chain.length)
+            roles[head] = .head(chain: index, length: chain.length)
             for (position, member) in chain.nodes.enumerated().dropFirst() {
                 roles[member] = .member(chain: index, position: position)
             }
@@ -76,14 +79,15 @@ public enum Planner {
             chains.append(chain)
             // The captures members use were made before the chain: the runner waits for them all before
             // queuing the head, so that nothing submits between the chain's SQEs.
-            var dependencies = captureUses[node.id] ?? []
+            guard !captureUses.isEmpty else { continue }
+            var dependencies = captureUses[head] ?? []
             for member in chain.nodes.dropFirst() {
                 for dependency in captureUses.removeValue(forKey: member) ?? []
                 where !dependencies.contains(where: { $0.producer == dependency.producer }) {
                     dependencies.append(dependency)
                 }
             }
-            if !dependencies.isEmpty { captureUses[node.id] = dependencies }
+            if !dependencies.isEmpty { captureUses[head] = dependencies }
         }
 
         // Requests whose final CQE the run need not wait for.
@@ -112,16 +116,17 @@ public enum Planner {
         }
 
         var steps: [PlannedStep] = []
-        steps.reserveCapacity(graph.nodes.count)
-        for node in graph.nodes {
-            var step = PlannedStep(node: node.id, kind: .request, blocks: graph.enclosingBlocks(of: node.id),
-                                   submitsBefore: nil, awaitedCaptures: captureUses[node.id] ?? [],
-                                   chain: roles[node.id], completion: .notApplicable, capture: nil)
-            switch node.kind {
+        steps.reserveCapacity(nodeCount)
+        for index in 0..<nodeCount {
+            let block = graph.nodes[index].block
+            var step = PlannedStep(node: index, kind: .request, blocks: block == nil ? [] : graph.enclosingBlocks(of: index),
+                                   submitsBefore: nil, awaitedCaptures: captureUses.isEmpty ? [] : captureUses[index] ?? [],
+                                   chain: roles[index], completion: .notApplicable, capture: nil)
+            switch graph.nodes[index].kind {
             case .request(let spec):
                 if spec.flags.contains(.skipSuccess) {
                     step.completion = .open(.skipSuccess)
-                } else if let reason = openNodes[node.id] {
+                } else if !openNodes.isEmpty, let reason = openNodes[index] {
                     step.completion = .open(reason)
                 } else {
                     step.completion = .awaited

@@ -17,16 +17,26 @@ struct ArgumentDraft {
     subscript(index: Int) -> StepArgument? {
         get { present & (1 << index) == 0 ? nil : items[place(of: index)] }
         set {
-            let bit: UInt64 = 1 << index
-            let place = place(of: index)
-            switch (present & bit != 0, newValue) {
-            case (true, let argument?): items[place] = argument
-            case (true, nil): items.remove(at: place)
-            case (false, let argument?): items.insert(argument, at: place)
-            case (false, nil): break
+            if let newValue {
+                set(index, newValue)
+            } else if present & (1 << index) != 0 {
+                items.remove(at: place(of: index))
+                present &= ~(1 << index)
             }
-            present = newValue == nil ? present & ~bit : present | bit
         }
+    }
+
+    /// Sets the argument at `index` of the op table; arguments given in table order are appended.
+    mutating func set(_ index: Int, _ argument: StepArgument) {
+        let place = place(of: index)
+        if present & (1 << index) != 0 {
+            items[place] = argument
+        } else if place == items.count {
+            items.append(argument)
+        } else {
+            items.insert(argument, at: place)
+        }
+        present |= 1 << index
     }
 
     subscript(name: String) -> StepArgument? {
@@ -53,7 +63,7 @@ extension ScenarioBuilder {
             written |= 1 << index
             if argument.isBool && node.isPlain && node.scalar == "false" { writtenFalse |= 1 << index }
             if let decoded = decode(argument, node, in: spec) {
-                values[index] = StepArgument(name: argument.name, value: decoded, mark: node.mark)
+                values.set(index, StepArgument(name: argument.name, value: decoded, mark: node.mark))
             }
         }
         if let value, !value.isNull {
@@ -83,7 +93,7 @@ extension ScenarioBuilder {
             case .required:
                 error(key.mark, "'\(spec.name)' is missing its required argument '\(argument.name)'")
             case .defaulted(let value, _):
-                values[index] = StepArgument(name: argument.name, value: value, mark: key.mark, isDefault: true)
+                values.set(index, StepArgument(name: argument.name, value: value, mark: key.mark, isDefault: true))
             default:
                 break
             }
@@ -192,7 +202,7 @@ extension ScenarioBuilder {
            spec.iovecsIndex.flatMap({ values[$0] }) == nil {
             // Without a buffer, getsockopt still needs room for an int option.
             let fallback: UInt64 = spec.name == "getsockopt" ? 4 : 0
-            values[lengthIndex] = StepArgument(name: "len", value: .unsigned(available ?? fallback), mark: key.mark, isDefault: true)
+            values.set(lengthIndex, StepArgument(name: "len", value: .unsigned(available ?? fallback), mark: key.mark, isDefault: true))
         }
     }
 
@@ -253,8 +263,8 @@ extension ScenarioBuilder {
         case .file, .directory:
             return readFile(node, what: what, allowDirectory: argument.type == .directory).map(ArgumentValue.file)
         case .listener:
-            guard let reference = readResourceReference(node, what: what) else { return nil }
-            guard case .tcpListener = resources[resourceIndex[reference.name]!].kind else {
+            guard let (reference, index) = readResourceReference(node, what: what) else { return nil }
+            guard case .tcpListener = resources[index].kind else {
                 error(node.mark, "\(what) must be a tcp_listener resource; '\(reference.name)' is \(describe(reference))")
                 return nil
             }
@@ -456,9 +466,9 @@ extension ScenarioBuilder {
             }
             return .capture(reference)
         }
-        guard let reference = readResourceReference(node, what: what) else { return nil }
-        let resource = resources[resourceIndex[reference.name]!]
-        guard resource.kind.isDescriptor else {
+        guard let (reference, index) = readResourceReference(node, what: what) else { return nil }
+        guard resources[index].kind.isDescriptor else {
+            let resource = resources[index]
             if case .file = resource.kind {
                 error(node.mark, "file '\(reference.name)' is not opened ('open: false'); open it with openat")
             } else if case .directory = resource.kind {
@@ -472,7 +482,8 @@ extension ScenarioBuilder {
     }
 
     /// `name` or `name.end`, checked against the resource's kind.
-    func readResourceReference(_ node: YAMLNode, what: String) -> ResourceReference? {
+    /// `name` or `name.end`, with the resource's position in `resources`.
+    func readResourceReference(_ node: YAMLNode, what: String) -> (ResourceReference, index: Int)? {
         guard let text = string(node, what) else { return nil }
         var name = text
         var endName: String?
@@ -480,7 +491,8 @@ extension ScenarioBuilder {
             name = String(text[..<dot])
             endName = String(text[text.index(after: dot)...])
         }
-        guard let resource = lookUpResource(name, at: node.mark) else { return nil }
+        guard let index = lookUpResourceIndex(name, at: node.mark) else { return nil }
+        let resource = resources[index]
         let ends = resource.kind.endpoints
         var endList: String { ends.map { "'\(name).\($0.rawValue)'" }.joined(separator: " or ") }
         guard let endName else {
@@ -488,7 +500,7 @@ extension ScenarioBuilder {
                 error(node.mark, "'\(name)' is \(article(resource.kind.keyword)) \(resource.kind.keyword): name one end, \(endList)")
                 return nil
             }
-            return ResourceReference(name: name)
+            return (ResourceReference(name: name), index)
         }
         guard let end = Endpoint(rawValue: endName), ends.contains(end) else {
             if ends.isEmpty {
@@ -498,7 +510,7 @@ extension ScenarioBuilder {
             }
             return nil
         }
-        return ResourceReference(name: name, endpoint: end)
+        return (ResourceReference(name: name, endpoint: end), index)
     }
 
     private func describe(_ reference: ResourceReference) -> String {
@@ -676,8 +688,8 @@ extension ScenarioBuilder {
             }
             return .ipv4(host: host, port: port)
         }
-        guard let reference = readResourceReference(node, what: what) else { return nil }
-        let resource = resources[resourceIndex[reference.name]!]
+        guard let (reference, index) = readResourceReference(node, what: what) else { return nil }
+        let resource = resources[index]
         switch resource.kind {
         case .tcpListener, .udpSocket: return .resource(reference)
         default:

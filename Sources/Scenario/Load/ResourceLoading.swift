@@ -359,7 +359,12 @@ extension ScenarioBuilder {
 
     /// The resource called `name`, or an error with a suggestion.
     func lookUpResource(_ name: String, at mark: SourceMark) -> Resource? {
-        if let index = resourceIndex[name] { return resources[index] }
+        lookUpResourceIndex(name, at: mark).map { resources[$0] }
+    }
+
+    /// Where the resource called `name` is in `resources`, or an error with a suggestion.
+    func lookUpResourceIndex(_ name: String, at mark: SourceMark) -> Int? {
+        if let index = resourceIndex[name] { return index }
         error(mark, "no resource named '\(name)'\(didYouMean(name, resources.map(\.name)))")
         return nil
     }

@@ -88,6 +88,12 @@ let requestStepKeys = StepKey.requestKeys.map(\.name)
 /// Keys of `expect` that are not ids.
 let reservedExpectKeys = ["order", "orders", "allow_other_cqes", "buffers", "files"]
 
+/// Whether `text` is one of `reservedExpectKeys`; most ids differ in the first byte, before any comparison.
+func isReservedExpectKey(_ text: String) -> Bool {
+    guard let first = text.utf8.first, reservedExpectKeys.contains(where: { $0.utf8.first == first }) else { return false }
+    return reservedExpectKeys.contains(text)
+}
+
 /// Builds a scenario from its YAML tree in one forward pass over the steps (so every look-up is a
 /// dictionary hit and loading stays linear), then resolves expectations.
 final class ScenarioBuilder: NodeReader {

@@ -272,7 +272,7 @@ extension ScenarioBuilder {
             error(mark, "id '\(text)' looks like a number; ids are names (use 'user_data: \(text)' for a numeric user_data)")
             return nil
         }
-        if reservedExpectKeys.contains(text) {
+        if isReservedExpectKey(text) {
             error(mark, "id '\(text)' is reserved: it is a key of 'expect'")
             return nil
         }

@@ -40,10 +40,10 @@ final class YAMLDocument: @unchecked Sendable {
 
     /// Drops every node added after the document had `size`, keeping the storage for the next ones.
     func truncate(to size: Size) {
-        records.removeSubrange(size.records...)
-        children.removeSubrange(size.children...)
-        scalars.removeSubrange(size.scalars...)
-        tags.removeSubrange(size.tags...)
+        records.removeLast(records.count - size.records)
+        children.removeLast(children.count - size.children)
+        scalars.removeLast(scalars.count - size.scalars)
+        tags.removeLast(tags.count - size.tags)
     }
 }
 
