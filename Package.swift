@@ -21,6 +21,8 @@ let package = Package(
             pkgConfig: "yaml-0.1",
             providers: [.apt(["libyaml-dev"])]
         ),
+        // glibc's malloc.h (mallopt), for the command line's allocator settings.
+        .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
         // The ring engine. Every pointer into kernel-shared memory lives here.
         .target(name: "IoUring", dependencies: ["CIoUring"]),
         // YAML scenarios → a validated graph of SQE specs. Needs the op table, not a ring.
@@ -34,6 +36,7 @@ let package = Package(
         .executableTarget(
             name: "ringscript",
             dependencies: [
+                "CMalloc",
                 "IoUring",
                 "Scenario",
                 "Checker",

@@ -59,11 +59,10 @@ extension ScenarioBuilder {
         var written: UInt64 = 0
         var writtenFalse: UInt64 = 0
         func take(_ index: Int, _ node: YAMLNode) {
-            let argument = spec.arguments[index]
             written |= 1 << index
-            if argument.isBool && node.isPlain && node.scalar == "false" { writtenFalse |= 1 << index }
-            if let decoded = decode(argument, node, in: spec) {
-                values.set(index, StepArgument(name: argument.name, value: decoded, mark: node.mark))
+            if spec.arguments[index].isBool && node.isPlain && node.scalar == "false" { writtenFalse |= 1 << index }
+            if let decoded = decode(spec.arguments[index], node, in: spec) {
+                values.set(index, StepArgument(name: spec.arguments[index].name, value: decoded, mark: node.mark))
             }
         }
         if let value, !value.isNull {

@@ -4,7 +4,7 @@ import IoUring
 /// The scenario builder extends it with the language itself.
 class NodeReader {
     let file: String
-    private(set) var diagnostics: [Diagnostic] = []
+    @exclusivity(unchecked) private(set) var diagnostics: [Diagnostic] = []
 
     init(file: String) { self.file = file }
 
@@ -95,28 +95,34 @@ class NodeReader {
 
     /// A plain integer: decimal, `0x…`, `0o…` or `0b…`, `_` allowed between digits.
     static func parseInteger(_ text: String) -> (negative: Bool, magnitude: UInt64)? {
-        var utf8 = text.utf8[...]
+        var text = text
+        return text.withUTF8(parseInteger)
+    }
+
+    /// `parseInteger` over the text's bytes.
+    static func parseInteger(_ bytes: UnsafeBufferPointer<UInt8>) -> (negative: Bool, magnitude: UInt64)? {
+        var position = 0
         var negative = false
-        switch utf8.first {
-        case UInt8(ascii: "-"): negative = true; utf8 = utf8.dropFirst()
-        case UInt8(ascii: "+"): utf8 = utf8.dropFirst()
+        switch bytes.first {
+        case UInt8(ascii: "-"): negative = true; position = 1
+        case UInt8(ascii: "+"): position = 1
         case .some(let first) where first >= UInt8(ascii: "0") && first <= UInt8(ascii: "9"): break
         default: return nil
         }
         var radix: UInt64 = 10
-        if utf8.count > 2, utf8.first == UInt8(ascii: "0") {
-            switch utf8.dropFirst().first {
+        if bytes.count - position > 2, bytes[position] == UInt8(ascii: "0") {
+            switch bytes[position + 1] {
             case UInt8(ascii: "x"), UInt8(ascii: "X"): radix = 16
             case UInt8(ascii: "o"), UInt8(ascii: "O"): radix = 8
             case UInt8(ascii: "b"), UInt8(ascii: "B"): radix = 2
             default: break
             }
-            if radix != 10 { utf8 = utf8.dropFirst(2) }
+            if radix != 10 { position += 2 }
         }
-        guard let first = utf8.first, first != UInt8(ascii: "_") else { return nil }
+        guard position < bytes.count, bytes[position] != UInt8(ascii: "_") else { return nil }
         var magnitude: UInt64 = 0
         var digits = 0
-        for byte in utf8 {
+        for byte in bytes[position...] {
             if byte == UInt8(ascii: "_") { continue }
             let digit: UInt64
             switch byte {

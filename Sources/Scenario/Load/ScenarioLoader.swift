@@ -96,31 +96,34 @@ func isReservedExpectKey(_ text: String) -> Bool {
 
 /// Builds a scenario from its YAML tree in one forward pass over the steps (so every look-up is a
 /// dictionary hit and loading stays linear), then resolves expectations.
+///
+/// One builder serves one load on one thread, so the properties read for every step skip the run-time
+/// exclusivity checks (`@exclusivity(unchecked)`), which cost a few percent of loading a big scenario.
 final class ScenarioBuilder: NodeReader {
     let options: LoadOptions
     var scenarioOptions = ScenarioOptions()
 
     // Resources.
-    var resources: [Resource] = []
-    var resourceIndex: [String: Int] = [:]
+    @exclusivity(unchecked) var resources: [Resource] = []
+    @exclusivity(unchecked) var resourceIndex: [String: Int] = [:]
 
     // The graph under construction.
-    var nodes: [Node] = []
-    var edges: [Edge] = []
+    @exclusivity(unchecked) var nodes: [Node] = []
+    @exclusivity(unchecked) var edges: [Edge] = []
     var blocks: [RepeatBlock] = []
     /// Index names of the repeat blocks around the step being read, outermost first.
-    var openBlocks: [BlockID] = []
+    @exclusivity(unchecked) var openBlocks: [BlockID] = []
 
     // Requests by id, as written (`r1`, `r{i}`), with where each was defined; templates also in a short list.
-    var ids: [String: (node: NodeID, mark: SourceMark, isTemplate: Bool)] = [:]
-    var templateIDs: [(template: TemplateText, node: NodeID)] = []
+    @exclusivity(unchecked) var ids: [String: (node: NodeID, mark: SourceMark, isTemplate: Bool)] = [:]
+    @exclusivity(unchecked) var templateIDs: [(template: TemplateText, node: NodeID)] = []
     /// Explicit user_data values already used, with the first mark.
-    var explicitUserData: [UInt64: SourceMark] = [:]
+    @exclusivity(unchecked) var explicitUserData: [UInt64: SourceMark] = [:]
     var explicitUserDataUses: [(value: UInt64, mark: SourceMark)] = []
     /// Requests numbered automatically so far (one iteration of each open block).
-    var automaticCursor: UInt64 = 0
+    @exclusivity(unchecked) var automaticCursor: UInt64 = 0
     /// SQEs so far, repeat blocks expanded (one iteration of each open block).
-    var requestCursor: UInt64 = 0
+    @exclusivity(unchecked) var requestCursor: UInt64 = 0
 
     // Captures visible at the current step: name → producer. Captures made inside a repeat block are
     // dropped when it ends.
@@ -131,22 +134,22 @@ final class ScenarioBuilder: NodeReader {
     /// Captures made inside each open repeat block, dropped when it ends.
     var blockCaptures: [[String]] = []
     /// Captures the step being read uses.
-    var captureUses: [(reference: CaptureReference, mark: SourceMark)] = []
+    @exclusivity(unchecked) var captureUses: [(reference: CaptureReference, mark: SourceMark)] = []
     var pendingRequestUses: [(name: String, mark: SourceMark)] = []
 
     // Link state.
     /// The request before, when it set `link` / `hardlink`: the next request joins its chain.
-    var pendingLink: (node: NodeID, kind: Edge.Kind, mark: SourceMark, allowsDangling: Bool)?
+    @exclusivity(unchecked) var pendingLink: (node: NodeID, kind: Edge.Kind, mark: SourceMark, allowsDangling: Bool)?
     /// The first request of the link chain being read (chain members are consecutive nodes).
-    var chainHead: NodeID?
+    @exclusivity(unchecked) var chainHead: NodeID?
     /// The last request since the last submit point, for submit-boundary edges.
-    var lastRequestSinceBoundary: NodeID?
+    @exclusivity(unchecked) var lastRequestSinceBoundary: NodeID?
     /// The last request issued, for drain edges.
-    var lastRequest: NodeID?
+    @exclusivity(unchecked) var lastRequest: NodeID?
 
     // Registration state along the steps, for slot and buffer checks.
-    var fileTableSlots: UInt32?
-    var registeredBuffers: [String: UInt16]?
+    @exclusivity(unchecked) var fileTableSlots: UInt32?
+    @exclusivity(unchecked) var registeredBuffers: [String: UInt16]?
     var bufferGroups: Set<UInt16> = []
     var symlinks: [String: SourceMark] = [:]
 
@@ -156,8 +159,8 @@ final class ScenarioBuilder: NodeReader {
     var extraUserData: Set<UInt64> = []
 
     // Inline expectations from steps.
-    var inlineExpectations: [CompletionExpectation] = []
-    var inlineExpectationNodes: [NodeID: SourceMark] = [:]
+    @exclusivity(unchecked) var inlineExpectations: [CompletionExpectation] = []
+    @exclusivity(unchecked) var inlineExpectationNodes: [NodeID: SourceMark] = [:]
 
     init(file: String, options: LoadOptions) {
         self.options = options

@@ -92,7 +92,9 @@ public enum ArgumentType: Hashable, Sendable {
 }
 
 /// One argument of a step in the op table.
-public struct ArgumentSpec: Hashable, Sendable {
+/// One argument of an op-table entry. A class: the loader reads entries for every step it loads, and a
+/// shared entry costs one reference where a copied struct would cost one per string and payload.
+public final class ArgumentSpec: Hashable, Sendable {
     public enum Presence: Hashable, Sendable {
         case required
         /// Absent unless given.
@@ -124,6 +126,17 @@ public struct ArgumentSpec: Hashable, Sendable {
     }
 
     public var isRequired: Bool { presence == .required }
+
+    public static func == (lhs: ArgumentSpec, rhs: ArgumentSpec) -> Bool {
+        lhs === rhs || (lhs.name == rhs.name && lhs.type == rhs.type && lhs.presence == rhs.presence && lhs.doc == rhs.doc)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(name)
+        hasher.combine(type)
+        hasher.combine(presence)
+        hasher.combine(doc)
+    }
 }
 
 /// What a step is, in the op table. A class: entries are shared, never copied.

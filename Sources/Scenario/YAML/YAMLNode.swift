@@ -43,7 +43,7 @@ final class YAMLDocument: @unchecked Sendable {
         records.removeLast(records.count - size.records)
         children.removeLast(children.count - size.children)
         scalars.removeLast(scalars.count - size.scalars)
-        tags.removeLast(tags.count - size.tags)
+        if tags.count > size.tags { tags.removeLast(tags.count - size.tags) }
     }
 }
 
