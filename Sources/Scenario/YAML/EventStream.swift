@@ -3,7 +3,8 @@ import Dispatch
 import Synchronization
 
 /// One libyaml event, copied out of libyaml's memory so another thread can read it: what it is, where it
-/// starts, and where its texts (a scalar's value, a tag, an anchor or alias name) lie in its batch's bytes.
+/// starts, its scalar's value (a string the scanning thread made), and where its other texts (a tag, an
+/// anchor or alias name) lie in its batch's bytes.
 struct ParsedEvent: Sendable {
     enum Kind: UInt8 {
         case streamEnd, documentStart, scalar, alias, sequenceStart, mappingStart, sequenceEnd, mappingEnd, other
@@ -20,14 +21,17 @@ struct ParsedEvent: Sendable {
     var isPlainScalar: Bool
     var line: UInt32
     var column: UInt32
-    var value: Text
+    /// A scalar's value: its index in `EventBatch.scalars`; -1 for other events.
+    var value: Int32
     var tag: Text
     var anchor: Text
 }
 
-/// A run of events and the bytes their texts point into.
+/// A run of events, their scalars' values, and the bytes their other texts point into. Values are made
+/// into strings by the scanning thread (checking their UTF-8 is a good part of the cost of a node).
 struct EventBatch: Sendable {
     var events: [ParsedEvent] = []
+    var scalars: [String] = []
     var bytes: [UInt8] = []
 
     func string(_ text: ParsedEvent.Text) -> String? {
@@ -86,6 +90,7 @@ enum EventStream {
             yaml_parser_set_input_string(&parser, buffer.baseAddress, buffer.count)
             var batch = EventBatch()
             batch.events.reserveCapacity(batchSize)
+            batch.scalars.reserveCapacity(batchSize)
             while true {
                 var event = yaml_event_t()
                 guard yaml_parser_parse(&parser, &event) != 0 else {
@@ -102,6 +107,7 @@ enum EventStream {
                     send(batch)
                     batch = EventBatch()
                     batch.events.reserveCapacity(batchSize)
+                    batch.scalars.reserveCapacity(batchSize)
                 }
             }
         }
@@ -118,7 +124,7 @@ enum EventStream {
         }
         var parsed = ParsedEvent(kind: .other, isPlainScalar: false, line: UInt32(truncatingIfNeeded: event.start_mark.line + 1),
                                  column: UInt32(truncatingIfNeeded: event.start_mark.column + 1),
-                                 value: .absent, tag: .absent, anchor: .absent)
+                                 value: -1, tag: .absent, anchor: .absent)
         switch event.type {
         case YAML_STREAM_END_EVENT:
             parsed.kind = .streamEnd
@@ -127,7 +133,8 @@ enum EventStream {
         case YAML_SCALAR_EVENT:
             let scalar = event.data.scalar
             parsed.kind = .scalar
-            parsed.value = scalar.value == nil ? ParsedEvent.Text(start: 0, count: 0) : text(scalar.value, length: Int(scalar.length))
+            parsed.value = Int32(batch.scalars.count)
+            batch.scalars.append(scalar.value == nil ? "" : String(decoding: UnsafeBufferPointer(start: scalar.value, count: Int(scalar.length)), as: UTF8.self))
             parsed.tag = text(scalar.tag)
             parsed.anchor = text(scalar.anchor)
             parsed.isPlainScalar = scalar.style == YAML_PLAIN_SCALAR_STYLE

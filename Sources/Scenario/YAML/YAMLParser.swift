@@ -102,7 +102,7 @@ private struct TreeBuilder {
             }
         case .scalar:
             let tag = self.tag(batch.string(event.tag))
-            let node = newScalar(batch.string(event.value) ?? "", mark: mark, tag: tag, isPlain: event.isPlainScalar && tag < 0)
+            let node = newScalar(batch.scalars[Int(event.value)], mark: mark, tag: tag, isPlain: event.isPlainScalar && tag < 0)
             if let anchor = batch.string(event.anchor) { define(anchor, node) }
             add(node)
         case .alias:
