@@ -12,11 +12,7 @@ public enum OpTable {
     /// Every step name, for did-you-mean suggestions.
     public static var names: [String] { all.map(\.name) }
 
-    private static let byName: [String: StepSpec] = {
-        var table: [String: StepSpec] = [:]
-        for spec in all { table[spec.name] = spec }
-        return table
-    }()
+    private static let byName = NameTable(all.map { ($0.name, $0) })
 
     // MARK: - Argument shorthands
 
