@@ -44,12 +44,9 @@ public enum ScenarioLoader {
 private final class StreamingLoad: StepStreamObserver {
     private let builder: ScenarioBuilder
     private var header: ScenarioBuilder.Header?
-    private var stepsKey: YAMLNode?
     private var listMark: SourceMark?
     private var stepCount = 0
 
-    /// Each step is validated as it arrives and never read again, so the parser need not keep it.
-    let dropsStepsAfterReading = true
     /// Whether steps were streamed, and so are missing from the tree the parser returns.
     var hasReadSteps: Bool { stepCount > 0 }
 
@@ -57,10 +54,9 @@ private final class StreamingLoad: StepStreamObserver {
         builder = ScenarioBuilder(file: file, options: options)
     }
 
-    func stepsWillStart(rootMark: SourceMark, before: [YAMLPair], key: YAMLNode, list: SourceMark) {
+    func stepsWillStart(rootMark: SourceMark, before: [YAMLPair], list: SourceMark) {
         // `steps` itself needs no check: it is a known key, and the list is read item by item below.
         header = builder.readHeader(before, rootMark: rootMark)
-        stepsKey = key
         listMark = list
     }
 
@@ -71,8 +67,8 @@ private final class StreamingLoad: StepStreamObserver {
 
     /// The scenario, or its diagnostics; nil when the steps were not streamed or could not be.
     func finish(_ root: YAMLNode) -> Result<Scenario, DiagnosticList>? {
-        guard let header, let stepsKey, let listMark, let pairs = root.mapping,
-              let stepsAt = pairs.firstIndex(where: { $0.key.index == stepsKey.index }),
+        guard let header, let listMark, let pairs = root.mapping,
+              let stepsAt = pairs.firstIndex(where: { $0.key.isPlain && $0.key.scalar == "steps" }),
               pairs[(stepsAt + 1)...].allSatisfy({ $0.key.isPlain && $0.key.scalar == "expect" }) else { return nil }
         if stepCount == 0 { builder.error(listMark, "'steps' is empty: a scenario issues at least one step") }
         builder.finishSteps()

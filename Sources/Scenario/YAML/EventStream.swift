@@ -49,32 +49,34 @@ struct LibyamlFailure: Sendable {
     var contextLine: Int, contextColumn: Int
 }
 
-/// libyaml's events for a whole document, in batches. Big documents are scanned on a second thread while
-/// the caller builds nodes from the batches already scanned, so libyaml's own time (about a fifth of
-/// loading a 100,000-SQE scenario) overlaps the rest; small ones are scanned in line, as the thread
-/// would cost more than it saves.
+/// libyaml's events for a whole document, in batches, turned into messages by a `build` step that runs
+/// beside libyaml. Big documents are scanned and built on a second thread while the caller consumes the
+/// messages already made; small ones are done in line, as the thread would cost more than it saves.
 enum EventStream {
-    /// Events per batch: big enough that handing one over is rare, small enough to start the consumer early.
+    /// Events per batch.
     static let batchSize = 8192
     /// Documents from this size on are scanned on a second thread.
     static let threadedThreshold = 256 * 1024
-    /// Batches scanned ahead of the consumer at most (bounds the memory of a fast producer).
-    static let batchesAhead = 32
+    /// Messages made ahead of the consumer at most (bounds the memory of a fast producer).
+    static let messagesAhead = 32
 
-    /// Calls `consume` with every batch in order, then returns libyaml's error if the text has one.
-    static func scan(_ bytes: [UInt8], consume: (EventBatch) -> Void) -> LibyamlFailure? {
+    /// Runs libyaml over `bytes`, passing each batch of events to `build` (on the scanning thread), which
+    /// sends messages that `consume` receives in order on this thread; then returns libyaml's error, if
+    /// the text has one. When it returns, `build` has run for the last time.
+    static func scan<Message: Sendable>(_ bytes: [UInt8], build: @escaping @Sendable (EventBatch, (Message) -> Void) -> Void,
+                                        consume: (Message) -> Void) -> LibyamlFailure? {
         if bytes.count < threadedThreshold {
-            return produce(bytes, send: consume)
+            return produce(bytes) { batch in build(batch, consume) }
         }
-        let channel = BatchChannel(capacity: batchesAhead)
+        let channel = MessageChannel<Message>(capacity: messagesAhead)
         // A private serial queue runs on an overcommitting thread: it starts even when every thread of the
         // global pool is busy (the suite runner loads scenarios from them).
         let queue = DispatchQueue(label: "ringscript.yaml-scanner")
         queue.async {
-            let failure = produce(bytes) { channel.send($0) }
+            let failure = produce(bytes) { batch in build(batch) { channel.send($0) } }
             channel.finish(failure)
         }
-        while let batch = channel.receive() { consume(batch) }
+        while let message = channel.receive() { consume(message) }
         return channel.failure
     }
 
@@ -168,17 +170,17 @@ enum EventStream {
     }
 }
 
-/// Batches handed from the scanning thread to the building one, at most `capacity` ahead.
-private final class BatchChannel: Sendable {
+/// Messages handed from the scanning thread to the consuming one, at most `capacity` ahead.
+private final class MessageChannel<Message: Sendable>: Sendable {
     private struct State {
-        var batches: [EventBatch?] = []
+        var messages: [Message?] = []
         var head = 0
         var finished = false
         var failure: LibyamlFailure?
     }
 
     private let state = Mutex(State())
-    /// One signal per batch sent, and one at the end.
+    /// One signal per message sent, and one at the end.
     private let available = DispatchSemaphore(value: 0)
     private let space: DispatchSemaphore
 
@@ -186,9 +188,9 @@ private final class BatchChannel: Sendable {
         space = DispatchSemaphore(value: capacity)
     }
 
-    func send(_ batch: EventBatch) {
+    func send(_ message: Message) {
         space.wait()
-        state.withLock { $0.batches.append(batch) }
+        state.withLock { $0.messages.append(message) }
         available.signal()
     }
 
@@ -200,19 +202,19 @@ private final class BatchChannel: Sendable {
         available.signal()
     }
 
-    /// The next batch, waiting for it; nil once the producer has finished and every batch was taken.
-    func receive() -> EventBatch? {
+    /// The next message, waiting for it; nil once the producer has finished and every message was taken.
+    func receive() -> Message? {
         available.wait()
-        let batch = state.withLock { state -> EventBatch? in
-            guard state.head < state.batches.count else { return nil }
+        let message = state.withLock { state -> Message? in
+            guard state.head < state.messages.count else { return nil }
             defer {
-                state.batches[state.head] = nil
+                state.messages[state.head] = nil
                 state.head += 1
             }
-            return state.batches[state.head]
+            return state.messages[state.head]
         }
-        if batch != nil { space.signal() }
-        return batch
+        if message != nil { space.signal() }
+        return message
     }
 
     var failure: LibyamlFailure? { state.withLock { $0.failure } }

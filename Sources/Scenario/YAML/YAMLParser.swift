@@ -6,14 +6,25 @@ public enum YAMLParser {
         parse(text, file: file, stepObserver: nil)
     }
 
-    /// Parses as `parse(_:file:)` does, handing `stepObserver` the top-level `steps` list item by item as
-    /// each is complete, so a consumer can work on them while the rest is still being read.
+    /// Parses as `parse(_:file:)` does, handing `stepObserver` the top-level `steps` list step by step as
+    /// each is complete, so a consumer can work on them while the rest is still being read. Streamed
+    /// steps are not part of the returned tree: its `steps` list is empty.
+    ///
+    /// For a big text, libyaml and the tree building both run on a second thread; the observer is
+    /// called on this one, with steps in documents of their own (`StepStreamObserver`).
     static func parse(_ text: String, file: String, stepObserver: (any StepStreamObserver)?) -> Result<YAMLNode, DiagnosticList> {
-        var builder = TreeBuilder(file: file)
-        builder.stepObserver = stepObserver
-        let failure = EventStream.scan(Array(text.utf8)) { batch in
-            for event in batch.events { builder.handle(event, in: batch) }
-        }
+        let builder = TreeBuilder(file: file, streamsSteps: stepObserver != nil)
+        let failure = EventStream.scan(Array(text.utf8), build: { batch, send in
+            for event in batch.events { builder.handle(event, in: batch, send: send) }
+        }, consume: { (message: StepStreamMessage) in
+            switch message {
+            case .stepsStart(let rootMark, let before, let list):
+                stepObserver?.stepsWillStart(rootMark: rootMark, before: before, list: list)
+            case .steps(let document, let steps):
+                for step in steps { stepObserver?.step(YAMLNode(document, Int(step))) }
+            }
+        })
+        // The builder's thread has finished with it: `scan` returns after its last hand-over.
         if let failure { return .failure(DiagnosticList([diagnostic(failure, file: file)])) }
         if !builder.diagnostics.isEmpty { return .failure(DiagnosticList(builder.diagnostics)) }
         return .success(builder.finish())
@@ -32,41 +43,57 @@ public enum YAMLParser {
     }
 }
 
-/// Receives the items of a document's top-level `steps` list while the document is being parsed.
-/// Nothing of the document but the nodes it is given may be read before parsing ends.
+/// Receives the items of a document's top-level `steps` list while the document is being parsed, on
+/// the thread that called `YAMLParser.parse`. The nodes it is given belong to documents of their own
+/// (a chunk of steps, a copy of the pairs before the list), which nothing writes to once handed over.
 protocol StepStreamObserver: AnyObject {
-    /// Whether each step's nodes may be dropped from the document once `step(_:)` returns, so a big
-    /// scenario never holds its whole tree: the returned tree then has an empty `steps` list, and an
-    /// observer that needs the tree after all must parse again. When false, every node stays valid.
-    var dropsStepsAfterReading: Bool { get }
-    /// The root mapping's `steps` key (at `key`) opens a list at `list`; `before` are the root's pairs
-    /// before it, in order. Not called when those pairs hold a `<<` merge key.
-    func stepsWillStart(rootMark: SourceMark, before: [YAMLPair], key: YAMLNode, list: SourceMark)
+    /// The root mapping's `steps` key opens a list at `list`; `before` are the root's pairs before it, in
+    /// order. Not called when those pairs hold a `<<` merge key.
+    func stepsWillStart(rootMark: SourceMark, before: [YAMLPair], list: SourceMark)
     /// The next item of the list, complete.
     func step(_ node: YAMLNode)
 }
 
-/// Builds a `YAMLDocument` from libyaml events with a stack of open collections.
-private struct TreeBuilder {
+/// What the tree builder hands the observer's thread.
+enum StepStreamMessage: Sendable {
+    case stepsStart(rootMark: SourceMark, before: [YAMLPair], list: SourceMark)
+    /// Complete steps, in order: their nodes in `document`.
+    case steps(YAMLDocument, [Int32])
+}
+
+/// Builds `YAMLDocument`s from libyaml events with a stack of open collections.
+///
+/// A class shared by two threads in turn: the scanning thread builds with it while the text is parsed,
+/// and the caller reads the result once `EventStream.scan` has returned (after its last hand-over).
+/// The steps of a streamed `steps` list go into chunk documents that are handed over whole; everything
+/// else goes into the root document, which the caller only reads at the end. One thread at a time, so
+/// the properties read for every event skip the run-time exclusivity checks.
+private final class TreeBuilder: @unchecked Sendable {
     typealias Record = YAMLDocument.Record
+
+    /// Steps per chunk handed over: big enough that hand-overs are rare, small enough to start early.
+    static let stepsPerChunk = 256
 
     let file: String
     let fileID: UInt32
-    var diagnostics: [Diagnostic] = []
-    private var rootIndex: Int32?
-    let document = YAMLDocument()
-    private var anchors: [String: Int32] = [:]
-    private var stack: [Frame] = []
+    @exclusivity(unchecked) private(set) var diagnostics: [Diagnostic] = []
+    @exclusivity(unchecked) private var rootIndex: Int32?
+    /// Everything outside the streamed steps.
+    private let rootDocument = YAMLDocument()
+    /// Where new nodes go: the root document, or the chunk of streamed steps being filled.
+    @exclusivity(unchecked) private var document: YAMLDocument
+    /// Anchored nodes, with the document that holds them; an alias from another document copies the node.
+    @exclusivity(unchecked) private var anchors: [String: (document: YAMLDocument, node: Int32)] = [:]
+    @exclusivity(unchecked) private var stack: [Frame] = []
     private var documents = 0
     /// The items of every open collection, innermost last.
-    private var openItems: [Int32] = []
-    var stepObserver: (any StepStreamObserver)?
+    @exclusivity(unchecked) private var openItems: [Int32] = []
+    /// Whether a top-level `steps` list is still to be streamed.
+    @exclusivity(unchecked) private var streamsSteps: Bool
     /// The stack position of the top-level `steps` list while it is open and streamed.
-    private var streamedFrame: Int?
-    /// While streamed steps are dropped: the document's size when the list opened, which each step's
-    /// nodes are cut back to once the observer has read them. Nil from the first anchor defined inside
-    /// the list on (a later alias could need its node).
-    private var streamBase: YAMLDocument.Size?
+    @exclusivity(unchecked) private var streamedFrame: Int?
+    /// The completed steps of the current chunk.
+    @exclusivity(unchecked) private var chunkSteps: [Int32] = []
 
     private struct Frame {
         var isMapping: Bool
@@ -77,20 +104,22 @@ private struct TreeBuilder {
         var firstItem: Int
     }
 
-    init(file: String) {
+    init(file: String, streamsSteps: Bool) {
         self.file = file
         fileID = SourceFiles.id(of: file)
+        self.streamsSteps = streamsSteps
+        document = rootDocument
     }
 
     /// The document, with its root (an empty mapping for an empty document).
-    mutating func finish() -> YAMLNode {
+    func finish() -> YAMLNode {
         let root = rootIndex ?? newRecord(Record(mark: SourceMark(fileID: fileID, line: 1, column: 1), first: Int32(document.children.count),
                                                  count: 0, tag: -1, shape: .mapping, isPlain: false))
-        return YAMLNode(document, Int(root))
+        return YAMLNode(rootDocument, Int(root))
     }
 
-    /// Handles one event of `batch`.
-    mutating func handle(_ event: ParsedEvent, in batch: EventBatch) {
+    /// Handles one event of `batch`; `send` hands messages to the observer's thread.
+    func handle(_ event: ParsedEvent, in batch: EventBatch, send: (StepStreamMessage) -> Void) {
         let mark = SourceMark(fileID: fileID, line: Int(event.line), column: Int(event.column))
         switch event.kind {
         case .streamEnd, .other:
@@ -103,25 +132,26 @@ private struct TreeBuilder {
         case .scalar:
             let tag = self.tag(batch.string(event.tag))
             let node = newScalar(batch.scalars[Int(event.value)], mark: mark, tag: tag, isPlain: event.isPlainScalar && tag < 0)
-            if let anchor = batch.string(event.anchor) { define(anchor, node) }
-            add(node)
+            if let anchor = batch.string(event.anchor) { anchors[anchor] = (document, node) }
+            add(node, send: send)
         case .alias:
             let name = batch.string(event.anchor) ?? ""
-            if let node = anchors[name] {
-                add(node)
+            if let (source, node) = anchors[name] {
+                add(source === document ? node : copy(node, from: source), send: send)
             } else {
                 diagnostics.append(Diagnostic(at: mark, "unknown alias '*\(name)'"))
-                add(newScalar("", mark: mark, tag: -1, isPlain: true))
+                add(newScalar("", mark: mark, tag: -1, isPlain: true), send: send)
             }
         case .sequenceStart, .mappingStart:
-            if event.kind == .sequenceStart, stepObserver != nil { startStreamingIfSteps(at: mark) }
-            stack.append(Frame(isMapping: event.kind == .mappingStart, mark: mark, tag: tag(batch.string(event.tag)),
-                               anchor: batch.string(event.anchor), firstItem: openItems.count))
+            let frame = Frame(isMapping: event.kind == .mappingStart, mark: mark, tag: tag(batch.string(event.tag)),
+                              anchor: batch.string(event.anchor), firstItem: openItems.count)
+            if event.kind == .sequenceStart, streamsSteps { startStreamingIfSteps(at: mark, send: send) }
+            stack.append(frame)
         case .sequenceEnd, .mappingEnd:
             if streamedFrame == stack.count - 1 {
+                sendChunk(send)
                 streamedFrame = nil
-                streamBase = nil
-                stepObserver = nil
+                document = rootDocument
             }
             let frame = stack.removeLast()
             let first = Int32(document.children.count)
@@ -135,69 +165,94 @@ private struct TreeBuilder {
             openItems.removeSubrange(frame.firstItem...)
             let node = newRecord(Record(mark: frame.mark, first: first, count: Int32(count), tag: frame.tag,
                                         shape: frame.isMapping ? .mapping : .sequence, isPlain: false))
-            if let anchor = frame.anchor { define(anchor, node) }
-            add(node)
+            if let anchor = frame.anchor { anchors[anchor] = (document, node) }
+            add(node, send: send)
         }
     }
 
-    private mutating func tag(_ text: String?) -> Int32 {
+    private func tag(_ text: String?) -> Int32 {
         guard let text else { return -1 }
         document.tags.append(text)
         return Int32(document.tags.count - 1)
     }
 
-    private mutating func newScalar(_ text: String, mark: SourceMark, tag: Int32, isPlain: Bool) -> Int32 {
+    private func newScalar(_ text: String, mark: SourceMark, tag: Int32, isPlain: Bool) -> Int32 {
         document.scalars.append(text)
         return newRecord(Record(mark: mark, first: Int32(document.scalars.count - 1), count: 0, tag: tag, shape: .scalar, isPlain: isPlain))
     }
 
-    private mutating func newRecord(_ record: Record) -> Int32 {
+    private func newRecord(_ record: Record) -> Int32 {
         document.records.append(record)
         return Int32(document.records.count - 1)
     }
 
-    private mutating func add(_ node: Int32) {
+    private func add(_ node: Int32, send: (StepStreamMessage) -> Void) {
         if stack.isEmpty {
             if rootIndex == nil { rootIndex = node }
-        } else if streamedFrame == stack.count - 1, let observer = stepObserver {
-            observer.step(YAMLNode(document, Int(node)))
-            if let streamBase {
-                document.truncate(to: streamBase)
-            } else {
-                openItems.append(node)
-            }
+        } else if streamedFrame == stack.count - 1 {
+            chunkSteps.append(node)
+            if chunkSteps.count == TreeBuilder.stepsPerChunk { sendChunk(send) }
         } else {
             openItems.append(node)
         }
     }
 
-    private mutating func define(_ anchor: String, _ node: Int32) {
-        anchors[anchor] = node
-        if streamedFrame != nil { streamBase = nil }
+    /// Hands over the steps completed so far, and starts a new chunk document.
+    private func sendChunk(_ send: (StepStreamMessage) -> Void) {
+        guard !chunkSteps.isEmpty else { return }
+        send(.steps(document, chunkSteps))
+        chunkSteps.removeAll(keepingCapacity: true)
+        document = YAMLDocument()
+    }
+
+    /// Copies `node` of `source`, with everything under it, into the current document (an alias to a
+    /// node of another document).
+    private func copy(_ node: Int32, from source: YAMLDocument) -> Int32 {
+        var record = source.records[Int(node)]
+        if record.tag >= 0 {
+            document.tags.append(source.tags[Int(record.tag)])
+            record.tag = Int32(document.tags.count - 1)
+        }
+        switch record.shape {
+        case .scalar:
+            document.scalars.append(source.scalars[Int(record.first)])
+            record.first = Int32(document.scalars.count - 1)
+        case .sequence, .mapping:
+            let width = record.shape == .mapping ? 2 : 1
+            let children = (0..<Int(record.count) * width).map { copy(source.children[Int(record.first) + $0], from: source) }
+            record.first = Int32(document.children.count)
+            document.children.append(contentsOf: children)
+        }
+        return newRecord(record)
     }
 
     /// A list opening as the value of the root mapping's `steps` key is streamed to the observer.
-    private mutating func startStreamingIfSteps(at mark: SourceMark) {
-        guard stack.count == 1, stack[0].isMapping, let observer = stepObserver else { return }
+    private func startStreamingIfSteps(at mark: SourceMark, send: (StepStreamMessage) -> Void) {
+        guard stack.count == 1, stack[0].isMapping else { return }
         let firstItem = stack[0].firstItem
         let written = openItems.count - firstItem
         guard written % 2 == 1, let key = openItems.last, document.records[Int(key)].isPlain, scalar(key) == "steps" else { return }
-        var before: [YAMLPair] = []
+        streamsSteps = false
+        // The pairs before the list, copied into a document of their own for the observer's thread.
+        var before: [(key: Int32, value: Int32)] = []
         var index = firstItem
         while index + 1 < openItems.count - 1 {
             let pairKey = openItems[index]
-            if document.records[Int(pairKey)].isPlain, scalar(pairKey) == "<<" {
-                stepObserver = nil
-                return
-            }
-            before.append(YAMLPair(key: YAMLNode(document, Int(pairKey)), value: YAMLNode(document, Int(openItems[index + 1]))))
+            if document.records[Int(pairKey)].isPlain, scalar(pairKey) == "<<" { return }
+            before.append((pairKey, openItems[index + 1]))
             index += 2
         }
+        document = YAMLDocument()
+        let header = document
+        let pairs = before.map { pair in
+            YAMLPair(key: YAMLNode(header, Int(copy(pair.key, from: rootDocument))),
+                     value: YAMLNode(header, Int(copy(pair.value, from: rootDocument))))
+        }
+        send(.stepsStart(rootMark: stack[0].mark, before: pairs, list: mark))
+        // The first chunk of steps.
+        document = YAMLDocument()
         streamedFrame = stack.count
-        if observer.dropsStepsAfterReading { streamBase = document.size }
-        observer.stepsWillStart(rootMark: stack[0].mark, before: before, key: YAMLNode(document, Int(key)), list: mark)
     }
-
     private func scalar(_ node: Int32) -> String? {
         let record = document.records[Int(node)]
         return record.shape == .scalar ? document.scalars[Int(record.first)] : nil
@@ -207,7 +262,7 @@ private struct TreeBuilder {
     /// `document.children`, merges `<<` keys, and reports duplicate keys; returns the number of pairs. Linear in the
     /// size of the mapping: keys are looked up in a dictionary, and merging is only done when a `<<` key
     /// is present.
-    private mutating func appendPairs(from firstItem: Int) -> Int {
+    private func appendPairs(from firstItem: Int) -> Int {
         let start = document.children.count
         let itemCount = openItems.count - firstItem
         // Duplicate keys: a linear scan of the keys so far for the small mappings scenarios are made of,
