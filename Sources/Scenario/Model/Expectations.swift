@@ -37,7 +37,10 @@ public struct CompletionExpectation: Hashable, Sendable {
     /// result CQE, not the notification). `stream` adds the shape of a multishot stream.
     public var cqe: CQEPattern
     /// For multishot requests: the shape of the CQE stream.
-    public var stream: StreamExpectation?
+    public var stream: StreamExpectation? {
+        get { rarelyUsed?.stream }
+        set { rarelyUsed = RarelyUsed(stream: newValue, notificationPattern: notificationPattern) }
+    }
     /// `completes: false`: no CQE may arrive for it (skip_success, cancelled before submission…).
     public var completes: Bool
     /// For zero-copy sends: whether a notification CQE (IORING_CQE_F_NOTIF) must follow; nil: not checked.
@@ -45,7 +48,45 @@ public struct CompletionExpectation: Hashable, Sendable {
     /// For zero-copy sends: what the notification CQE must look like (`notification: { res: … }`); a
     /// pattern implies `notification == true`. Its `res` is 0, or IORING_NOTIF_USAGE_ZC_COPIED
     /// (0x80000000) when `report_usage` was asked and the data was copied.
-    public var notificationPattern: CQEPattern? = nil
+    public var notificationPattern: CQEPattern? {
+        get { rarelyUsed?.notificationPattern }
+        set { rarelyUsed = RarelyUsed(stream: stream, notificationPattern: newValue) }
+    }
+
+    /// The parts few expectations have, kept out of line: a big scenario holds one expectation for many
+    /// of its requests, and these would triple the size of each.
+    private var rarelyUsed: RarelyUsed?
+
+    /// Immutable, so the struct keeps value semantics: a setter makes a new one.
+    private final class RarelyUsed: Hashable, Sendable {
+        let stream: StreamExpectation?
+        let notificationPattern: CQEPattern?
+
+        init?(stream: StreamExpectation?, notificationPattern: CQEPattern?) {
+            guard stream != nil || notificationPattern != nil else { return nil }
+            self.stream = stream
+            self.notificationPattern = notificationPattern
+        }
+
+        static func == (lhs: RarelyUsed, rhs: RarelyUsed) -> Bool {
+            lhs.stream == rhs.stream && lhs.notificationPattern == rhs.notificationPattern
+        }
+
+        func hash(into hasher: inout Hasher) {
+            hasher.combine(stream)
+            hasher.combine(notificationPattern)
+        }
+    }
+
+    public init(subject: ExpectationSubject, mark: SourceMark, cqe: CQEPattern, stream: StreamExpectation? = nil,
+                completes: Bool = true, notification: Bool? = nil, notificationPattern: CQEPattern? = nil) {
+        self.subject = subject
+        self.mark = mark
+        self.cqe = cqe
+        self.completes = completes
+        self.notification = notification
+        rarelyUsed = RarelyUsed(stream: stream, notificationPattern: notificationPattern)
+    }
 }
 
 /// A pattern one CQE must match. Empty parts are not checked.
