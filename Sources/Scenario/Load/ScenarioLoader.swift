@@ -14,8 +14,9 @@ public struct LoadOptions: Hashable, Sendable {
 public enum ScenarioLoader {
     /// Parses and validates `text`; `file` is the name diagnostics use.
     ///
-    /// The steps are validated while the document is still being parsed (libyaml runs on a second thread
-    /// for big files, see `EventStream`), when the keys they depend on come before them, as they usually do.
+    /// The steps are validated while the document is still being parsed (libyaml and the YAML tree run on
+    /// a second thread for big files, see `YAMLParser`), when the keys they depend on come before them, as
+    /// they usually do.
     public static func load(_ text: String, file: String, options: LoadOptions = LoadOptions()) -> Result<Scenario, DiagnosticList> {
         let streaming = StreamingLoad(file: file, options: options)
         switch YAMLParser.parse(text, file: file, stepObserver: streaming) {

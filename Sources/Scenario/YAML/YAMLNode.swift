@@ -2,10 +2,9 @@
 /// array, and every scalar's text in another. Nodes are positions in it, so a 100,000-step scenario
 /// is a handful of allocations rather than a few million, and copying a node costs one reference.
 ///
-/// The parser appends to it while it reads, on one thread, and may hand finished nodes to a consumer on
-/// that same thread before the document is complete (the steps of a big scenario are validated while
-/// the rest is still being parsed). Once `YAMLParser` returns, nothing writes to it again, which is
-/// what makes sharing it between threads sound.
+/// The parser appends to it on one thread (the scanning thread, for a big text) and hands it to
+/// another only once nothing writes to it again: a chunk of streamed steps when the chunk is full, the
+/// root document when parsing ends. That hand-over is what makes sharing it between threads sound.
 final class YAMLDocument: @unchecked Sendable {
     struct Record: Sendable {
         enum Shape: UInt8, Sendable { case scalar, sequence, mapping }
@@ -27,24 +26,6 @@ final class YAMLDocument: @unchecked Sendable {
     @exclusivity(unchecked) var children: [Int32] = []
     @exclusivity(unchecked) var scalars: [String] = []
     @exclusivity(unchecked) var tags: [String] = []
-
-    /// How far each table reaches.
-    struct Size {
-        var records: Int
-        var children: Int
-        var scalars: Int
-        var tags: Int
-    }
-
-    var size: Size { Size(records: records.count, children: children.count, scalars: scalars.count, tags: tags.count) }
-
-    /// Drops every node added after the document had `size`, keeping the storage for the next ones.
-    func truncate(to size: Size) {
-        records.removeLast(records.count - size.records)
-        children.removeLast(children.count - size.children)
-        scalars.removeLast(scalars.count - size.scalars)
-        if tags.count > size.tags { tags.removeLast(tags.count - size.tags) }
-    }
 }
 
 /// A node of a YAML document with the position it was written at.
