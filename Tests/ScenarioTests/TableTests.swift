@@ -3,6 +3,16 @@ import Testing
 
 /// The runner's and checker's per-request tables against the standard library's.
 @Suite struct TableTests {
+    @Test func everyStepKeyHasAPlaceOnAStepAndComesBackInWrittenOrder() throws {
+        let root = try YAMLParser.parse("a: 1\nb: 2\n", file: "t.yaml").get()
+        let pairs = Array(try #require(root.mapping))
+        var keys = StepKeys()
+        for key in StepKey.allCases.reversed() { keys[key] = pairs[key.rawValue % 2] }
+        #expect(StepKey.allCases.allSatisfy { keys[$0] != nil })
+        #expect(keys.written.count == StepKey.allCases.count)
+        #expect(keys.written.map(\.pair.key.mark.line) == keys.written.map(\.pair.key.mark.line).sorted())
+    }
+
     @Test func userDataTableAgreesWithADictionary() {
         let table = UserDataTable(capacity: 4)
         var reference: [UInt64: Int32] = [:]

@@ -15,15 +15,7 @@ struct ArgumentDraft {
 
     /// The argument at `index` of the op table.
     subscript(index: Int) -> StepArgument? {
-        get { present & (1 << index) == 0 ? nil : items[place(of: index)] }
-        set {
-            if let newValue {
-                set(index, newValue)
-            } else if present & (1 << index) != 0 {
-                items.remove(at: place(of: index))
-                present &= ~(1 << index)
-            }
-        }
+        present & (1 << index) == 0 ? nil : items[place(of: index)]
     }
 
     /// Sets the argument at `index` of the op table; arguments given in table order are appended.
@@ -480,8 +472,7 @@ extension ScenarioBuilder {
         return .resource(reference)
     }
 
-    /// `name` or `name.end`, checked against the resource's kind.
-    /// `name` or `name.end`, with the resource's position in `resources`.
+    /// `name` or `name.end`, checked against the resource's kind, with the resource's position in `resources`.
     func readResourceReference(_ node: YAMLNode, what: String) -> (ResourceReference, index: Int)? {
         guard let text = string(node, what) else { return nil }
         var name = text

@@ -45,7 +45,6 @@ struct NameTable<Value> {
     /// The names, in no particular order.
     var names: [String] { slots.compactMap { $0?.name } }
 
-
     private mutating func grow() {
         let old = slots
         slots = Array(repeating: nil, count: old.count * 2)

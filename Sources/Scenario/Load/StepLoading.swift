@@ -32,6 +32,7 @@ enum StepKey: Int, CaseIterable {
 
 /// The step keys written on one step, one place per key (no allocation per step).
 struct StepKeys {
+    /// One place per `StepKey` case.
     private var pairs = InlineArray<12, YAMLPair?>(repeating: nil)
 
     subscript(key: StepKey) -> YAMLPair? {

@@ -91,7 +91,6 @@ public enum ArgumentType: Hashable, Sendable {
     }
 }
 
-/// One argument of a step in the op table.
 /// One argument of an op-table entry. A class: the loader reads entries for every step it loads, and a
 /// shared entry costs one reference where a copied struct would cost one per string and payload.
 public final class ArgumentSpec: Hashable, Sendable {

@@ -2,9 +2,9 @@ internal import CYAML
 import Dispatch
 import Synchronization
 
-/// One libyaml event, copied out of libyaml's memory so another thread can read it: what it is, where it
-/// starts, its scalar's value (a string the scanning thread made), and where its other texts (a tag, an
-/// anchor or alias name) lie in its batch's bytes.
+/// One libyaml event, copied out of libyaml's memory (which the next event reuses): what it is, where it
+/// starts, its scalar's value, and where its other texts (a tag, an anchor or alias name) lie in its
+/// batch's bytes.
 struct ParsedEvent: Sendable {
     enum Kind: UInt8 {
         case streamEnd, documentStart, scalar, alias, sequenceStart, mappingStart, sequenceEnd, mappingEnd, other
@@ -27,8 +27,7 @@ struct ParsedEvent: Sendable {
     var anchor: Text
 }
 
-/// A run of events, their scalars' values, and the bytes their other texts point into. Values are made
-/// into strings by the scanning thread (checking their UTF-8 is a good part of the cost of a node).
+/// A run of events, their scalars' values as strings, and the bytes their other texts point into.
 struct EventBatch: Sendable {
     var events: [ParsedEvent] = []
     var scalars: [String] = []

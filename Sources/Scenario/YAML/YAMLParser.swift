@@ -253,6 +253,7 @@ private final class TreeBuilder: @unchecked Sendable {
         document = YAMLDocument()
         streamedFrame = stack.count
     }
+
     private func scalar(_ node: Int32) -> String? {
         let record = document.records[Int(node)]
         return record.shape == .scalar ? document.scalars[Int(record.first)] : nil
