@@ -154,7 +154,8 @@ extension CheckerCore {
         }
 
         let failed = !log.isEmpty || !neverCompleted.isEmpty || !unclaimed.isEmpty
-        var verdict: Verdict = failed ? .fail : .pass
+        // A run the deadline cut short is a TIMEOUT, kept apart from a plain FAIL.
+        var verdict: Verdict = failed ? (ending.deadlineExpired ? .timeout : .fail) : .pass
         var reason: String?
         if let expectedFailure = scenario.expectedFailure {
             verdict = failed ? .xfail : .xpass

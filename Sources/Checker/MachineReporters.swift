@@ -115,7 +115,7 @@ public struct JUnitReporter: Sendable {
 
     public func render(_ outcomes: [ScenarioOutcome], duration: Duration) -> String {
         let summary = RunSummary(outcomes)
-        let failures = summary[.fail] + summary[.xpass]
+        let failures = summary[.fail] + summary[.timeout] + summary[.xpass]
         var xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
         xml += "<testsuites name=\"ringscript\" tests=\"\(outcomes.count)\" failures=\"\(failures)\" errors=\"\(summary[.error])\" skipped=\"\(summary[.skip])\" time=\"\(format(duration))\">\n"
         xml += "  <testsuite name=\"ringscript\" tests=\"\(outcomes.count)\" failures=\"\(failures)\" errors=\"\(summary[.error])\" skipped=\"\(summary[.skip])\" time=\"\(format(duration))\">\n"
@@ -130,7 +130,7 @@ public struct JUnitReporter: Sendable {
                 xml += ">\n      <system-out>\(escape("XFAIL: " + (outcome.reason ?? "expected to fail")))</system-out>\n    </testcase>\n"
             case .skip:
                 xml += ">\n      <skipped message=\"\(escape(outcome.reason ?? "skipped"))\"/>\n    </testcase>\n"
-            case .fail, .xpass:
+            case .fail, .timeout, .xpass:
                 let message = outcome.verdict == .xpass ? "XPASS: passed but marked expected to fail" : firstMessage(outcome)
                 xml += ">\n      <failure message=\"\(escape(message))\" type=\"\(outcome.verdict.rawValue)\">\(escape(text.details(outcome).joined(separator: "\n")))</failure>\n    </testcase>\n"
             case .error:
@@ -185,7 +185,7 @@ public struct TAPReporter: Sendable {
         case .pass: return "ok \(number) - \(name)"
         case .skip: return "ok \(number) - \(name) # SKIP \(sanitize(outcome.reason ?? ""))"
         case .xfail: return "not ok \(number) - \(name) # TODO \(sanitize(outcome.reason ?? "expected to fail"))"
-        case .fail, .xpass, .error:
+        case .fail, .timeout, .xpass, .error:
             var lines = ["not ok \(number) - \(name)", "  ---"]
             lines.append("  verdict: \(outcome.verdict.rawValue)")
             lines.append("  file: \(yamlQuote(outcome.file))")

@@ -6,6 +6,8 @@ public enum Verdict: String, Sendable, CaseIterable {
     case pass = "PASS"
     /// An expectation did not hold.
     case fail = "FAIL"
+    /// The scenario's deadline passed with requests still outstanding; `neverCompleted` lists them.
+    case timeout = "TIMEOUT"
     /// `requires:` was not met; nothing ran.
     case skip = "SKIP"
     /// Marked expected-to-fail, and it failed.
@@ -16,7 +18,7 @@ public enum Verdict: String, Sendable, CaseIterable {
     case error = "ERROR"
 
     /// Whether this verdict makes a run fail (exit code 1).
-    public var isFailure: Bool { self == .fail || self == .xpass || self == .error }
+    public var isFailure: Bool { self == .fail || self == .timeout || self == .xpass || self == .error }
 }
 
 /// One way in which the kernel's behaviour differed from an expectation.
@@ -103,13 +105,14 @@ public struct RunSummary: Hashable, Sendable {
     /// `N passed, N failed, N skipped`, then the other verdicts that occurred.
     public var line: String {
         var parts = ["\(self[.pass]) passed", "\(self[.fail]) failed", "\(self[.skip]) skipped"]
+        if self[.timeout] > 0 { parts.append("\(self[.timeout]) timed out") }
         if self[.xfail] > 0 { parts.append("\(self[.xfail]) xfailed") }
         if self[.xpass] > 0 { parts.append("\(self[.xpass]) xpassed") }
         if self[.error] > 0 { parts.append("\(self[.error]) errors") }
         return parts.joined(separator: ", ")
     }
 
-    public var hasFailures: Bool { self[.fail] + self[.xpass] + self[.error] > 0 }
+    public var hasFailures: Bool { self[.fail] + self[.timeout] + self[.xpass] + self[.error] > 0 }
 }
 
 extension Duration {

@@ -18,7 +18,7 @@ public struct TextReporter: Sendable {
             return line
         case .pass:
             return line
-        case .fail, .xpass, .error:
+        case .fail, .timeout, .xpass, .error:
             return ([line] + details(outcome)).joined(separator: "\n")
         }
     }
@@ -67,7 +67,7 @@ public struct TextReporter: Sendable {
         switch verdict {
         case .pass, .xfail: return "32"
         case .skip: return "33"
-        case .fail, .xpass, .error: return "31"
+        case .fail, .timeout, .xpass, .error: return "31"
         }
     }
 

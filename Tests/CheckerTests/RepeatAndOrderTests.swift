@@ -52,7 +52,7 @@ import Testing
         for i in 0..<500 { run.complete("r{i}", [i], res: Int32(i)) }
         run.teardown(deadlineExpired: true)
         #expect(run.report(deadlineExpired: true) == """
-            FAIL  repeated (3.0 ms)
+            TIMEOUT repeated (3.0 ms)
               t.yaml:8:3: r500 (and 499 more of r{i}): never completed
             """)
     }

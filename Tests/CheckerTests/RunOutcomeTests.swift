@@ -137,7 +137,7 @@ import Testing
         run.teardown(deadlineExpired: true)
         run.complete("stuck", res: -125)      // cancelled during teardown: not a result
         #expect(run.report(deadlineExpired: true) == """
-            FAIL  waits forever (3.0 ms)
+            TIMEOUT waits forever (3.0 ms)
               t.yaml:12:3: stuck: never completed
             """)
     }
@@ -156,7 +156,7 @@ import Testing
         run.complete("first", res: 0)
         run.teardown(deadlineExpired: true)
         #expect(run.report(deadlineExpired: true) == """
-            FAIL  cut short (3.0 ms)
+            TIMEOUT cut short (3.0 ms)
               t.yaml:6:5: second: never completed
             """)
     }
@@ -174,7 +174,7 @@ import Testing
         run.complete("first", res: 0)
         run.teardown(deadlineExpired: true)
         #expect(run.report(deadlineExpired: true) == """
-            FAIL  sleeps too long (3.0 ms)
+            TIMEOUT sleeps too long (3.0 ms)
               t.yaml:1:1: deadline  (first divergence)
                 expected                  | actual
                 the run ends within 1.0 s ≠ cut short after 3.0 ms

@@ -132,7 +132,7 @@ import Testing
         run.complete("tick", res: -125)
         run.complete("rx", res: -125)
         #expect(run.report(deadlineExpired: true) == """
-            FAIL  streams (3.0 ms)
+            TIMEOUT streams (3.0 ms)
               t.yaml:19:3: tick: never completed
               t.yaml:20:3: rx: never completed
             """)

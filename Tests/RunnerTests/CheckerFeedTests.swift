@@ -157,7 +157,7 @@ import Testing
             expect:
               "r{i}": 8
               "n{i}": 0
-            """, verdict: .fail)
+            """, verdict: .timeout)
     }
 
     @Test func sharedUserDataOutOfOrder() throws {
@@ -179,6 +179,6 @@ import Testing
                   - nop: { result: 2 }
             expect:
               7: 0
-            """, verdict: .fail)
+            """, verdict: .timeout)
     }
 }

@@ -83,9 +83,9 @@ import Testing
         #expect(ContinuousClock.now - start < .seconds(3))
         #expect(status == .failure)
         #expect(output == """
-        FAIL  a read that never completes is stopped by the deadline (TIME)
+        TIMEOUT a read that never completes is stopped by the deadline (TIME)
           FIX/forever.yaml:10:3: stuck: never completed
-        0 passed, 1 failed, 0 skipped (TIME)
+        0 passed, 0 failed, 0 skipped, 1 timed out (TIME)
         """)
         // --deadline overrides the file's.
         let shorter = ContinuousClock.now
@@ -156,7 +156,7 @@ import Testing
 
     @Test func jsonReportCountsVerdicts() {
         let (_, output, _) = run(["pass.yaml", "wrong-res.yaml"], RunSessionOptions(format: .json))
-        #expect(output.contains("\"summary\":{\"pass\":1,\"fail\":1,\"skip\":0"))
+        #expect(output.contains("\"summary\":{\"pass\":1,\"fail\":1,\"timeout\":0,\"skip\":0"))
         #expect(output.contains("\"location\":\"FIX/wrong-res.yaml:6:3\""))
     }
 
