@@ -1,64 +1,13 @@
 import IoUring
 
-/// A JSON value for writing the schema, with keys kept in the order given.
-indirect enum SchemaJSON: Hashable, Sendable {
-    case object([(String, SchemaJSON)])
-    case array([SchemaJSON])
-    case string(String)
-    case integer(Int64)
-    case bool(Bool)
-
-    static func == (lhs: SchemaJSON, rhs: SchemaJSON) -> Bool { lhs.text() == rhs.text() }
-    func hash(into hasher: inout Hasher) { hasher.combine(text()) }
-
-    /// Pretty-printed with two-space indentation.
-    func text(indent: String = "") -> String {
-        let inner = indent + "  "
-        switch self {
-        case .object(let members):
-            if members.isEmpty { return "{}" }
-            return "{\n" + members.map { inner + SchemaJSON.quote($0.0) + ": " + $0.1.text(indent: inner) }.joined(separator: ",\n") + "\n" + indent + "}"
-        case .array(let items):
-            if items.isEmpty { return "[]" }
-            if items.allSatisfy({ if case .string = $0 { return true } else { return false } }) {
-                return "[" + items.map { $0.text() }.joined(separator: ", ") + "]"
-            }
-            return "[\n" + items.map { inner + $0.text(indent: inner) }.joined(separator: ",\n") + "\n" + indent + "]"
-        case .string(let value): return SchemaJSON.quote(value)
-        case .integer(let value): return String(value)
-        case .bool(let value): return value ? "true" : "false"
-        }
-    }
-
-    static func quote(_ text: String) -> String {
-        var result = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case "\t": result += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    result.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return result + "\""
-    }
-}
-
 /// The JSON Schema (draft 2020-12) of scenario files, generated from the op and resource tables.
 /// Editors (yaml-language-server and others) use it for completion and inline errors.
 public enum ScenarioSchema {
     /// The schema, pretty-printed, ending with a newline.
-    public static var json: String { document.text() + "\n" }
+    public static var json: String { document.prettyPrinted() + "\n" }
 
-    static var document: SchemaJSON {
-        var definitions: [(String, SchemaJSON)] = [
+    static var document: JSONValue {
+        var definitions: [(String, JSONValue)] = [
             ("number", number),
             ("duration", duration),
             ("name", .object([("type", .string("string")), ("pattern", .string("^[A-Za-z0-9_{}-]+$"))])),
@@ -121,31 +70,31 @@ public enum ScenarioSchema {
 
     // MARK: - Building blocks
 
-    static func ref(_ name: String) -> SchemaJSON { .object([("$ref", .string("#/$defs/" + name))]) }
+    static func ref(_ name: String) -> JSONValue { .object([("$ref", .string("#/$defs/" + name))]) }
 
-    static func described(_ schema: SchemaJSON, _ text: String) -> SchemaJSON {
+    static func described(_ schema: JSONValue, _ text: String) -> JSONValue {
         guard case .object(var members) = schema else { return schema }
         members.append(("description", .string(text)))
         return .object(members)
     }
 
-    static func enumeration(_ names: [String]) -> SchemaJSON { .object([("enum", .array(names.map(SchemaJSON.string)))]) }
+    static func enumeration(_ names: [String]) -> JSONValue { .object([("enum", .array(names.map(JSONValue.string)))]) }
 
     static func familyKey(_ family: ConstantFamily) -> String {
         String(family.title.map { $0 == " " || $0 == "/" ? "_" : $0 })
     }
 
-    static let number = SchemaJSON.object([("anyOf", .array([
+    static let number = JSONValue.object([("anyOf", .array([
         .object([("type", .string("integer"))]),
         .object([("type", .string("string")), ("pattern", .string("^[-+]?(0x[0-9a-fA-F_]+|0o[0-7_]+|0b[01_]+|[0-9_]+)$"))]),
     ]))])
 
-    static let duration = SchemaJSON.object([
+    static let duration = JSONValue.object([
         ("type", .string("string")), ("pattern", .string("^(0|[0-9.]+(ns|us|µs|ms|s))$")),
         ("description", .string("10ms, 1.5s, 250us, 100ns.")),
     ])
 
-    static let file = SchemaJSON.object([
+    static let file = JSONValue.object([
         ("anyOf", .array([
             .object([("type", .string("string")), ("description", .string("A resource (data, p.read), $capture or cwd."))]),
             .object([("type", .string("integer")), ("description", .string("A descriptor number, e.g. -1."))]),
@@ -155,7 +104,7 @@ public enum ScenarioSchema {
         ])),
     ])
 
-    static let buffer = SchemaJSON.object([
+    static let buffer = JSONValue.object([
         ("anyOf", .array([
             .object([("type", .string("string"))]),
             .object([("type", .string("object")), ("properties", .object([("buffer", .object([("type", .string("string"))])), ("offset", ref("number")), ("len", ref("number"))])),
@@ -163,7 +112,7 @@ public enum ScenarioSchema {
         ])),
     ])
 
-    static let bytes = SchemaJSON.object([
+    static let bytes = JSONValue.object([
         ("anyOf", .array([
             .object([("type", .string("string"))]),
             .object([("type", .string("object")), ("properties", .object([("text", .object([("type", .string("string"))])), ("hex", .object([("type", .string("string"))])),
@@ -173,9 +122,9 @@ public enum ScenarioSchema {
     ])
 
     /// A number or a `-ERRNO` name.
-    static let resultValue = SchemaJSON.object([("anyOf", .array([.object([("type", .string("integer"))]), .object([("type", .string("string"))])]))])
+    static let resultValue = JSONValue.object([("anyOf", .array([.object([("type", .string("integer"))]), .object([("type", .string("string"))])]))])
 
-    static let result = SchemaJSON.object([
+    static let result = JSONValue.object([
         ("description", .string("11, -EBADF, any, 0..64, \">= 0\", [0, -EALREADY] or { min, max }.")),
         ("anyOf", .array([
             .object([("type", .string("integer"))]),
@@ -186,9 +135,9 @@ public enum ScenarioSchema {
         ])),
     ])
 
-    static var cqeProperties: [(String, SchemaJSON)] {
+    static var cqeProperties: [(String, JSONValue)] {
         let flagNames = ConstantFamily.completionFlags.names
-        let flags = SchemaJSON.object([("anyOf", .array([
+        let flags = JSONValue.object([("anyOf", .array([
             .object([("type", .string("array")), ("items", enumeration(flagNames))]),
             enumeration(flagNames),
             .object([("type", .string("object")), ("properties", .object([("set", .object([("type", .string("array")), ("items", enumeration(flagNames))])),
@@ -203,13 +152,13 @@ public enum ScenarioSchema {
         ]
     }
 
-    static var cqe: SchemaJSON {
+    static var cqe: JSONValue {
         .object([("anyOf", .array([ref("result"), .object([("type", .string("object")), ("properties", .object(cqeProperties)), ("additionalProperties", .bool(false))])]))])
     }
 
-    static var completion: SchemaJSON {
-        let ids = SchemaJSON.object([("anyOf", .array([.object([("type", .string("string"))]), .object([("type", .string("array")), ("items", .object([("type", .string("string"))]))])]))])
-        let stream = SchemaJSON.object([("type", .string("object")), ("properties", .object([
+    static var completion: JSONValue {
+        let ids = JSONValue.object([("anyOf", .array([.object([("type", .string("string"))]), .object([("type", .string("array")), ("items", .object([("type", .string("string"))]))])]))])
+        let stream = JSONValue.object([("type", .string("object")), ("properties", .object([
             ("more", described(ref("count"), "CQEs with IORING_CQE_F_MORE.")),
             ("count", described(ref("count"), "CQEs in all.")),
             ("each", described(ref("cqe"), "What each CQE with `more` must look like.")),
@@ -230,19 +179,19 @@ public enum ScenarioSchema {
         ]))])
     }
 
-    static var expect: SchemaJSON {
-        let chain = SchemaJSON.object([("type", .string("array")), ("items", .object([("anyOf", .array([
+    static var expect: JSONValue {
+        let chain = JSONValue.object([("type", .string("array")), ("items", .object([("anyOf", .array([
             .object([("type", .string("string"))]), ref("number"),
             .object([("type", .string("array")), ("items", .object([("type", .string("string"))]))]),
         ]))]))])
-        let contentChecks: [(String, SchemaJSON)] = [
+        let contentChecks: [(String, JSONValue)] = [
             ("equals", .object([("type", .string("string"))])), ("prefix", .object([("type", .string("string"))])),
             ("hex", .object([("type", .string("string"))])), ("hex_prefix", .object([("type", .string("string"))])),
             ("at", described(ref("number"), "With prefix or hex_prefix: the byte offset where the bytes start.")),
         ]
-        let bufferCheck = SchemaJSON.object([("type", .string("object")), ("properties", .object(contentChecks + [("unchanged", .object([("type", .string("boolean"))]))])),
+        let bufferCheck = JSONValue.object([("type", .string("object")), ("properties", .object(contentChecks + [("unchanged", .object([("type", .string("boolean"))]))])),
                                              ("additionalProperties", .bool(false))])
-        let fileCheck = SchemaJSON.object([("type", .string("object")), ("properties", .object([
+        let fileCheck = JSONValue.object([("type", .string("object")), ("properties", .object([
             ("exists", .object([("type", .string("boolean"))])), ("type", enumeration(["file", "directory", "symlink"])),
             ("size", ref("number")), ("content", .object([("type", .string("string"))])), ("prefix", .object([("type", .string("string"))])),
             ("hex", .object([("type", .string("string"))])), ("hex_prefix", .object([("type", .string("string"))])),
@@ -264,7 +213,7 @@ public enum ScenarioSchema {
         ])
     }
 
-    static var requires: SchemaJSON {
+    static var requires: JSONValue {
         let ops = OpTable.operations.filter { $0.name != "raw" }.map(\.name)
         return described(.object([("type", .string("object")), ("properties", .object([
             ("ops", described(.object([("type", .string("array")), ("items", enumeration(unique(ops) + Opcode.allCases.map(\.kernelName)))]), "Ops the kernel must support.")),
@@ -276,7 +225,7 @@ public enum ScenarioSchema {
         ])), ("additionalProperties", .bool(false))]), "What the kernel must offer; otherwise the scenario is skipped.")
     }
 
-    static var ring: SchemaJSON {
+    static var ring: JSONValue {
         described(.object([("type", .string("object")), ("properties", .object([
             ("entries", described(ref("number"), "SQ entries (default 64).")),
             ("cq_entries", described(ref("number"), "CQ entries (sets IORING_SETUP_CQSIZE).")),
@@ -287,10 +236,10 @@ public enum ScenarioSchema {
         ])), ("additionalProperties", .bool(false))]), "How the ring is set up.")
     }
 
-    static var resource: SchemaJSON {
-        let kinds = ResourceTable.kinds.map { kind -> (String, SchemaJSON) in
+    static var resource: JSONValue {
+        let kinds = ResourceTable.kinds.map { kind -> (String, JSONValue) in
             let properties = kind.keys.map { ($0.name, argumentSchema($0)) }
-            var body: SchemaJSON = .object([("type", .string("object")), ("properties", .object(properties)),
+            var body: JSONValue = .object([("type", .string("object")), ("properties", .object(properties)),
                                             ("required", .array(kind.keys.filter(\.isRequired).map { .string($0.name) })),
                                             ("additionalProperties", .bool(false))])
             if kind.acceptsList { body = .object([("anyOf", .array([body, .object([("type", .string("array")), ("items", ref("buffer"))])]))]) }
@@ -300,7 +249,7 @@ public enum ScenarioSchema {
                         ("properties", .object(kinds)), ("additionalProperties", .bool(false))])
     }
 
-    static var repeatBlock: SchemaJSON {
+    static var repeatBlock: JSONValue {
         .object([("type", .string("object")), ("properties", .object([
             ("repeat", described(ref("number"), "How many iterations.")),
             ("as", described(.object([("type", .string("string"))]), "The index name (i by default; {i} in ids and paths).")),
@@ -308,13 +257,13 @@ public enum ScenarioSchema {
         ])), ("required", .array([.string("repeat"), .string("steps")])), ("additionalProperties", .bool(false))])
     }
 
-    static var step: SchemaJSON {
+    static var step: JSONValue {
         let bare = OpTable.all.filter { !$0.arguments.contains(where: \.isRequired) }.map(\.name)
         return .object([("anyOf", .array([enumeration(bare), ref("repeat")] + OpTable.all.map { ref("step." + $0.name) }))])
     }
 
-    static func stepObject(_ spec: StepSpec) -> SchemaJSON {
-        var properties: [(String, SchemaJSON)] = [(spec.name, ref("args." + spec.name))]
+    static func stepObject(_ spec: StepSpec) -> JSONValue {
+        var properties: [(String, JSONValue)] = [(spec.name, ref("args." + spec.name))]
         switch spec.category {
         case .operation:
             properties += [
@@ -343,9 +292,9 @@ public enum ScenarioSchema {
                                   ("additionalProperties", .bool(false))]), spec.summary)
     }
 
-    static func arguments(_ spec: StepSpec) -> SchemaJSON {
+    static func arguments(_ spec: StepSpec) -> JSONValue {
         let properties = spec.arguments.map { ($0.name, argumentSchema($0)) }
-        var object: SchemaJSON = .object([("type", .string("object")), ("properties", .object(properties)),
+        var object: JSONValue = .object([("type", .string("object")), ("properties", .object(properties)),
                                           ("required", .array(spec.arguments.filter(\.isRequired).map { .string($0.name) })),
                                           ("additionalProperties", .bool(false))])
         var alternatives = [object]
@@ -355,7 +304,7 @@ public enum ScenarioSchema {
         return described(object, spec.summary + " Kernel: " + spec.kernelName + ".")
     }
 
-    static func argumentSchema(_ argument: ArgumentSpec) -> SchemaJSON {
+    static func argumentSchema(_ argument: ArgumentSpec) -> JSONValue {
         var doc = argument.doc
         switch argument.presence {
         case .defaulted(_, let shown), .derived(let shown): doc += " Default: \(shown)."
@@ -364,8 +313,8 @@ public enum ScenarioSchema {
         return described(typeSchema(argument.type), doc)
     }
 
-    static func typeSchema(_ type: ArgumentType) -> SchemaJSON {
-        let string = SchemaJSON.object([("type", .string("string"))])
+    static func typeSchema(_ type: ArgumentType) -> JSONValue {
+        let string = JSONValue.object([("type", .string("string"))])
         switch type {
         case .file, .directory: return ref("file")
         case .buffer, .registeredBuffer, .rawAddress: return type == .rawAddress ? .object([("anyOf", .array([ref("buffer"), ref("number")]))]) : ref("buffer")
@@ -374,7 +323,7 @@ public enum ScenarioSchema {
         case .unsigned(_, let capturable): return capturable ? .object([("anyOf", .array([ref("number"), .object([("type", .string("string")), ("pattern", .string("^\\$"))])]))]) : ref("number")
         case .signed: return ref("number")
         case .offset:
-            let random = SchemaJSON.object([
+            let random = JSONValue.object([
                 ("type", .string("object")),
                 ("properties", .object([("random", ref("number")), ("align", ref("number")), ("seed", ref("number"))])),
                 ("required", .array([.string("random")])), ("additionalProperties", .bool(false)),
@@ -398,9 +347,9 @@ public enum ScenarioSchema {
         }
     }
 
-    static func constants(_ family: ConstantFamily) -> SchemaJSON {
+    static func constants(_ family: ConstantFamily) -> JSONValue {
         let names = enumeration(family.names)
-        var alternatives: [SchemaJSON] = [names]
+        var alternatives: [JSONValue] = [names]
         if family.isBitSet {
             alternatives.append(.object([("type", .string("array")), ("items", names)]))
             alternatives.append(.object([("type", .string("string")), ("pattern", .string("\\|"))]))
