@@ -76,6 +76,14 @@ public struct IoUring: ~Copyable {
     public var inFlight: Int { inFlightCount }
     @usableFromInline var inFlightCount = 0
 
+    /// Promise of the ring's owner that no two requests in flight share a user_data. It lets the ring
+    /// count IOSQE_CQE_SKIP_SUCCESS link-chain members done when a later member posts
+    /// (`SilentRequestLedger`), so a ring with silent requests can still become quiescent.
+    public var userDataIsUnique = false
+    var silentLedger = SilentRequestLedger()
+    /// Whether the ledger holds proofs that CQEs may complete.
+    @usableFromInline var hasSilentProofs = false
+
     /// While an `SQETemplate` is being captured: the memory every `retain` kept alive since, and where
     /// the SQ tail and the arena stood when the capture began.
     var capturedMemory: [KernelMemory]?
@@ -311,6 +319,7 @@ public struct IoUring: ~Copyable {
     @discardableResult
     public mutating func flushSQ() -> UInt32 {
         if sq.sqeHead != sq.sqeTail {
+            if userDataIsUnique { noteQueuedForSilentProofs(from: sq.sqeHead, to: sq.sqeTail) }
             sq.sqeHead = sq.sqeTail
             CIoUring_store_release(sq.tail, sq.sqeTail)
         }
@@ -404,7 +413,8 @@ public struct IoUring: ~Copyable {
     /// Keeps `inFlight` exact and releases request memory when the ring becomes quiescent.
     @inlinable @inline(__always)
     mutating func reapReady(maximum: Int, _ body: (CompletionQueueEntry) -> Void) -> Int {
-        var head = cq.head.pointee
+        let first = cq.head.pointee
+        var head = first
         let tail = cq.kernelTail()
         var count = 0
         if cq.cqeShift == 4 && !cq.mixed {
@@ -418,6 +428,7 @@ public struct IoUring: ~Copyable {
                 count &+= 1
                 body(CompletionQueueEntry(userData: cqe.user_data, res: cqe.res, flags: CompletionFlags(rawValue: cqe.flags)))
             }
+            if hasSilentProofs { finals &+= silentRequestsProved(byCQEsFrom: first, to: head) }
             CIoUring_store_release(cq.head, head)
             inFlightCount &-= finals
             if inFlightCount == 0 { releaseRequestMemory() }
@@ -440,6 +451,7 @@ public struct IoUring: ~Copyable {
                 }
             }
             if cqe.flags & IORING_CQE_F_MORE == 0 { inFlightCount &-= 1 }
+            if hasSilentProofs { inFlightCount &-= silentRequestsProved(byCQEWith: cqe.user_data, flags: cqe.flags) }
             count += 1
             body(entry)
         }
@@ -629,19 +641,27 @@ public struct IoUring: ~Copyable {
         if barrierRefused {
             // No proof: requests that succeed silently may still be running. Give what the cancel
             // interrupted a moment to post (until 10ms pass without a CQE), hand it out, keep the memory.
-            while cancelling, ContinuousClock.now - start < timeout {
+            while cancelling, inFlight > 0, ContinuousClock.now - start < timeout {
                 let got = try waitCQEs(1, timeout: .milliseconds(10)) { cqe in
                     if cqe.userData != IoUring.reservedCancelUserData { body(cqe) }
                 }
                 if got == 0 { break }
             }
             _ = reapReady(maximum: .max, body)
+            // Silent requests that later link-chain members proved done are counted already
+            // (`SilentRequestLedger`): with none left unproved, the ring is idle after all.
+            if inFlight == 0 {
+                releaseRequestMemory()
+                return true
+            }
             return false
         }
         // The drained barrier started only after every earlier request completed, and its CQE came after
         // theirs: nothing the ring queued is still running.
         _ = reapReady(maximum: .max, body)
         inFlightCount = Int(sqReady)
+        silentLedger.reset()
+        hasSilentProofs = false
         releaseRequestMemory()
         return true
     }

@@ -59,6 +59,12 @@ struct SubmissionQueue: ~Copyable {
         raw.initializeMemory(as: UInt8.self, repeating: 0, count: 1 << sqeShift)
         return raw.assumingMemoryBound(to: io_uring_sqe.self)
     }
+
+    /// The SQE at ring index `index` as filled in, to read. Valid only inside the engine.
+    @inline(__always)
+    func filledEntry(_ index: UInt32) -> UnsafePointer<io_uring_sqe> {
+        UnsafePointer((sqes + Int(index & mask) << sqeShift).assumingMemoryBound(to: io_uring_sqe.self))
+    }
 }
 
 /// The completion queue as mapped from the kernel. The tail, overflow count and CQEs are written by the

@@ -143,6 +143,7 @@ public struct ScenarioExecution {
         if let reason = RequirementCheck.unmetWithRing(scenario.requirements, ring: ring) {
             return finished(.skipped(reason: reason))
         }
+        ring.userDataIsUnique = ScenarioExecution.userDataIsUnique(in: scenario)
 
         let sandbox: Sandbox
         do {
@@ -194,4 +195,18 @@ public struct ScenarioExecution {
     private static let ignoreBrokenPipes: Void = {
         signal(SIGPIPE, SIG_IGN)
     }()
+}
+
+extension ScenarioExecution {
+    /// Whether no two requests of `scenario` in flight can post CQEs with one user_data, so the ring may
+    /// match CQEs to silent link-chain members by it (`IoUring.userDataIsUnique`). Not with shared
+    /// user_data, a poll_update that gives a poll a new one, or a `raw` SQE (an IORING_OP_MSG_RING to the
+    /// ring itself posts a CQE with any user_data).
+    static func userDataIsUnique(in scenario: Scenario) -> Bool {
+        guard !scenario.options.allowDuplicateUserData else { return false }
+        return !scenario.graph.nodes.contains { node in
+            guard case .request(let spec) = node.kind else { return false }
+            return spec.operation == "raw" || spec.operation == "poll_update" || spec.operation == "msg_ring"
+        }
+    }
 }
