@@ -952,12 +952,30 @@ struct RunDriver: ~Copyable {
         try submitPending()
         generation &+= 1
         let result = try RegistrationIssuer.perform(step, instance: instance, resolver: resources, ring: &ring)
+        if case .probe = step.registration, result == RegistrationIssuer.probeMismatchResult, !step.expected.matches(result) {
+            noteProbeMismatch(step, node: instance.node)
+        }
         if feedsChecker {
             core.registered(node: instance.node, result: result)
         } else {
             observer.observe(.registered(RegistrationOutcome(node: instance.node, iterations: instance.iterations,
                                                              result: result, elapsed: elapsed)))
         }
+    }
+
+    /// A `probe` step found ops otherwise than it lists: the report names them (`IORING_OP_SEND_ZC is not
+    /// supported`) where the checker alone could only show -EOPNOTSUPP. Once per step.
+    private mutating func noteProbeMismatch(_ step: RegistrationStep, node: NodeID) {
+        let mark = step.expectationMark ?? scenario.graph.nodes[node].mark
+        guard !runnerMismatches.contains(where: { $0.mark == mark && $0.subject == step.registration.stepName }) else { return }
+        let differences: String
+        do {
+            differences = RegistrationIssuer.probeMismatch(step, probe: try ring.probe()) ?? "the probe differed"
+        } catch {
+            differences = "the probe differed, and probing again failed: \(error)"
+        }
+        runnerMismatches.append(Mismatch(mark: mark, subject: step.registration.stepName, expected: step.expected.description,
+                                         actual: "\(Errno.EOPNOTSUPP.name): " + differences))
     }
 
     private mutating func perform(_ step: ControlStep, _ instance: StepInstance) throws(RunnerError) {

@@ -260,3 +260,81 @@ func loadErrors(_ yaml: String) -> [String] {
         #expect(outcome.verdict == .pass, "\(outcome.reason ?? "") \(outcome.mismatches)")
     }
 }
+
+/// A `probe` step whose lists the kernel does not match says which op differed.
+@Suite struct ProbeMismatchReportTests {
+    @Test func aProbeMismatchNamesTheOpThatDiffered() throws {
+        let outcome = try reportedOutcome("""
+            name: a probe that lists nop as unsupported
+            steps:
+              - probe: { supported: [read], unsupported: [nop, write] }
+            """)
+        #expect(outcome.verdict == .fail)
+        #expect(outcome.mismatches.count == 1)
+        let mismatch = try #require(outcome.mismatches.first)
+        #expect(mismatch.subject == "probe")
+        #expect(mismatch.actual == "EOPNOTSUPP: IORING_OP_NOP, IORING_OP_WRITE are supported")
+        #expect(mismatch.mark.line == 3)
+    }
+
+    @Test func anExpectedProbeMismatchPasses() throws {
+        let outcome = try reportedOutcome("""
+            name: a probe mismatch the scenario expects
+            steps:
+              - probe: { unsupported: [nop] }
+                expect: -EOPNOTSUPP
+            """)
+        #expect(outcome.verdict == .pass, "\(outcome.mismatches)")
+    }
+}
+
+/// A run its deadline cuts short: TIMEOUT, with every expectation that never completed (queued or not)
+/// listed, and a duration that is what the run took.
+@Suite struct DeadlineVerdictTests {
+    @Test func aRunCutShortListsWhatNeverCompletedWithAnHonestDuration() throws {
+        let clock = ContinuousClock()
+        let started = clock.now
+        let outcome = try reportedOutcome("""
+            name: stuck in the middle
+            deadline: 200ms
+            resources:
+              p: { pipe: {} }
+              buf: { buffer: { size: 8 } }
+            steps:
+              - read: { fd: p.read, buf: buf }
+                id: stuck
+                capture: n
+              - write: { fd: p.write, buf: buf, len: $n }
+                id: later
+              - nop: {}
+                id: last
+            expect:
+              stuck: 1
+              later: 1
+              last: 0
+            """)
+        let took = clock.now - started
+        #expect(outcome.verdict == .timeout)
+        #expect(outcome.neverCompleted.map(\.id) == ["stuck", "later", "last"])
+        #expect(outcome.duration >= .milliseconds(200) && outcome.duration <= took, "\(outcome.duration) of \(took)")
+    }
+
+    @Test func aSleepPastTheDeadlineEndsAtTheDeadline() throws {
+        let outcome = try reportedOutcome("""
+            name: a sleep longer than the deadline
+            deadline: 150ms
+            steps:
+              - nop: {}
+                id: first
+              - sleep: 5s
+              - nop: {}
+                id: second
+            expect:
+              first: 0
+              second: 0
+            """)
+        #expect(outcome.verdict == .timeout)
+        #expect(outcome.neverCompleted.map(\.id) == ["second"])
+        #expect(outcome.duration >= .milliseconds(150) && outcome.duration < .seconds(1), "\(outcome.duration)")
+    }
+}
