@@ -207,9 +207,9 @@ public struct ScenarioExecution {
         case .skipped(let reason):
             return ScenarioOutcome(name: scenario.name, file: scenario.file, verdict: .skip, duration: result.duration,
                                    reason: reason, iteration: iteration)
-        case .setupDecided(let mismatch, _):
+        case .setupDecided(let mismatch, let call):
             var outcome = ScenarioOutcome(name: scenario.name, file: scenario.file, verdict: .pass, duration: result.duration,
-                                          iteration: iteration)
+                                          reason: mismatch == nil ? call + ", as 'ring.expect' says" : nil, iteration: iteration)
             outcome.add(runnerMismatches: mismatch.map { [$0] } ?? [], expectedFailure: expectedFailure)
             return outcome
         case .failed(let error):

@@ -57,6 +57,7 @@ func loadErrors(_ yaml: String) -> [String] {
             """)
         #expect(outcome.verdict == .pass)
         #expect(outcome.mismatches.isEmpty)
+        #expect(outcome.reason == "io_uring_setup(entries: 8, flags: DEFER_TASKRUN): EINVAL, as 'ring.expect' says")
     }
 
     @Test func anExpectedRefusalThatDoesNotComeFails() throws {
