@@ -928,6 +928,8 @@ struct RunDriver: ~Copyable {
     /// Frees `needed` SQ slots: submits what is queued and, with SQPOLL, waits for the kernel thread to
     /// consume it (IORING_ENTER_SQ_WAIT).
     private mutating func makeRoom(_ needed: UInt32) throws(RunnerError) {
+        // SQEs a failed submit left take the room needed: they are offered to the kernel again.
+        refusedSubmission = nil
         try submitPending()
         while ring.sqSpaceLeft < needed {
             if ContinuousClock.now >= deadline {

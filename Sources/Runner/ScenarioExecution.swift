@@ -54,7 +54,7 @@ public struct ExecutionResult: Sendable {
     public enum Outcome: Sendable {
         /// The steps ran, to the end or to the deadline: check the trace against these facts.
         case ran(PostRunFacts, RunEnding)
-        /// `requires:` is not met, or the kernel refused the ring setup the scenario asks for: nothing
+        /// `requires:` is not met (a refused ring setup included, when `requires:` explains it): nothing
         /// ran. The reason is exact (`requires IORING_OP_SEND_ZC, which this kernel does not support`).
         case skipped(reason: String)
         /// The ring setup decided the run and no step ran: the kernel refused the setup as `ring.expect`
@@ -97,7 +97,9 @@ public struct ExecutionResult: Sendable {
 /// SQE, `io_uring_enter(2)`, registration, control step and CQE to an observer:
 ///
 /// 1. checks `requires:` (root, kernel release, ops through the probe, setup flags by trying them,
-///    feature bits) and sets up the ring the scenario asks for; either failing is a SKIP with the reason;
+///    feature bits) and sets up the ring the scenario asks for: an unmet requirement is a SKIP with the
+///    reason; a refused setup is a SKIP only when `requires:` explains it, else the setup decides the
+///    verdict (`ring.expect`, or a FAIL naming the call);
 /// 2. creates the sandbox and every resource;
 /// 3. walks the step instances (repeat blocks streamed), queueing, submitting, waiting and acting;
 /// 4. waits until every awaited request has posted its final CQE, or the deadline;

@@ -339,3 +339,30 @@ func loadErrors(_ yaml: String) -> [String] {
         #expect(outcome.duration >= .milliseconds(150) && outcome.duration < .seconds(1), "\(outcome.duration)")
     }
 }
+
+extension FailingEnterVerdictTests {
+    /// SQEs a refused submit left fill the SQ: queuing more offers them to the kernel again, and its
+    /// refusal, which no step expects, is a FAIL at the request that needed the room (not an error).
+    @Test func aFullSQOfRefusedSQEsIsOfferedAgainWhenRoomIsNeeded() throws {
+        let outcome = try reportedOutcome("""
+            name: a disabled ring whose SQ fills up
+            ring: { entries: 2, flags: [r_disabled] }
+            steps:
+              - nop: {}
+                id: a
+              - nop: {}
+                id: b
+              - submit: {}
+                expect: -EBADFD
+              - nop: {}
+                id: c
+            expect:
+              a: never
+              b: never
+              c: never
+            """)
+        #expect(outcome.verdict == .fail, "\(outcome.reason ?? "")")
+        let mismatch = try #require(outcome.mismatches.first { $0.subject == "io_uring_enter" })
+        #expect(mismatch.mark.line == 10 && mismatch.actual.contains("EBADFD"))
+    }
+}
