@@ -245,3 +245,39 @@ final class OutsideDirectory {
         #expect(outcome.verdict == .pass, "\(outcome.reason ?? "") \(outcome.mismatches)")
     }
 }
+
+extension DirectoryRelativePathTests {
+    /// A symlink resource's relative target resolves from the link's directory, as the kernel follows it.
+    @Test func aSymlinkTargetIsJudgedFromTheLinksDirectory() throws {
+        #expect(loadErrors("""
+            name: a link in a subdirectory to a file beside it
+            resources:
+              data: { file: { path: top.txt, content: "top" } }
+              ln: { symlink: { path: sub/ln, target: ../top.txt } }
+            steps:
+              - nop: {}
+            """) == [])
+        #expect(loadErrors("""
+            name: a link climbing out
+            resources:
+              ln: { symlink: { path: sub/ln, target: ../../x } }
+            steps:
+              - nop: {}
+            """) == ["3:42: symlink target '../../x' (from 'sub') leaves the sandbox through '..' (set 'allow_outside_sandbox: true' to allow it)"])
+        let outcome = try reportedOutcome("""
+            name: reading through a link whose target climbs to its parent
+            resources:
+              data: { file: { path: top.txt, content: "top" } }
+              ln: { symlink: { path: sub/ln, target: ../top.txt } }
+              buf: { buffer: { size: 8 } }
+            steps:
+              - openat: { path: sub/ln, flags: O_RDONLY }
+                capture: fd
+              - read: { fd: $fd, buf: buf, len: 8, offset: 0 }
+                id: r
+            expect:
+              r: 3
+            """)
+        #expect(outcome.verdict == .pass, "\(outcome.reason ?? "") \(outcome.mismatches)")
+    }
+}

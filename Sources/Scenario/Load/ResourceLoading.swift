@@ -153,7 +153,9 @@ extension ScenarioBuilder {
             var target = ""
             if let pair = keys["target"], let text = string(pair.value, "'target'") {
                 target = text
-                checkSandbox(path: text, at: pair.value.mark, what: "symlink target")
+                // A relative target resolves from the link's own directory.
+                let directory = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+                checkSandbox(path: text, at: pair.value.mark, what: "symlink target", relativeTo: directory)
             } else if keys["target"] == nil {
                 error(body.mark, "\(context) needs a 'target'")
             }
