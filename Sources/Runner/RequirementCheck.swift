@@ -3,15 +3,21 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import Checker
 import IoUring
 import Planner
 import Scenario
 
-/// `requires:` and the ring setup, checked before anything of the scenario runs. An unmet requirement,
-/// or a setup the kernel refuses, is a skip with the exact reason.
+/// `requires:` and the ring setup, checked before anything of the scenario runs. An unmet requirement
+/// is a skip with the exact reason; a setup the kernel refuses is a skip only when `requires:` explains it.
 enum RequirementCheck {
     enum SetupFailure: Error {
+        /// `requires:` is not met: nothing runs.
         case skip(String)
+        /// The kernel refused the setup as `ring.expect` says (the call and errno): the scenario passes.
+        case refusedAsExpected(String)
+        /// The setup differed from what the scenario says: refused unexpectedly, or otherwise than expected.
+        case differed(Mismatch)
         case error(RunnerError)
     }
 
@@ -61,28 +67,77 @@ enum RequirementCheck {
         return reasons.isEmpty ? nil : reasons.joined(separator: "; ")
     }
 
-    /// Sets up the ring the scenario's `ring:` asks for. EINVAL, EPERM, EOPNOTSUPP, EACCES and ENOSYS
-    /// from io_uring_setup(2) are a skip naming the flag the kernel refuses (found by trying each flag
-    /// alone) and the errno; other failures are errors.
+    /// Sets up the ring the scenario's `ring:` asks for, and judges a refusal:
+    ///
+    /// - with `ring.expect`, a refusal that matches is the scenario's result (`.refusedAsExpected`), and
+    ///   anything else — a ring that sets up, another errno — differs (`.differed`);
+    /// - without it, a refusal is a skip only when the kernel lacks something `requires:` declares (ops,
+    ///   setup flags, feature bits, NAPI: checked on a small ring of its own); otherwise it differs, naming
+    ///   the call (`io_uring_setup(entries: 8, flags: SQPOLL|SQ_AFF): EINVAL`). A scenario that did not
+    ///   declare what it needs gets a FAIL, not a skip that hides a typo or a regression.
     static func setUpRing(_ scenario: Scenario) throws(SetupFailure) -> IoUring {
         let spec = scenario.ring
         // Ask for the sizes as written (rounded up): with IORING_SETUP_CLAMP the kernel clamps them.
         let sizes = Planner.requestedSizes(of: spec)
+        let mark = spec.mark ?? SourceMark(file: scenario.file, line: 1, column: 1)
+        let ring: IoUring
         do {
-            return try IoUring(entries: sizes.sq, parameters: parameters(spec.flags, spec))
+            ring = try IoUring(entries: sizes.sq, parameters: parameters(spec.flags, spec))
         } catch {
-            guard case .syscall(.setup, let errno) = error,
-                  [.EINVAL, .EPERM, .EOPNOTSUPP, .EACCES, .ENOSYS].contains(errno) else {
-                throw .error(.engine(error))
+            guard case .syscall(.setup, let errno) = error else { throw .error(.engine(error)) }
+            let call = setupCall(spec) + ": " + errno.name
+            // A kernel that lacks what the scenario declares refuses for that reason, not the one tested.
+            if let reason = unmetOnSmallRing(scenario.requirements) {
+                throw .skip(reason + " (\(call))")
             }
-            let culprit = SetupFlags.named.first { spec.flags.contains($0.flag) && trySetup($0.flag, spec) != nil }
-            if let culprit {
-                throw .skip("the kernel refuses ring setup with \(culprit.name): \(error)")
+            if let expected = spec.expectedSetupFailure {
+                if expected.matches(-errno.rawValue) { throw .refusedAsExpected(call) }
+                throw .differed(Mismatch(mark: mark, subject: "ring setup", expected: "io_uring_setup to fail with \(expected)",
+                                         actual: call))
             }
-            let names = SetupFlags.named.filter { spec.flags.contains($0.flag) }.map(\.name)
-            let what = names.isEmpty ? "\(sizes.sq) entries" : names.joined(separator: "|")
-            throw .skip("the kernel refuses ring setup with \(what): \(error)")
+            throw .differed(Mismatch(mark: mark, subject: "ring setup", expected: "io_uring_setup to succeed",
+                                     actual: call + declaredNothingNote(scenario.requirements)))
         }
+        if let expected = spec.expectedSetupFailure {
+            if let reason = unmetWithRing(scenario.requirements, ring: ring) { throw .skip(reason) }
+            throw .differed(Mismatch(mark: mark, subject: "ring setup", expected: "io_uring_setup to fail with \(expected)",
+                                     actual: setupCall(spec) + " set up a ring"))
+        }
+        return ring
+    }
+
+    /// `io_uring_setup(entries: 8, flags: SQPOLL|SQ_AFF)`, with the CQ size when CQSIZE asks for one and
+    /// unknown flag bits in hex.
+    static func setupCall(_ spec: RingSpec) -> String {
+        let sizes = Planner.requestedSizes(of: spec)
+        var names = SetupFlags.named.filter { spec.flags.contains($0.flag) }
+            .map { $0.name.hasPrefix("IORING_SETUP_") ? String($0.name.dropFirst("IORING_SETUP_".count)) : $0.name }
+        let known = SetupFlags.named.reduce(UInt32(0)) { $0 | $1.flag.rawValue }
+        let unknown = spec.flags.rawValue & ~known
+        if unknown != 0 { names.append("0x" + String(unknown, radix: 16)) }
+        var text = "io_uring_setup(entries: \(sizes.sq)"
+        if spec.flags.contains(.cqSize) { text += ", cq_entries: \(sizes.cq)" }
+        text += ", flags: " + (names.isEmpty ? "0" : names.joined(separator: "|")) + ")"
+        return text
+    }
+
+    /// What `requires:` declares that this kernel lacks, found without the scenario's ring (which it
+    /// refused): root and release, then ops, setup flags, features and NAPI on a small default ring.
+    static func unmetOnSmallRing(_ requirements: Requirements) -> String? {
+        if let reason = unmetWithoutRing(requirements) { return reason }
+        do {
+            let small = try IoUring(entries: 2)
+            return unmetWithRing(requirements, ring: small)
+        } catch {
+            return requirements == Requirements() ? nil : "requirements could not be checked: a default ring failed: \(error)"
+        }
+    }
+
+    /// A hint for a refusal the scenario gave no reason to skip.
+    private static func declaredNothingNote(_ requirements: Requirements) -> String {
+        requirements == Requirements()
+            ? " (not a skip: the scenario's 'requires' declares nothing this kernel lacks)"
+            : " (not a skip: every 'requires' is met)"
     }
 
     /// The parameters for `flags`, with what they need from the ring spec (CQ size, SQPOLL CPU and idle).

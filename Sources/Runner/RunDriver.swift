@@ -32,6 +32,17 @@ struct RunDriver: ~Copyable {
     let observer: any TraceObserver
     /// The deadline passed before the run was over.
     private(set) var expired = false
+    /// An io_uring_enter(2) failed where no step expected it: the walk stopped there, and
+    /// `runnerMismatches` says which call and errno.
+    private(set) var stopped = false
+    /// What the driver found to differ beyond what the checker sees (see `ExecutionResult.runnerMismatches`).
+    private(set) var runnerMismatches: [Mismatch] = []
+    /// The last io_uring_enter(2) that failed, as a call (`io_uring_enter(to_submit: 1, …): EBADFD`).
+    private var failedEnter: String?
+    /// After a `submit` step whose enter failed as it expected: the SQEs the kernel left in the SQ. The
+    /// runner's own submissions (before a registration, at the end…) do not ask the kernel again while
+    /// nothing new is queued; a later `submit` step does.
+    private var refusedSubmission: UInt32?
     private(set) var statistics = ExecutionStatistics()
 
     /// The checker, when it is the only observer: its state is lent to `core` for the run
@@ -331,10 +342,20 @@ struct RunDriver: ~Copyable {
         let uniqueAutomatic = !scenario.options.allowDuplicateUserData && !renamesPolls
         infos.reserveCapacity(graph.nodes.count)
         for node in graph.nodes {
+            // Registrations and control steps (peer actions included) wait for the captures they use too.
+            func withCaptures(_ kind: NodeInfo.Kind) -> NodeInfo {
+                var info = NodeInfo(kind: kind)
+                let awaited = plan.steps[node.id].awaitedCaptures
+                info.awaitsCaptures = !awaited.isEmpty
+                info.producerStart = Int32(producers.count)
+                info.producerCount = Int32(awaited.count)
+                producers += awaited.map(\.producer)
+                return info
+            }
             switch node.kind {
-            case .registration: infos.append(NodeInfo(kind: .registration)); continue
+            case .registration: infos.append(withCaptures(.registration)); continue
             case .control(let step):
-                var info = NodeInfo(kind: .control)
+                var info = withCaptures(.control)
                 if case .submit(let wait) = step.action {
                     info.plainSubmit = step.expected == nil
                     info.submitWait = wait ?? 0
@@ -468,8 +489,10 @@ struct RunDriver: ~Copyable {
                     try queue(node, instances.iterations)
                 case .registration:
                     guard case .registration(let step) = graph.nodes[node].kind else { break }
+                    if info[node].awaitsCaptures, try !awaitCaptures(of: node) { return }
                     try register(step, StepInstance(node: node, iterations: instances.iterations))
                 case .control:
+                    if info[node].awaitsCaptures, try !awaitCaptures(of: node) { return }
                     if info[node].plainSubmit && !emitsEvents {
                         _ = try submit(waitingFor: info[node].submitWait)
                         break
@@ -479,6 +502,7 @@ struct RunDriver: ~Copyable {
                 case .repeatBlock: break
                 }
             } catch {
+                if stopOnFailedEnter(error, at: graph.nodes[node].mark) { return }
                 throw ExecutionError(mark: graph.nodes[node].mark, error)
             }
             statistics.instances += 1
@@ -496,9 +520,23 @@ struct RunDriver: ~Copyable {
             try submitPending()
             if try !waitUntil(deadline, .awaitedDone) { expired = true }
         } catch {
+            let end = SourceMark(file: scenario.file, line: 1, column: 1)
+            if stopOnFailedEnter(error, at: scenario.graph.nodes.last?.mark ?? end) { return }
             throw ExecutionError(mark: nil, error)
         }
         if let inspect { inspect(ring, statistics) }
+    }
+
+    /// An io_uring_enter(2) that failed where no step expected it is a difference the report shows (a
+    /// FAIL at `mark`, with the call and errno), not an error of the runner: the walk stops there.
+    /// Returns false for any other error.
+    private mutating func stopOnFailedEnter(_ error: RunnerError, at mark: SourceMark) -> Bool {
+        guard case .engine(.syscall(.enter, let errno)) = error else { return false }
+        let call = failedEnter ?? "io_uring_enter: \(errno.name)"
+        runnerMismatches.append(Mismatch(mark: mark, subject: "io_uring_enter", expected: "io_uring_enter to succeed",
+                                         actual: call + " (\(errno.message))"))
+        stopped = true
+        return true
     }
 
     /// Marks the end of the checked part of the trace, then cancels everything in flight
@@ -535,15 +573,7 @@ struct RunDriver: ~Copyable {
     private mutating func queue(_ node: NodeID, _ iterations: [Int]) throws(RunnerError) {
         if readsBufferData { trackBufferData(of: node) }
         if info[node].awaitsCaptures {
-            let first = Int(info[node].producerStart)
-            for position in first..<first + Int(info[node].producerCount) where capturePending[producers[position]] {
-                try submitPending()
-                if try !waitUntil(deadline, .capture(producers[position])) {
-                    expired = true
-                    return
-                }
-                completionsSinceWait = 0
-            }
+            guard try awaitCaptures(of: node) else { return }
         }
         let needed = info[node].needed
         guard needed <= ring.sqEntries else {
@@ -718,6 +748,22 @@ struct RunDriver: ~Copyable {
         return queued > 0 || expired
     }
 
+    /// Waits for the CQE of every producer whose capture `node` uses and which has not arrived yet,
+    /// submitting what is queued and reaping (bounded by the deadline). False when the deadline came
+    /// first (`expired` is then set).
+    private mutating func awaitCaptures(of node: NodeID) throws(RunnerError) -> Bool {
+        let first = Int(info[node].producerStart)
+        for position in first..<first + Int(info[node].producerCount) where capturePending[producers[position]] {
+            try submitPending()
+            if try !waitUntil(deadline, .capture(producers[position])) {
+                expired = true
+                return false
+            }
+            completionsSinceWait = 0
+        }
+        return true
+    }
+
     /// Whether every request of the run from `first` can be queued from its template now: templates made
     /// in this generation, captured values in.
     private mutating func runIsReady(_ first: NodeID, _ length: Int) -> Bool {
@@ -882,6 +928,8 @@ struct RunDriver: ~Copyable {
     /// Frees `needed` SQ slots: submits what is queued and, with SQPOLL, waits for the kernel thread to
     /// consume it (IORING_ENTER_SQ_WAIT).
     private mutating func makeRoom(_ needed: UInt32) throws(RunnerError) {
+        // SQEs a failed submit left take the room needed: they are offered to the kernel again.
+        refusedSubmission = nil
         try submitPending()
         while ring.sqSpaceLeft < needed {
             if ContinuousClock.now >= deadline {
@@ -906,6 +954,9 @@ struct RunDriver: ~Copyable {
         try submitPending()
         generation &+= 1
         let result = try RegistrationIssuer.perform(step, instance: instance, resolver: resources, ring: &ring)
+        if case .probe = step.registration, result == RegistrationIssuer.probeMismatchResult, !step.expected.matches(result) {
+            noteProbeMismatch(step, node: instance.node)
+        }
         if feedsChecker {
             core.registered(node: instance.node, result: result)
         } else {
@@ -914,13 +965,39 @@ struct RunDriver: ~Copyable {
         }
     }
 
+    /// A `probe` step found ops otherwise than it lists: the report names them (`IORING_OP_SEND_ZC is not
+    /// supported`) where the checker alone could only show -EOPNOTSUPP. Once per step.
+    private mutating func noteProbeMismatch(_ step: RegistrationStep, node: NodeID) {
+        let mark = step.expectationMark ?? scenario.graph.nodes[node].mark
+        guard !runnerMismatches.contains(where: { $0.mark == mark && $0.subject == step.registration.stepName }) else { return }
+        let differences: String
+        do {
+            differences = RegistrationIssuer.probeMismatch(step, probe: try ring.probe()) ?? "the probe differed"
+        } catch {
+            differences = "the probe differed, and probing again failed: \(error)"
+        }
+        runnerMismatches.append(Mismatch(mark: mark, subject: step.registration.stepName, expected: step.expected.description,
+                                         actual: "\(Errno.EOPNOTSUPP.name): " + differences))
+    }
+
     private mutating func perform(_ step: ControlStep, _ instance: StepInstance) throws(RunnerError) {
         var summary = ""
         let describe = emitsEvents
         switch step.action {
         case .submit(let wait):
             let queued = ring.sqReady
-            let (taken, arrived) = try submit(waitingFor: wait ?? 0)
+            refusedSubmission = nil
+            var taken: Int32
+            var arrived = 0
+            do {
+                (taken, arrived) = try submit(waitingFor: wait ?? 0)
+            } catch {
+                // A failing enter the step expects is its result, compared like any other.
+                guard step.expected != nil, case .engine(.syscall(.enter, let errno)) = error else { throw error }
+                taken = -errno.rawValue
+                refusedSubmission = ring.sqReady
+                completionsSinceWait = 0
+            }
             if describe {
                 if let wait, wait > 0 {
                     summary = "submit \(queued) SQE\(queued == 1 ? "" : "s"), \(min(arrived, Int(wait))) of \(wait) CQE\(wait == 1 ? "" : "s") arrived"
@@ -1067,6 +1144,10 @@ struct RunDriver: ~Copyable {
     @discardableResult
     private mutating func submitPending(waitingFor wait: UInt32 = 0, reaped: Bool = false) throws(RunnerError) -> Int32 {
         if !reaped { reapReady() }
+        if let refused = refusedSubmission {
+            if wait == 0 && ring.sqReady == refused { return 0 }
+            refusedSubmission = nil
+        }
         var toSubmit = ring.flushSQ()
         if toSubmit == 0 && wait == 0 { return 0 }
         if isSQPoll {
@@ -1207,7 +1288,11 @@ struct RunDriver: ~Copyable {
         if let failure {
             switch failure.errno {
             case .EINTR?, .EAGAIN?, .EBUSY?, .ETIME?: return result
-            default: throw .engine(failure)
+            default:
+                let names = EnterFlags.named.filter { recorded.contains($0.flag) }.map(\.name)
+                failedEnter = "io_uring_enter(to_submit: \(toSubmit), min_complete: \(minComplete), flags: "
+                    + (names.isEmpty ? "0" : names.joined(separator: "|")) + "): " + (failure.errno?.name ?? "\(failure)")
+                throw .engine(failure)
             }
         }
         return result

@@ -174,6 +174,8 @@ final class RunResources: OperandResolver {
             handle.buffer = buffer
         case .childProcess(let spec):
             handle.pid = try spawnChild(exitCode: spec.exitCode, delayNanoseconds: spec.delayNanoseconds)
+        case .existing(let existing):
+            handle.fd = try openExisting(existing)
         case .iovecs, .fileTable, .registeredBuffers, .providedBuffers, .bufferRing:
             break
         }
@@ -237,11 +239,18 @@ final class RunResources: OperandResolver {
         }
     }
 
-    /// Creates a regular file with its content and size, then opens it as the scenario asks.
+    /// Creates a regular file with its content and size, then opens it as the scenario asks. The file
+    /// must not exist (O_CREAT | O_EXCL, which does not follow a symlink either): what the scenario did
+    /// not create — `/dev/null` with `allow_outside_sandbox`, a file another resource made — is never
+    /// truncated or chmod'ed. An `existing` resource opens such a path unchanged.
     private func createFile(_ file: FileResource) throws(RunnerError) -> Int32 {
         let path = sandbox.resolve(file.path)
         try System.makeParents(of: path)
-        let fd = try System.check(open(path, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, mode_t(0o600)), "open(\(file.path))")
+        let created = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, mode_t(0o600))
+        if created < 0 && System.errno == .EEXIST {
+            throw .unsupported("open(\(file.path), O_CREAT|O_EXCL): EEXIST: a file resource creates its file, and '\(file.path)' exists already; it is left unchanged (to open an existing path or device as it is, declare it as { existing: { path: \(file.path), access: read|write|read_write } })")
+        }
+        let fd = try System.check(created, "open(\(file.path), O_CREAT|O_EXCL)")
         defer { close(fd) }
         let (written, error) = System.writeAll(fd, file.content)
         if let error, written < file.content.count { throw .system("write(\(file.path))", error) }
@@ -263,6 +272,33 @@ final class RunResources: OperandResolver {
         guard file.opens else { return -1 }
         let flags = Int32(truncatingIfNeeded: file.openFlags.value) | O_CLOEXEC
         return try System.check(open(path, flags, mode_t(file.mode)), "open(\(file.path), \(file.openFlags))")
+    }
+
+    /// Opens an `existing` path with its access mode and nothing that changes it (no O_CREAT, no O_TRUNC,
+    /// no chmod); O_NOCTTY so a terminal never becomes the controlling one. A FIFO is opened O_NONBLOCK
+    /// (then made blocking again unless `nonblocking`), so that opening it never waits for its other end:
+    /// for writing with no reader that is ENXIO, reported, instead of a hang.
+    private func openExisting(_ existing: ExistingResource) throws(RunnerError) -> Int32 {
+        let path = sandbox.resolve(existing.path)
+        var status = stat()
+        let isFIFO = stat(path, &status) == 0 && status.st_mode & S_IFMT == S_IFIFO
+        let nonblockingOpen = existing.nonblocking || isFIFO
+        let flags = existing.access.openFlag | O_CLOEXEC | O_NOCTTY | (nonblockingOpen ? O_NONBLOCK : 0)
+        let mode = ["O_RDONLY", "O_WRONLY", "O_RDWR"][Int(existing.access.openFlag)] + (nonblockingOpen ? "|O_NONBLOCK" : "")
+        let fd = open(path, flags)
+        if fd < 0 && isFIFO && System.errno == .ENXIO {
+            throw .unsupported("open(\(existing.path), \(mode)): ENXIO: the FIFO has no reader, and opening it for writing alone would wait for one (use access: read_write)")
+        }
+        _ = try System.check(fd, "open(\(existing.path), \(mode))")
+        if isFIFO && !existing.nonblocking {
+            do {
+                try System.setNonblocking(fd, false)
+            } catch {
+                close(fd)
+                throw error
+            }
+        }
+        return fd
     }
 
     /// Starts `/bin/sh -c 'sleep D; exit N'` (posix_spawn), for waitid.

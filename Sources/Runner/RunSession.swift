@@ -123,16 +123,8 @@ public enum RunSession {
             observer: observer)
         let result = execution.run()
         if let kept = result.keptSandbox { writeError("[\(scenario.name)] sandbox kept at \(kept)") }
-        switch result.outcome {
-        case .ran(let facts, let ending):
-            return checker.finish(facts: facts, ending: ending)
-        case .skipped(let reason):
-            return ScenarioOutcome(name: scenario.name, file: scenario.file, verdict: .skip, duration: result.duration,
-                                   reason: reason, iteration: iteration)
-        case .failed(let error):
-            return ScenarioOutcome(name: scenario.name, file: scenario.file, verdict: .error, duration: result.duration,
-                                   reason: error.description, iteration: iteration)
-        }
+        return ScenarioExecution.outcome(of: result, scenario: scenario, checker: checker,
+                                         expectedFailure: checked.expectedFailure, iteration: iteration)
     }
 }
 

@@ -54,9 +54,14 @@ public struct ExecutionResult: Sendable {
     public enum Outcome: Sendable {
         /// The steps ran, to the end or to the deadline: check the trace against these facts.
         case ran(PostRunFacts, RunEnding)
-        /// `requires:` is not met, or the kernel refused the ring setup the scenario asks for: nothing
+        /// `requires:` is not met (a refused ring setup included, when `requires:` explains it): nothing
         /// ran. The reason is exact (`requires IORING_OP_SEND_ZC, which this kernel does not support`).
         case skipped(reason: String)
+        /// The ring setup decided the run and no step ran: the kernel refused the setup as `ring.expect`
+        /// says (`mismatch` nil; `call` is the refused call), or the setup differed from what the scenario
+        /// says — a refusal `requires:` does not explain, a ring that set up though expected to fail, another
+        /// errno than expected (`mismatch`, naming the call, the errno and the flags).
+        case setupDecided(mismatch: Mismatch?, call: String)
         /// The runner could not run the scenario; the trace may be partial.
         case failed(ExecutionError)
     }
@@ -70,6 +75,10 @@ public struct ExecutionResult: Sendable {
     /// left to the engine, which never frees it under the kernel.
     public var drained: Bool
     public var statistics: ExecutionStatistics
+    /// What the runner itself found to differ while the steps ran, beyond what the checker sees: an
+    /// io_uring_enter(2) that failed where no step expected it, the ops a `probe` step found otherwise
+    /// than listed. `outcome(checked:)` adds them to the checker's outcome.
+    public var runnerMismatches: [Mismatch] = []
 
     /// The skip reason, if the scenario was skipped.
     public var skipReason: String? {
@@ -88,7 +97,9 @@ public struct ExecutionResult: Sendable {
 /// SQE, `io_uring_enter(2)`, registration, control step and CQE to an observer:
 ///
 /// 1. checks `requires:` (root, kernel release, ops through the probe, setup flags by trying them,
-///    feature bits) and sets up the ring the scenario asks for; either failing is a SKIP with the reason;
+///    feature bits) and sets up the ring the scenario asks for: an unmet requirement is a SKIP with the
+///    reason; a refused setup is a SKIP only when `requires:` explains it, else the setup decides the
+///    verdict (`ring.expect`, or a FAIL naming the call);
 /// 2. creates the sandbox and every resource;
 /// 3. walks the step instances (repeat blocks streamed), queueing, submitting, waiting and acting;
 /// 4. waits until every awaited request has posted its final CQE, or the deadline;
@@ -137,6 +148,8 @@ public struct ScenarioExecution {
         } catch {
             switch error {
             case .skip(let reason): return finished(.skipped(reason: reason))
+            case .refusedAsExpected(let call): return finished(.setupDecided(mismatch: nil, call: call))
+            case .differed(let mismatch): return finished(.setupDecided(mismatch: mismatch, call: mismatch.actual))
             case .error(let error): return finished(.failed(ExecutionError(mark: nil, error)))
             }
         }
@@ -171,16 +184,41 @@ public struct ScenarioExecution {
         var failure: ExecutionError?
         do {
             try driver.walk()
-            if !driver.expired { try driver.finish() }
+            if !driver.expired && !driver.stopped { try driver.finish() }
         } catch {
             failure = error
         }
         result.drained = driver.tearDown(grace: options.teardownGrace)
         result.statistics = driver.statistics
+        result.runnerMismatches = driver.runnerMismatches
         let facts = resources.facts(for: scenario.expectations)
         if let failure { return finished(.failed(failure)) }
         let ending = RunEnding(deadlineExpired: driver.expired, duration: ContinuousClock.now - start)
         return finished(.ran(facts, ending))
+    }
+
+    /// The outcome of this run for a report: the checker's for a run whose steps ran (with the runner's
+    /// own mismatches added), a skip, an error, or the verdict the ring setup decided. `checker` is the
+    /// observer that saw the trace; `expectedFailure` is the xfail reason that holds on this kernel.
+    public static func outcome(of result: ExecutionResult, scenario: Scenario, checker: ExpectationChecker,
+                               expectedFailure: String?, iteration: Int) -> ScenarioOutcome {
+        switch result.outcome {
+        case .ran(let facts, let ending):
+            var outcome = checker.finish(facts: facts, ending: ending)
+            outcome.add(runnerMismatches: result.runnerMismatches, expectedFailure: expectedFailure)
+            return outcome
+        case .skipped(let reason):
+            return ScenarioOutcome(name: scenario.name, file: scenario.file, verdict: .skip, duration: result.duration,
+                                   reason: reason, iteration: iteration)
+        case .setupDecided(let mismatch, let call):
+            var outcome = ScenarioOutcome(name: scenario.name, file: scenario.file, verdict: .pass, duration: result.duration,
+                                          reason: mismatch == nil ? call + ", as 'ring.expect' says" : nil, iteration: iteration)
+            outcome.add(runnerMismatches: mismatch.map { [$0] } ?? [], expectedFailure: expectedFailure)
+            return outcome
+        case .failed(let error):
+            return ScenarioOutcome(name: scenario.name, file: scenario.file, verdict: .error, duration: result.duration,
+                                   reason: error.description, iteration: iteration)
+        }
     }
 
     /// A sandbox label from the scenario's file name.
@@ -207,6 +245,37 @@ extension ScenarioExecution {
         return !scenario.graph.nodes.contains { node in
             guard case .request(let spec) = node.kind else { return false }
             return spec.operation == "raw" || spec.operation == "poll_update" || spec.operation == "msg_ring"
+        }
+    }
+}
+
+extension ScenarioOutcome {
+    /// Adds what the runner found to differ: a mismatch with the same mark and subject as one of the
+    /// checker's says more about it and takes its place; the others come after the checker's. A PASS
+    /// becomes a FAIL, and an expected failure's XPASS an XFAIL.
+    mutating func add(runnerMismatches: [Mismatch], expectedFailure: String?) {
+        guard !runnerMismatches.isEmpty else {
+            if verdict == .pass, let expectedFailure {
+                verdict = .xpass
+                reason = "expected to fail (\(expectedFailure)), but every expectation held"
+            }
+            return
+        }
+        for mismatch in runnerMismatches {
+            if let index = mismatches.firstIndex(where: { $0.mark == mismatch.mark && $0.subject == mismatch.subject }) {
+                mismatches[index] = mismatch
+            } else {
+                mismatches.append(mismatch)
+            }
+        }
+        switch verdict {
+        case .pass:
+            verdict = expectedFailure == nil ? .fail : .xfail
+            if let expectedFailure { reason = expectedFailure }
+        case .xpass:
+            verdict = .xfail
+            reason = expectedFailure
+        default: break
         }
     }
 }

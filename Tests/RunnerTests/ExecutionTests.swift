@@ -133,15 +133,33 @@ import Testing
         }
     }
 
-    @Test func aRingSetupTheKernelRefusesIsASkipNamingTheFlagAndErrno() throws {
-        // IORING_SETUP_DEFER_TASKRUN without SINGLE_ISSUER: io_uring_setup(2) answers EINVAL.
+    @Test func aRingSetupTheKernelRefusesWithoutRequiresDiffersNamingTheCall() throws {
+        // IORING_SETUP_DEFER_TASKRUN without SINGLE_ISSUER: io_uring_setup(2) answers EINVAL. Nothing in
+        // `requires:` explains it, so it is no skip: the setup differed from what the scenario says.
         let result = try execute("""
             name: defer_taskrun alone
             ring: { flags: [defer_taskrun] }
             steps:
               - nop
             """)
-        #expect(result.skipReason == "the kernel refuses ring setup with IORING_SETUP_DEFER_TASKRUN: io_uring_setup: EINVAL (unsupported flag, bad entries, or a reserved field set)")
+        #expect(result.skipReason == nil)
+        guard case .setupDecided(let mismatch?, let call) = result.outcome else {
+            Issue.record("expected a setup that differed, got \(result.outcome)")
+            return
+        }
+        #expect(call.hasPrefix("io_uring_setup(entries: 64, flags: DEFER_TASKRUN): EINVAL"))
+        #expect(mismatch.subject == "ring setup" && mismatch.mark.line == 2)
+    }
+
+    @Test func aRingSetupRefusedForWhatRequiresDeclaresIsASkip() throws {
+        let result = try execute("""
+            name: needs a feature bit no kernel has
+            requires: { features: 0x40000000 }
+            ring: { flags: [defer_taskrun] }
+            steps:
+              - nop
+            """)
+        #expect(result.skipReason?.hasPrefix("requires 0x40000000, which this kernel does not offer") == true, "\(result.outcome)")
     }
 
     /// `address: $srv` is where the captured socket is bound: a server the ring bound to port 0 can be

@@ -175,6 +175,8 @@ final class TestResolver: OperandResolver {
             if file.opens {
                 descriptors[name] = try check(open(path, Int32(file.openFlags.value)), "open(\(path))")
             }
+        case .existing(let existing):
+            descriptors[name] = try check(open(sandbox.resolve(existing.path), existing.access.openFlag), "open(\(existing.path))")
         case .directory(let directory):
             let path = sandbox.resolve(directory.path)
             _ = try check(mkdir(path, mode_t(directory.mode)), "mkdir(\(path))")

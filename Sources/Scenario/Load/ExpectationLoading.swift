@@ -521,8 +521,10 @@ extension ScenarioBuilder {
 
     // MARK: - Sandbox
 
-    /// Paths stay inside the sandbox: not absolute, no `..`, not through a symlink the scenario makes,
-    /// unless the scenario or the runner opted in.
+    /// Paths stay inside the sandbox, judged as openat2(2) with RESOLVE_BENEATH resolves them against
+    /// their directory (`relativeTo`, a path in the sandbox): not absolute, no `..` that climbs above the
+    /// sandbox directory (`d/../x` stays inside), not through a symlink the scenario makes (a `..` after
+    /// one would climb from wherever it points) — unless the scenario or the runner opted in.
     func checkSandbox(path: String, at mark: SourceMark, what: String, relativeTo directory: String = "") {
         guard !allowsOutsideSandbox else { return }
         let optIn = "(set 'allow_outside_sandbox: true' to allow it)"
@@ -531,13 +533,22 @@ extension ScenarioBuilder {
             return
         }
         let components = (directory.split(separator: "/") + path.split(separator: "/")).filter { !$0.isEmpty }
-        if components.contains("..") {
-            error(mark, "\(what) '\(path)' leaves the sandbox through '..' \(optIn)")
-            return
-        }
-        var prefix = ""
-        for component in components.dropLast() where component != "." {
-            prefix = prefix.isEmpty ? String(component) : prefix + "/" + component
+        var resolved: [Substring] = []
+        for (position, component) in components.enumerated() {
+            if component == "." { continue }
+            if component == ".." {
+                guard !resolved.isEmpty else {
+                    let whole = directory.isEmpty ? "'\(path)'" : "'\(path)' (from '\(directory)')"
+                    error(mark, "\(what) \(whole) leaves the sandbox through '..' \(optIn)")
+                    return
+                }
+                resolved.removeLast()
+                continue
+            }
+            resolved.append(component)
+            // The last component may be a symlink: whether it is followed is the operation's business.
+            guard position < components.count - 1 else { continue }
+            let prefix = resolved.joined(separator: "/")
             if let link = symlinks[prefix] {
                 error(mark, "\(what) '\(path)' goes through the symlink '\(prefix)', which may point outside the sandbox \(optIn)",
                       notes: [note(link, "'\(prefix)' is made a symlink here")])

@@ -74,6 +74,7 @@ extension ScenarioBuilder {
         case "registered_buffers": return .registeredBuffers([])
         case "provided_buffers": return .providedBuffers(ProvidedBuffersResource(group: 0, count: 0, size: 0, startID: 0))
         case "buffer_ring": return .bufferRing(BufferRingSpec(group: 0, entries: 0, size: 0, incremental: false))
+        case "existing": return .existing(ExistingResource(path: "", access: .read, nonblocking: false))
         default: return .childProcess(ChildProcessResource(exitCode: 0, delayNanoseconds: 0))
         }
     }
@@ -122,6 +123,24 @@ extension ScenarioBuilder {
             let flags = keys["flags"].flatMap { readConstants($0.value, .openFlags, what: "'flags'") }
                 ?? NamedValue(value: 2, names: ["O_RDWR"])
             return .file(FileResource(path: path, content: content, size: size, sparse: sparse, mode: mode, opens: opens, openFlags: flags))
+        case "existing":
+            let keys = checkKeys(pairs, allowed: ResourceTable.keys(of: kind), in: context)
+            guard keys["path"] != nil else {
+                error(body.mark, "\(context) needs a 'path': the existing file, device or FIFO to open")
+                return nil
+            }
+            let path = readResourcePath(keys["path"], name: name)
+            var access = ExistingResource.Access.read
+            if let pair = keys["access"], let text = string(pair.value, "'access'") {
+                if let value = ExistingResource.Access(rawValue: text) {
+                    access = value
+                } else {
+                    let names = ExistingResource.Access.allCases.map(\.rawValue)
+                    error(pair.value.mark, "'access' is \(names.joined(separator: ", ")), not '\(text)'\(didYouMean(text, names))")
+                }
+            }
+            let nonblocking = keys["nonblocking"].flatMap { bool($0.value, "'nonblocking'") } ?? false
+            return .existing(ExistingResource(path: path, access: access, nonblocking: nonblocking))
         case "directory":
             let keys = checkKeys(pairs, allowed: ResourceTable.keys(of: kind), in: context)
             let path = readResourcePath(keys["path"], name: name)
@@ -134,7 +153,9 @@ extension ScenarioBuilder {
             var target = ""
             if let pair = keys["target"], let text = string(pair.value, "'target'") {
                 target = text
-                checkSandbox(path: text, at: pair.value.mark, what: "symlink target")
+                // A relative target resolves from the link's own directory.
+                let directory = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+                checkSandbox(path: text, at: pair.value.mark, what: "symlink target", relativeTo: directory)
             } else if keys["target"] == nil {
                 error(body.mark, "\(context) needs a 'target'")
             }

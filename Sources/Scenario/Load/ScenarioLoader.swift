@@ -195,7 +195,7 @@ final class ScenarioBuilder: NodeReader {
                 readSteps(items)
                 finishSteps()
             }
-        } else {
+        } else if header.ring.expectedSetupFailure == nil {
             error(root.mark, "a scenario needs 'steps'")
         }
         return finish(header, expect: header.keys["expect"])
@@ -254,7 +254,15 @@ final class ScenarioBuilder: NodeReader {
         checkUserDataCollisions()
 
         var expectations = Expectations()
-        if let pair = expect { expectations = readExpectations(pair.value) }
+        if header.ring.expectedSetupFailure != nil {
+            // The run ends with the refused setup: nothing else could run, so nothing else may be written.
+            let what = "a ring expected to fail ('ring.expect') runs nothing:"
+            if let pair = header.keys["resources"] { error(pair.key.mark, "\(what) 'resources' has no place in this scenario") }
+            if let first = nodes.first { error(first.mark, "\(what) 'steps' has no place in this scenario") }
+            if let expect { error(expect.key.mark, "\(what) 'expect' has no place in this scenario") }
+        } else if let pair = expect {
+            expectations = readExpectations(pair.value)
+        }
         mergeInlineExpectations(into: &expectations)
         checkOrder(expectations.order)
 
@@ -304,8 +312,17 @@ final class ScenarioBuilder: NodeReader {
 
     func readRing(_ node: YAMLNode) -> RingSpec {
         var ring = RingSpec()
+        ring.mark = node.mark
         guard let pairs = mapping(node, "'ring'") else { return ring }
-        let keys = checkKeys(pairs, allowed: ["entries", "cq_entries", "flags", "sqpoll"], in: "'ring'")
+        let keys = checkKeys(pairs, allowed: ["entries", "cq_entries", "flags", "sqpoll", "expect"], in: "'ring'")
+        if let pair = keys["expect"], let pattern = readResultPattern(pair.value) {
+            if ScenarioBuilder.admitsSuccess(pattern) {
+                error(pair.value.mark, "'ring.expect' is the error io_uring_setup must fail with, such as -EINVAL; '\(pattern)' admits a ring that sets up (a ring that must set up needs no 'expect')")
+            } else {
+                ring.expectedSetupFailure = pattern
+                ring.mark = pair.key.mark
+            }
+        }
         if let pair = keys["flags"], let value = readConstants(pair.value, .setupFlags, what: "'flags'") {
             ring.flags.formUnion(SetupFlags(rawValue: UInt32(truncatingIfNeeded: value.value)))
         }
@@ -347,6 +364,19 @@ final class ScenarioBuilder: NodeReader {
             }
         }
         return ring
+    }
+
+    /// Whether `pattern` matches some result io_uring_setup(2) returns when it succeeds (a descriptor, ≥ 0).
+    static func admitsSuccess(_ pattern: ResultPattern) -> Bool {
+        var candidates: [Int64] = [0, 3, Int64(Int32.max)]
+        switch pattern {
+        case .exact(let value): candidates.append(value)
+        case .range(let lower, _): candidates.append(max(lower ?? 0, 0))
+        case .comparison(_, let operand): candidates += [operand - 1, operand, operand + 1]
+        case .anyOf(let patterns): return patterns.contains(where: admitsSuccess)
+        default: break
+        }
+        return candidates.contains { $0 >= 0 && $0 <= Int64(Int32.max) && pattern.matches(Int32($0)) }
     }
 
     // MARK: - Shared readers

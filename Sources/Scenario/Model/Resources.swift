@@ -30,6 +30,8 @@ public enum ResourceKind: Hashable, Sendable {
     case providedBuffers(ProvidedBuffersResource)
     case bufferRing(BufferRingSpec)
     case childProcess(ChildProcessResource)
+    /// A path or device that exists already (`/dev/null`, a FIFO), opened as asked and never changed.
+    case existing(ExistingResource)
 
     /// The word a scenario uses for this kind (`file`, `tcp_listener`…).
     public var keyword: String {
@@ -52,6 +54,7 @@ public enum ResourceKind: Hashable, Sendable {
         case .providedBuffers: return "provided_buffers"
         case .bufferRing: return "buffer_ring"
         case .childProcess: return "child_process"
+        case .existing: return "existing"
         }
     }
 
@@ -70,23 +73,26 @@ public enum ResourceKind: Hashable, Sendable {
         switch self {
         case .file(let file): return file.opens
         case .directory(let directory): return directory.opens
-        case .pipe, .socketPair, .tcpListener, .udpSocket, .tcpPair, .udpPair, .eventfd, .epoll: return true
+        case .pipe, .socketPair, .tcpListener, .udpSocket, .tcpPair, .udpPair, .eventfd, .epoll, .existing: return true
         default: return false
         }
     }
 
-    /// The path inside the sandbox, for files, directories and symlinks.
+    /// The path inside the sandbox (or, with `allow_outside_sandbox`, outside it), for files, directories,
+    /// symlinks and existing paths.
     public var path: String? {
         switch self {
         case .file(let file): return file.path
         case .directory(let directory): return directory.path
         case .symlink(let symlink): return symlink.path
+        case .existing(let existing): return existing.path
         default: return nil
         }
     }
 }
 
-/// A regular file in the sandbox, opened (O_RDWR unless told otherwise) so steps can use it as `fd`.
+/// A regular file the scenario creates (it must not exist: the runner never truncates or chmods what it
+/// did not create), opened (O_RDWR unless told otherwise) so steps can use it as `fd`.
 public struct FileResource: Hashable, Sendable {
     /// Relative to the sandbox directory; the resource name unless given.
     public var path: String
@@ -171,6 +177,37 @@ public struct ProvidedBuffersResource: Hashable, Sendable {
     public var count: UInt32
     public var size: UInt32
     public var startID: UInt16
+}
+
+/// A path that exists already — a device (`/dev/null`, `/dev/zero`), a FIFO, a file — opened with
+/// `access` and nothing else: no O_CREAT, no O_TRUNC, no chmod. Relative paths are in the sandbox.
+public struct ExistingResource: Hashable, Sendable {
+    public enum Access: String, Hashable, Sendable, CaseIterable {
+        case read
+        case write
+        case readWrite = "read_write"
+
+        /// O_RDONLY, O_WRONLY or O_RDWR.
+        public var openFlag: Int32 {
+            switch self {
+            case .read: return 0
+            case .write: return 1
+            case .readWrite: return 2
+            }
+        }
+    }
+
+    public var path: String
+    public var access: Access
+    /// O_NONBLOCK at open (and on the descriptor): a FIFO opened for reading alone then does not wait
+    /// for a writer.
+    public var nonblocking: Bool
+
+    public init(path: String, access: Access, nonblocking: Bool) {
+        self.path = path
+        self.access = access
+        self.nonblocking = nonblocking
+    }
 }
 
 /// A child process that exits with `exitCode` after `delay`, for `waitid`.

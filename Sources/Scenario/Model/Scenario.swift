@@ -75,6 +75,11 @@ public struct RingSpec: Hashable, Sendable {
     /// SQPOLL idle time before the thread sleeps, in milliseconds.
     public var sqThreadIdleMilliseconds: UInt32?
     public var sqThreadCPU: UInt32?
+    /// `expect: -EINVAL`: the scenario tests setup validation; io_uring_setup(2) must fail this way, and
+    /// nothing else runs. Nil: setup must succeed.
+    public var expectedSetupFailure: ResultPattern?
+    /// Where `ring:` (or its `expect:`) is written, for a setup that differed.
+    public var mark: SourceMark?
 
     public init() {}
 }

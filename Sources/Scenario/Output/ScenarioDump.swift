@@ -150,6 +150,7 @@ extension Scenario {
         case .providedBuffers(let group): return "provided_buffers group=\(group.group) count=\(group.count) size=\(group.size) start_id=\(group.startID)"
         case .bufferRing(let ring): return "buffer_ring group=\(ring.group) entries=\(ring.entries) size=\(ring.size)" + (ring.incremental ? " incremental" : "")
         case .childProcess(let child): return "child_process exit_code=\(child.exitCode) delay=\(child.delayNanoseconds)ns"
+        case .existing(let existing): return "existing path=\(existing.path) access=\(existing.access.rawValue)" + (existing.nonblocking ? " nonblocking" : "")
         }
     }
 

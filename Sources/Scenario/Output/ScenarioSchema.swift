@@ -39,7 +39,11 @@ public enum ScenarioSchema {
             ("title", .string("ringscript scenario")),
             ("description", .string("An io_uring scenario: resources, the SQEs to issue, the CQEs to expect. See Grammar.md.")),
             ("type", .string("object")),
-            ("required", .array([.string("name"), .string("steps")])),
+            ("required", .array([.string("name")])),
+            // Steps are required, except in a scenario whose ring is expected to fail (`ring.expect`).
+            ("anyOf", .array([.object([("required", .array([.string("steps")]))]),
+                              .object([("required", .array([.string("ring")])),
+                                       ("properties", .object([("ring", .object([("required", .array([.string("expect")]))]))]))])])),
             ("additionalProperties", .bool(false)),
             ("properties", .object([
                 ("name", described(.object([("type", .string("string"))]), "What the scenario shows, in one line.")),
@@ -233,6 +237,7 @@ public enum ScenarioSchema {
             ("sqpoll", described(.object([("anyOf", .array([.object([("type", .string("boolean"))]), .object([("type", .string("object")), ("properties", .object([
                 ("idle", ref("duration")), ("cpu", ref("number")),
             ])), ("additionalProperties", .bool(false))])]))]), "IORING_SETUP_SQPOLL, with the thread's idle time and CPU.")),
+            ("expect", described(ref("result"), "The error io_uring_setup must fail with (-EINVAL…); the scenario then runs nothing else.")),
         ])), ("additionalProperties", .bool(false))]), "How the ring is set up.")
     }
 

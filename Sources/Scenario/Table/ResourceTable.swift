@@ -29,7 +29,7 @@ public enum ResourceTable {
     ]
 
     public static let kinds: [Kind] = [
-        Kind(name: "file", summary: "A regular file in the sandbox, opened O_RDWR so steps can use it as `fd`.", keys: [
+        Kind(name: "file", summary: "A regular file the scenario creates (an existing path is refused, never truncated), opened O_RDWR so steps can use it as `fd`.", keys: [
             key("path", .path, "the resource name", "Where, relative to the sandbox."),
             key("content", .text, "empty", "Initial contents as text."),
             key("hex", .text, nil, "Initial contents as hex bytes (\"68 69\")."),
@@ -39,6 +39,11 @@ public enum ResourceTable {
             key("mode", u32, "0o644", "Permission bits."),
             key("open", .bool, "true", "Whether the runner opens it (false: a path only, for openat)."),
             key("flags", .constants(.openFlags), "O_RDWR", "Flags the runner opens it with."),
+        ], endpoints: [], acceptsList: false),
+        Kind(name: "existing", summary: "A path that exists already (`/dev/null`, `/dev/zero`, a FIFO), opened as `access` says and never changed: no O_CREAT, O_TRUNC or chmod.", keys: [
+            required("path", .path, "The existing path (outside the sandbox only with `allow_outside_sandbox`)."),
+            key("access", .text, "read", "`read` (O_RDONLY), `write` (O_WRONLY) or `read_write` (O_RDWR; a FIFO so opened does not wait for its other end)."),
+            key("nonblocking", .bool, "false", "O_NONBLOCK: a FIFO opened for reading alone does not wait for a writer."),
         ], endpoints: [], acceptsList: false),
         Kind(name: "directory", summary: "A directory in the sandbox, opened O_DIRECTORY for use as `dir`.", keys: [
             key("path", .path, "the resource name", "Where, relative to the sandbox."),
