@@ -1,5 +1,23 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 import IoUring
 import Scenario
+
+/// The one switch for every fast path of a run, so that both implementations of one semantics can be
+/// compared (RunnerTests' `FastPathEquivalenceTests`). Off, the checker tracks no request densely, keeps
+/// no FIFO of records and checks every CQE in full (no `QuickPattern` shortcut); and the runner, seeing a
+/// checker without fast paths, feeds it events, queues every SQE through the issuer (no `SQETemplate`,
+/// no bulk `queueRun`) and finds outstanding requests by user_data (no FIFO window).
+public enum FastPaths {
+    /// False when the environment says `RINGSCRIPT_NO_FAST_PATHS=1`; read once, at first use.
+    public static let enabledByDefault: Bool = {
+        guard let value = getenv("RINGSCRIPT_NO_FAST_PATHS") else { return true }
+        return String(cString: value) != "1"
+    }()
+}
 
 /// Checks a run against its scenario's expectations while the run happens, from the runner's trace
 /// events, and gives the verdict at the end.
@@ -38,13 +56,18 @@ import Scenario
 public final class ExpectationChecker: TraceObserver {
     public let scenario: Scenario
     var core: CheckerCore
+    /// Whether this run may take the fast paths (`FastPaths`); the runner asks.
+    public let usesFastPaths: Bool
 
     /// Unclaimed CQEs listed in the outcome; more are only counted.
     static let unclaimedLimit = CheckerCore.unclaimedLimit
 
-    public init(scenario: Scenario) {
+    /// `fastPaths: false` turns every fast path of the run off (`FastPaths`); by default they are on
+    /// unless `RINGSCRIPT_NO_FAST_PATHS=1`.
+    public init(scenario: Scenario, fastPaths: Bool = FastPaths.enabledByDefault) {
         self.scenario = scenario
-        core = CheckerCore(scenario: scenario)
+        usesFastPaths = fastPaths
+        core = CheckerCore(scenario: scenario, fastPaths: fastPaths)
     }
 
     /// The buffers and sandbox paths whose state after the run the post-conditions need.
@@ -103,6 +126,8 @@ public final class ExpectationChecker: TraceObserver {
 public struct CheckerCore {
     let scenario: Scenario
     let plan: CheckPlan
+    /// False: no dense tracking, no FIFO of records, no quick pattern check (`FastPaths`).
+    let fastPaths: Bool
 
     /// Unclaimed CQEs listed in the outcome; more are only counted.
     static let unclaimedLimit = 100
@@ -267,8 +292,9 @@ public struct CheckerCore {
     /// A core of an empty scenario, held by a checker whose core is lent out.
     public static var placeholder: CheckerCore { CheckerCore(scenario: Scenario.empty) }
 
-    init(scenario: Scenario) {
+    init(scenario: Scenario, fastPaths: Bool = true) {
         self.scenario = scenario
+        self.fastPaths = fastPaths
         let plan = CheckPlan(scenario)
         self.plan = plan
         let nodeCount = scenario.graph.nodes.count
@@ -355,8 +381,7 @@ public struct CheckerCore {
             }
         case .anyOf?: return nil
         }
-        return QuickPattern(low: low, high: high, set: expectation.cqe.flagsSet?.value ?? 0,
-                            clear: expectation.cqe.flagsClear?.value ?? 0)
+        return QuickPattern(low: low, high: high, set: expectation.cqe.setMask, clear: expectation.cqe.clearMask)
     }
 
     // MARK: - Events
@@ -464,7 +489,7 @@ public struct CheckerCore {
         if let rename { renameOf[slot] = rename }
         if let id { ids[slot] = id }
         if packed.isDeep { deepIterations[slot] = iterations }
-        fifo.append(slot)
+        if fastPaths { fifo.append(slot) } else { push(slot) }
         outstandingCount += 1
     }
 
@@ -678,7 +703,7 @@ public struct CheckerCore {
                 let quick = self.quick[expectation]
                 let res = Int64(cqe.res)
                 let flags = UInt64(raw)
-                if quick.valid && res >= quick.low && res <= quick.high && flags & quick.set == quick.set
+                if fastPaths && quick.valid && res >= quick.low && res <= quick.high && flags & quick.set == quick.set
                     && flags & quick.clear == 0 { continue }
             }
             check(expectation, slot, cqe, arrival: arrival, elapsed: elapsed, more: more, notification: notification, data: data)
@@ -779,13 +804,10 @@ public struct CheckerCore {
                 failures.add(.expectation(index), aspect + "res", position: position, text)
             }
         }
-        let setOK = pattern.flagsSet.map { UInt64(flags) & $0.value == $0.value } ?? true
-        let clearOK = pattern.flagsClear.map { UInt64(flags) & $0.value == 0 } ?? true
-        if !setOK || !clearOK {
+        if !pattern.flagsMatch(flags) {
             if !failures.bump(.expectation(index), aspect + "flags") {
                 let text = FailureLog.Text(mark: mark, subject: subjectName(index, slot) + ": " + aspect + "flags", family: family(index),
-                      expected: MatchingText.flagsPattern(set: pattern.flagsSet, clear: pattern.flagsClear),
-                      actual: describeFlags(flags))
+                      expected: MatchingText.flagsPattern(pattern), actual: describeFlags(flags))
                 failures.add(.expectation(index), aspect + "flags", position: position, text)
             }
         }

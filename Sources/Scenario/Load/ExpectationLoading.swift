@@ -98,6 +98,11 @@ extension ScenarioBuilder {
         }
         let keys = checkKeys(pairs, allowed: ScenarioBuilder.completionKeys, in: "the expectation of '\(subject)'")
         readPattern(keys, into: &expectation.cqe)
+        // The pattern of every CQE of a stream: where `more` is set is the stream's shape, not a flag to match.
+        let zeroCopy = ["send_zc", "send_zc_fixed", "sendmsg_zc"]
+        let isStream = request.map { ($0.isMultishot && !zeroCopy.contains($0.operation)) || $0.operation == "raw" }
+            ?? (keys["stream"] != nil)
+        if isStream, expectation.cqe.flagsExact { expectation.cqe.flagsIgnored = UInt64(CompletionFlags.more.rawValue) }
         if let pair = keys["completes"], let completes = bool(pair.value, "'completes'") {
             expectation.completes = completes
             if !completes, let other = ["res", "flags", "buffer", "data", "stream", "notification"].first(where: { keys[$0] != nil }) {
@@ -150,7 +155,9 @@ extension ScenarioBuilder {
                     error(pair.value.mark, "a CQE flag cannot be both set and clear")
                 }
             } else {
+                // A bare number or list is exact: `flags: 0` means no flag at all.
                 pattern.flagsSet = readConstants(pair.value, .completionFlags, what: "'flags'")
+                pattern.flagsExact = true
             }
         }
         if let pair = keys["buffer"] {
