@@ -28,8 +28,9 @@ public enum FastPaths {
 /// The rules it applies:
 /// - A request instance is outstanding from `.queued` until its final CQE: the one without IORING_CQE_F_MORE
 ///   for multishot requests (and `raw` steps), the first one for single-shot requests (so CQEs a single-shot
-///   request posts after a stray IORING_CQE_F_MORE are listed as unclaimed). A CQE goes to the oldest outstanding instance with that user_data (user_data shared on
-///   purpose is attributed first in, first out).
+///   request posts after a stray IORING_CQE_F_MORE are listed as unclaimed). A CQE goes to the outstanding
+///   instance with its user_data; when several share it (`allow_duplicate_user_data`), by a matching of
+///   CQEs to their expectations (SharedUserData.swift), or to the oldest when they are checked alike.
 /// - A request with no written expectation only has to post its CQE (its final one, for multishot requests),
 ///   with any res. "No other CQEs" is about CQEs that belong to no request: a CQE whose user_data no
 ///   outstanding request has — an extra CQE of a finished request included — is unclaimed, and fails the
@@ -218,6 +219,16 @@ public struct CheckerCore {
     public internal(set) var awaitedCompletions = 0
     /// CQEs for expected user_data numbers that no queued request has (a poll re-keyed by poll_update…): slots.
     var requestless: [UInt64: Int32] = [:]
+    /// `allow_duplicate_user_data`: CQEs of a user_data several requests have may be held for matching
+    /// (`holdShared`), and records skip the FIFO.
+    let sharesUserData: Bool
+    /// Per user_data: CQEs held until their requests are decided (SharedUserData.swift).
+    var sharedGroups: [UInt64: SharedGroup] = [:]
+    /// Per user_data: the note about its ambiguous assignments.
+    var assignmentNotes: [UInt64: AssignmentNote] = [:]
+    /// Per interned expectation list: its class; lists whose expectations check alike share one.
+    var listClass: [Int32] = []
+    var classIndex: [[CompletionExpectation]: Int32] = [:]
     /// user_data numbers that expectations name and CQEs carried.
     var expectedUserDataSeen: Set<UInt64> = []
     /// poll_update's new user_data → the old one, until the update completes.
@@ -295,6 +306,7 @@ public struct CheckerCore {
     init(scenario: Scenario, fastPaths: Bool = true) {
         self.scenario = scenario
         self.fastPaths = fastPaths
+        sharesUserData = scenario.options.allowDuplicateUserData
         let plan = CheckPlan(scenario)
         self.plan = plan
         let nodeCount = scenario.graph.nodes.count
@@ -345,6 +357,22 @@ public struct CheckerCore {
         for expectation in list { expectationFlat.append(Int32(expectation)) }
         expectationListIndex[list] = index
         listHasNotCompletes.append(list.contains { !plan.expectations[$0].completes })
+        // What the expectations check, without where they are written or whom they name.
+        let anywhere = SourceMark(file: "", line: 0, column: 0)
+        let checks = list.map { index in
+            var expectation = plan.expectations[index]
+            expectation.subject = .userData(0)
+            expectation.mark = anywhere
+            expectation.cqe.mark = anywhere
+            return expectation
+        }
+        if let known = classIndex[checks] {
+            listClass.append(known)
+        } else {
+            let next = Int32(classIndex.count)
+            classIndex[checks] = next
+            listClass.append(next)
+        }
         listRelaxes.append(list.contains { plan.relaxes[$0] })
         return index
     }
@@ -398,13 +426,15 @@ public struct CheckerCore {
         case .completed(let observed):
             completed(observed.cqe, arrival: observed.arrival, elapsed: observed.elapsed, data: observed.data)
         case .registered(let outcome): registered(node: outcome.node, result: outcome.result)
-        case .teardown: tornDown = true
+        case .teardown: tearDown()
         case .entered, .controlled: break
         }
     }
 
-    /// The steps are over (`.teardown`): later CQEs are not checked.
+    /// The steps are over (`.teardown`): CQEs held for matching are assigned; later CQEs are not checked.
     public mutating func tearDown() {
+        guard !tornDown else { return }
+        assignAllShared()
         tornDown = true
     }
 
@@ -489,7 +519,7 @@ public struct CheckerCore {
         if let rename { renameOf[slot] = rename }
         if let id { ids[slot] = id }
         if packed.isDeep { deepIterations[slot] = iterations }
-        if fastPaths { fifo.append(slot) } else { push(slot) }
+        if fastPaths && !sharesUserData { fifo.append(slot) } else { push(slot) }
         outstandingCount += 1
     }
 
@@ -604,6 +634,7 @@ public struct CheckerCore {
         arrivals = max(arrivals, arrival + 1)
         let userData = cqe.userData
         if userData >= IoUring.reservedCancelUserData { return }
+        if sharesUserData, holdShared(cqe, arrival: arrival, elapsed: elapsed, data: data) { return }
         var head: Int32?
         var fifoPosition: Int?
         if !outstanding.isEmpty { head = outstanding.value(for: userData) }

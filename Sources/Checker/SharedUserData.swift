@@ -1,0 +1,285 @@
+import IoUring
+import Scenario
+
+/// Requests that share a user_data (`allow_duplicate_user_data: true`): which of them a CQE belongs to is
+/// the kernel's doing, not submission order — a cancel by user_data finds the *newest* request with it,
+/// so an older read at the same number is the one that gets the data. The CQE cannot say.
+///
+/// While two or more single-shot requests whose expectations differ are outstanding under one user_data,
+/// its CQEs are held in a `SharedGroup`. Once as many have arrived as those requests owe (or at teardown),
+/// they are assigned by a maximum bipartite matching (augmenting paths; groups are small) of "this CQE
+/// meets every expectation of that request" — a CQE can only belong to a request queued before it
+/// arrived — and then each CQE is checked against its request like any other. The report says when the
+/// assignment was ambiguous:
+/// - no assignment meets every expectation: a mismatch shows the best one (the largest) and what is left
+///   over, located; each leftover CQE is then checked against a leftover request, oldest first, so its own
+///   mismatches show too (a CQE left with no request is unclaimed);
+/// - several assignments meet them all and differ in which expectations some CQE met: a note, with the
+///   assignment used.
+/// Requests whose expectations check alike are interchangeable: swapping their CQEs is no other
+/// assignment, and while only such requests share a number (one step in a repeat block, say) each CQE
+/// goes to the oldest, with nothing held. Multishot requests, `raw` steps, and CQEs with
+/// IORING_CQE_F_MORE or IORING_CQE_F_NOTIF are attributed oldest first as before: a stream's CQEs cannot
+/// be told from another's. The order constraints of a held CQE's request are checked when its group is
+/// assigned.
+///
+/// The dense path never sees such CQEs: with `allow_duplicate_user_data` no request is dense.
+extension CheckerCore {
+    /// The CQEs of one user_data whose requests are not decided yet.
+    struct SharedGroup {
+        struct Held {
+            var cqe: CompletionQueueEntry
+            var arrival: Int
+            var elapsed: Duration
+            var data: [UInt8]?
+            /// `sequence` when it arrived: only requests queued by then can have posted it.
+            var sequence: Int
+        }
+
+        var held: [Held] = []
+        /// Records whose `awaited` was cleared for a held CQE, so the run stops waiting as it would.
+        var provisional: [Int32] = []
+    }
+
+    /// A note about the assignments of one user_data: the first one's text, and how many there were.
+    struct AssignmentNote {
+        var note: Note
+        var count: Int
+        var position: Int
+    }
+
+    /// Holds `cqe` when its user_data's requests are to be decided by matching; false when it is handled
+    /// as usual (no group, or a CQE of a stream).
+    mutating func holdShared(_ cqe: CompletionQueueEntry, arrival: Int, elapsed: Duration, data: [UInt8]?) -> Bool {
+        let userData = cqe.userData
+        let special = CompletionFlags.more.rawValue | CompletionFlags.notification.rawValue
+        guard cqe.flags.rawValue & special == 0 else { return false }
+        if sharedGroups[userData] == nil {
+            guard let head = outstanding.value(for: userData), records[Int(head)].next >= 0 else { return false }
+            let first = records[Int(head)]
+            var alike = true
+            var slot = head
+            while slot >= 0 {
+                let record = records[Int(slot)]
+                guard record.singleShot, record.node >= 0 else { return false }
+                if listClass[Int(record.expectations)] != listClass[Int(first.expectations)] || record.roles != first.roles {
+                    alike = false
+                }
+                slot = record.next
+            }
+            if alike { return false }
+            sharedGroups[userData] = SharedGroup()
+        }
+        var group = sharedGroups.removeValue(forKey: userData)!
+        group.held.append(SharedGroup.Held(cqe: cqe, arrival: arrival, elapsed: elapsed, data: data, sequence: sequence))
+        var slot = outstanding.value(for: userData) ?? -1
+        var owed = 0
+        var taken = false
+        while slot >= 0 {
+            let record = records[Int(slot)]
+            if !record.skipSuccess && !listRelaxes[Int(record.expectations)] { owed += 1 }
+            if !taken, record.awaited {
+                records[Int(slot)].awaited = false
+                awaitedCompletions -= 1
+                group.provisional.append(slot)
+                taken = true
+            }
+            slot = record.next
+        }
+        sharedGroups[userData] = group
+        if group.held.count >= owed { assignShared(userData) }
+        return true
+    }
+
+    /// Assigns every open group (at teardown, or when the run is judged).
+    mutating func assignAllShared() {
+        for userData in sharedGroups.keys.sorted() { assignShared(userData) }
+    }
+
+    /// Assigns the held CQEs of `userData` to its outstanding requests and checks each (see above).
+    mutating func assignShared(_ userData: UInt64) {
+        guard let group = sharedGroups.removeValue(forKey: userData) else { return }
+        for slot in group.provisional where !records[Int(slot)].awaited {
+            records[Int(slot)].awaited = true
+            awaitedCompletions += 1
+        }
+        var candidates: [Int32] = []
+        var slot = outstanding.value(for: userData) ?? -1
+        while slot >= 0 {
+            candidates.append(slot)
+            slot = records[Int(slot)].next
+        }
+        let held = group.held
+        var edges: [[Int]] = held.map { cqe in
+            candidates.indices.filter { records[Int(candidates[$0])].sequence <= cqe.sequence && meets(candidates[$0], cqe) }
+        }
+        var assignment = CheckerCore.maximumMatching(edges, right: candidates.count)
+        let matched = assignment.compactMap { $0 }.count
+        let complete = matched == held.count
+
+        // Another complete assignment in which some CQE meets other expectations: ambiguous.
+        var ambiguous = false
+        if complete, held.count > 1, held.count <= 32 {
+            for (index, candidate) in assignment.enumerated() {
+                let taken = listClass[Int(records[Int(candidates[candidate!])].expectations)]
+                let original = edges[index]
+                edges[index] = original.filter { listClass[Int(records[Int(candidates[$0])].expectations)] != taken }
+                if !edges[index].isEmpty, !CheckerCore.maximumMatching(edges, right: candidates.count).contains(nil) {
+                    ambiguous = true
+                }
+                edges[index] = original
+                if ambiguous { break }
+            }
+        }
+
+        let best = pairsText(held, assignment, candidates)
+        if !complete {
+            let satisfied = Set(assignment.compactMap { $0 })
+            let unsatisfied = candidates.indices.filter { index in
+                let record = records[Int(candidates[index])]
+                return !satisfied.contains(index) && !record.skipSuccess && !listRelaxes[Int(record.expectations)]
+            }
+            var leftovers: [String] = []
+            // Leftover CQEs go to leftover requests, oldest first, to be checked (and fail) there.
+            var free = candidates.indices.filter { !satisfied.contains($0) }
+            for index in held.indices where assignment[index] == nil {
+                let cqe = held[index]
+                leftovers.append("CQE " + MatchingText.cqe(ObservedCQE(cqe: cqe.cqe, arrival: cqe.arrival, elapsed: cqe.elapsed)))
+                if let pick = free.firstIndex(where: { records[Int(candidates[$0])].sequence <= cqe.sequence }) {
+                    assignment[index] = free.remove(at: pick)
+                }
+            }
+            for index in unsatisfied {
+                leftovers.append(requestName(candidates[index]) + " (" + requestMark(candidates[index]).description + ")")
+            }
+            let mark = requestMark(candidates[unsatisfied.first ?? 0])
+            let position = held.first?.arrival ?? arrivals
+            let count = held.count
+            let requests = candidates.count
+            failures.record(.sharedUserData(userData), "", position: position) {
+                .init(mark: mark, subject: "user_data \(userData): CQEs shared by \(requests) requests", family: nil,
+                      expected: "each of its \(count) CQEs meets the expectations of a request of its own",
+                      actual: "the best assignment meets \(matched): " + (best.isEmpty ? "none" : best)
+                        + "; left over: " + leftovers.joined(separator: ", "))
+            }
+        } else if ambiguous {
+            let mark = requestMark(candidates[assignment[0]!])
+            let position = held[0].arrival
+            let text = "the \(held.count) CQEs with user_data \(userData) meet the expectations of its requests in more than one"
+                + " assignment; used: " + best
+            if assignmentNotes[userData] != nil {
+                assignmentNotes[userData]!.count += 1
+            } else {
+                assignmentNotes[userData] = AssignmentNote(note: Note(mark: mark, text: text), count: 1, position: position)
+            }
+        }
+
+        // Each CQE, in arrival order, checked against its request as any other.
+        for (index, cqe) in held.enumerated() {
+            guard let candidate = assignment[index] else {
+                unclaimedCQE(cqe.cqe, arrival: cqe.arrival, elapsed: cqe.elapsed)
+                continue
+            }
+            let slot = candidates[candidate]
+            _ = handle(slot, cqe.cqe, arrival: cqe.arrival, elapsed: cqe.elapsed, data: cqe.data)
+            unlink(slot, from: userData)
+            outstandingCount -= 1
+            if records[Int(slot)].awaited {
+                records[Int(slot)].awaited = false
+                awaitedCompletions -= 1
+            }
+            free(slot)
+        }
+    }
+
+    /// `old ← #3, new ← #1`: who got which CQE.
+    private func pairsText(_ held: [SharedGroup.Held], _ assignment: [Int?], _ candidates: [Int32]) -> String {
+        held.indices.compactMap { index in
+            assignment[index].map { requestName(candidates[$0]) + " ← #\(held[index].arrival) (res \(describeResult(held[index].cqe.res)))" }
+        }.joined(separator: ", ")
+    }
+
+    private func requestName(_ slot: Int32) -> String {
+        plan.name(node: Int(records[Int(slot)].node), iterations: iterations(slot), id: id(slot))
+    }
+
+    /// Where the request's expectation is written (its step, without one).
+    private func requestMark(_ slot: Int32) -> SourceMark {
+        if let first = expectationList(slot).first { return plan.expectations[first].mark }
+        return plan.graph.nodes[max(Int(records[Int(slot)].node), 0)].mark
+    }
+
+    /// Whether `cqe` meets every expectation of the request at `slot`, as `check` would find it (a
+    /// single-shot request's only CQE).
+    private func meets(_ slot: Int32, _ cqe: SharedGroup.Held) -> Bool {
+        func meets(_ pattern: CQEPattern) -> Bool {
+            guard pattern.matches(res: cqe.cqe.res, flags: cqe.cqe.flags.rawValue) else { return false }
+            if let data = pattern.data { return cqe.data == data }
+            return true
+        }
+        for index in expectationList(slot) {
+            let expectation = plan.expectations[index]
+            guard expectation.completes, expectation.notification != true, meets(expectation.cqe) else { return false }
+            if let stream = expectation.stream {
+                switch stream.final {
+                case .required: break
+                case .matching(let pattern): if !meets(pattern) { return false }
+                case .absent: return false
+                }
+                if let range = stream.moreCount, !range.contains(0) { return false }
+                if let range = stream.totalCount, !range.contains(1) { return false }
+                if let data = stream.data, data != (cqe.data ?? []) { return false }
+            }
+        }
+        return true
+    }
+
+    /// A maximum matching of left vertices (CQEs, with the right vertices each may take, in preference
+    /// order) to right ones (requests), by augmenting paths (Kuhn): per left vertex, the right one it got.
+    static func maximumMatching(_ edges: [[Int]], right: Int) -> [Int?] {
+        var owner = [Int?](repeating: nil, count: right)
+        func augment(_ left: Int, _ visited: inout [Bool]) -> Bool {
+            for candidate in edges[left] where !visited[candidate] {
+                visited[candidate] = true
+                if owner[candidate] == nil || augment(owner[candidate]!, &visited) {
+                    owner[candidate] = left
+                    return true
+                }
+            }
+            return false
+        }
+        for left in edges.indices {
+            var visited = [Bool](repeating: false, count: right)
+            _ = augment(left, &visited)
+        }
+        var assignment = [Int?](repeating: nil, count: edges.count)
+        for (candidate, left) in owner.enumerated() {
+            if let left { assignment[left] = candidate }
+        }
+        return assignment
+    }
+
+    /// Removes the record at `slot` from the outstanding instances with `userData`, wherever it is in them.
+    mutating func unlink(_ slot: Int32, from userData: UInt64) {
+        guard let head = outstanding.value(for: userData) else { return }
+        if head == slot {
+            popHead(userData)
+            return
+        }
+        var previous = head
+        while records[Int(previous)].next >= 0 && records[Int(previous)].next != slot { previous = records[Int(previous)].next }
+        guard records[Int(previous)].next == slot else { return }
+        records[Int(previous)].next = records[Int(slot)].next
+        if records[Int(head)].tail == slot { records[Int(head)].tail = previous }
+        records[Int(slot)].next = -1
+    }
+
+    /// The notes for the outcome, first occurrence first.
+    var outcomeNotes: [Note] {
+        assignmentNotes.values.sorted { $0.position < $1.position }.map { entry in
+            var note = entry.note
+            if entry.count > 1 { note.text += " (and \(entry.count - 1) more times)" }
+            return note
+        }
+    }
+}
