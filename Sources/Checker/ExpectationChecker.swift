@@ -226,6 +226,9 @@ public struct CheckerCore {
     var sharedGroups: [UInt64: SharedGroup] = [:]
     /// Per user_data: the note about its ambiguous assignments.
     var assignmentNotes: [UInt64: AssignmentNote] = [:]
+    /// Explicit user_data numbers whose every request is checked alike (one step, no expectation of a
+    /// single instance, no order constraint naming one): their CQEs are never held.
+    var uniformUserData: Set<UInt64> = []
     /// Per interned expectation list: its class; lists whose expectations check alike share one.
     var listClass: [Int32] = []
     var classIndex: [[CompletionExpectation]: Int32] = [:]
@@ -345,6 +348,7 @@ public struct CheckerCore {
             noteDenseCandidate(node.id, spec, automaticEnd: &automaticEnd, renamesPolls: &renamesPolls)
         }
         findDenseNodes(automaticEnd: automaticEnd, renamesPolls: renamesPolls)
+        if sharesUserData { findUniformUserData(automaticEnd: automaticEnd) }
     }
 
     /// The index of `list` among the interned expectation lists.

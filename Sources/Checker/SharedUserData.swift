@@ -55,7 +55,7 @@ extension CheckerCore {
         let special = CompletionFlags.more.rawValue | CompletionFlags.notification.rawValue
         guard cqe.flags.rawValue & special == 0 else { return false }
         if sharedGroups[userData] == nil {
-            guard let head = outstanding.value(for: userData), records[Int(head)].next >= 0 else { return false }
+            guard !uniformUserData.contains(userData), let head = outstanding.value(for: userData), records[Int(head)].next >= 0 else { return false }
             let first = records[Int(head)]
             var alike = true
             var slot = head
@@ -89,6 +89,29 @@ extension CheckerCore {
         sharedGroups[userData] = group
         if group.held.count >= owed { assignShared(userData) }
         return true
+    }
+
+    /// Finds `uniformUserData`: explicit numbers that one request node alone uses (no automatic number
+    /// equals them), whose instances have the same expectations and order roles; none when a poll_update
+    /// can re-key a poll or explicit numbers have strides. Called from `init`.
+    mutating func findUniformUserData(automaticEnd: UInt64) {
+        var users: [UInt64: Int] = [:]
+        var uniform: Set<UInt64> = []
+        for node in plan.graph.nodes {
+            guard let spec = plan.graph.request(node.id) else { continue }
+            // A poll_update may move a poll to any number; explicit numbers with strides are many.
+            if spec.operation == "poll_update" || (spec.userData.isExplicit && spec.userData.strides.contains { $0 != 0 }) {
+                return
+            }
+            guard spec.userData.isExplicit else { continue }
+            let value = spec.userData.base
+            users[value, default: 0] += 1
+            if plan.instanceExpectations[node.id] == nil && !nodeRolesHaveInstances[node.id]
+                && (value == 0 || value >= automaticEnd) {
+                uniform.insert(value)
+            }
+        }
+        uniformUserData = uniform.filter { users[$0] == 1 }
     }
 
     /// Assigns every open group (at teardown, or when the run is judged).
