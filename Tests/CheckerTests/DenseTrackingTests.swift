@@ -78,6 +78,29 @@ struct DenseFeed {
           "n{i}": 0
         """
 
+    /// With `allow_duplicate_user_data` CQEs may have to be matched to requests (SharedUserDataTests),
+    /// which the dense path does not do: nothing is dense, whatever the user_data; nor without fast paths.
+    @Test func nothingIsDenseWhenUserDataMayBeSharedOrFastPathsAreOff() throws {
+        let shared = try CheckerHarness("""
+            name: shared
+            allow_duplicate_user_data: true
+            steps:
+              - repeat: 6
+                steps:
+                  - nop: {}
+                    id: "n{i}"
+              - nop: {}
+                user_data: 100
+            expect:
+              "n{i}": 0
+            """)
+        let node = shared.node("n{i}")
+        #expect(!CheckerCore(scenario: shared.scenario).isDense(node))
+        let plain = try CheckerHarness(Self.repeated)
+        #expect(CheckerCore(scenario: plain.scenario).isDense(plain.node("n{i}")))
+        #expect(!CheckerCore(scenario: plain.scenario, fastPaths: false).isDense(plain.node("n{i}")))
+    }
+
     @Test func failuresExtrasDuplicatesAndMissingCQEs() throws {
         // n{i} has user_data 1 + i.
         let (report, dense) = try same(Self.repeated, (0..<6).map { .queue("n{i}", [$0]) } + [
