@@ -127,6 +127,30 @@ struct DenseFeed {
         #expect(dense.core.denseOutstanding == 1 && dense.core.outstandingCount == 1)
     }
 
+    /// `flags: 0` is exact on the dense path too: a CQE with IORING_CQE_F_SOCK_NONEMPTY fails it there
+    /// exactly as on the event path.
+    @Test func exactZeroFlagsFailAStrayFlagDensely() throws {
+        let yaml = """
+            name: exact
+            steps:
+              - repeat: 3
+                steps:
+                  - nop: {}
+                    id: "n{i}"
+            expect:
+              "n{i}": { res: 0, flags: 0 }
+            """
+        let (report, _) = try same(yaml, (0..<3).map { .queue("n{i}", [$0]) } + [
+            .complete(1, 0, 0), .complete(2, 0, 0x4), .complete(3, 0, 0x4),
+        ])
+        #expect(report == """
+            FAIL  exact (3.0 ms)
+              t.yaml:8:3: n1: flags (and 1 more of n{i})  (first divergence)
+                expected     | actual
+                exactly none ≠ sock_nonempty
+            """)
+    }
+
     @Test func patternsOfSeveralExpectationsAndFlags() throws {
         let yaml = """
             name: several
