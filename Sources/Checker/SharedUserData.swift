@@ -6,11 +6,12 @@ import Scenario
 /// so an older read at the same number is the one that gets the data. The CQE cannot say.
 ///
 /// While two or more single-shot requests whose expectations differ are outstanding under one user_data,
-/// its CQEs are held in a `SharedGroup`. Once as many have arrived as those requests owe (or at teardown),
-/// they are assigned by a maximum bipartite matching (augmenting paths; groups are small) of "this CQE
-/// meets every expectation of that request" — a CQE can only belong to a request queued before it
-/// arrived — and then each CQE is checked against its request like any other. The report says when the
-/// assignment was ambiguous:
+/// a CQE with it that meets every expectation of exactly one of them (a CQE can only belong to a request
+/// queued before it arrived) is that request's at once — some maximum assignment gives it that one — and
+/// the others are held in a `SharedGroup`. Once as many have arrived as those requests owe (or at
+/// teardown), they are assigned by a maximum bipartite matching (augmenting paths; groups are small) of
+/// "this CQE meets every expectation of that request", and then each CQE is checked against its request
+/// like any other. The report says when the assignment was ambiguous:
 /// - no assignment meets every expectation: a mismatch shows the best one (the largest) and what is left
 ///   over, located; each leftover CQE is then checked against a leftover request, oldest first, so its own
 ///   mismatches show too (a CQE left with no request is unclaimed);
@@ -21,7 +22,7 @@ import Scenario
 /// goes to the oldest, with nothing held. Multishot requests, `raw` steps, and CQEs with
 /// IORING_CQE_F_MORE or IORING_CQE_F_NOTIF are attributed oldest first as before: a stream's CQEs cannot
 /// be told from another's. The order constraints of a held CQE's request are checked when its group is
-/// assigned.
+/// assigned (a CQE assigned at once is checked when it came).
 ///
 /// The dense path never sees such CQEs: with `allow_duplicate_user_data` no request is dense.
 extension CheckerCore {
@@ -37,8 +38,12 @@ extension CheckerCore {
         }
 
         var held: [Held] = []
-        /// Records whose `awaited` was cleared for a held CQE, so the run stops waiting as it would.
-        var provisional: [Int32] = []
+        /// How many held CQEs `awaitedCompletions` already counts as arrived (at most one per awaited
+        /// request), so the run stops waiting as it would without holding.
+        var provisional = 0
+        /// CQEs that arrived while others were held and that only one request could have posted:
+        /// `old ← #3 (res 5)`, for the report.
+        var decided: [String] = []
     }
 
     /// A note about the assignments of one user_data: the first one's text, and how many there were.
@@ -70,25 +75,55 @@ extension CheckerCore {
             if alike { return false }
             sharedGroups[userData] = SharedGroup()
         }
-        var group = sharedGroups.removeValue(forKey: userData)!
-        group.held.append(SharedGroup.Held(cqe: cqe, arrival: arrival, elapsed: elapsed, data: data, sequence: sequence))
+        var group = sharedGroups.removeValue(forKey: userData) ?? SharedGroup()
+        let held = SharedGroup.Held(cqe: cqe, arrival: arrival, elapsed: elapsed, data: data, sequence: sequence)
+        // A CQE that only one request can have posted is that request's: checked now, so its order
+        // constraints see it when it came. (Some maximum assignment gives it that request.)
+        var only: Int32?
+        var eligible = 0
         var slot = outstanding.value(for: userData) ?? -1
+        while slot >= 0 {
+            if records[Int(slot)].sequence <= sequence && meets(slot, held) {
+                eligible += 1
+                only = slot
+            }
+            slot = records[Int(slot)].next
+        }
+        if eligible == 1, let only {
+            if !group.held.isEmpty { group.decided.append(pairText(only, held)) }
+            endShared(only, held, userData: userData)
+        } else {
+            group.held.append(held)
+        }
         var owed = 0
-        var taken = false
+        var awaited = 0
+        slot = outstanding.value(for: userData) ?? -1
         while slot >= 0 {
             let record = records[Int(slot)]
             if !record.skipSuccess && !listRelaxes[Int(record.expectations)] { owed += 1 }
-            if !taken, record.awaited {
-                records[Int(slot)].awaited = false
-                awaitedCompletions -= 1
-                group.provisional.append(slot)
-                taken = true
-            }
+            if record.awaited { awaited += 1 }
             slot = record.next
         }
+        // The held CQEs count as arrived for the requests the run waits for.
+        let counted = min(group.held.count, awaited)
+        awaitedCompletions -= counted - group.provisional
+        group.provisional = counted
+        if group.held.isEmpty { return true }
         sharedGroups[userData] = group
         if group.held.count >= owed { assignShared(userData) }
         return true
+    }
+
+    /// Ends the request at `slot` with `held`, its only CQE: checked, taken out of the outstanding ones.
+    private mutating func endShared(_ slot: Int32, _ held: SharedGroup.Held, userData: UInt64) {
+        _ = handle(slot, held.cqe, arrival: held.arrival, elapsed: held.elapsed, data: held.data)
+        unlink(slot, from: userData)
+        outstandingCount -= 1
+        if records[Int(slot)].awaited {
+            records[Int(slot)].awaited = false
+            awaitedCompletions -= 1
+        }
+        free(slot)
     }
 
     /// Finds `uniformUserData`: explicit numbers that one request node alone uses (no automatic number
@@ -122,10 +157,7 @@ extension CheckerCore {
     /// Assigns the held CQEs of `userData` to its outstanding requests and checks each (see above).
     mutating func assignShared(_ userData: UInt64) {
         guard let group = sharedGroups.removeValue(forKey: userData) else { return }
-        for slot in group.provisional where !records[Int(slot)].awaited {
-            records[Int(slot)].awaited = true
-            awaitedCompletions += 1
-        }
+        awaitedCompletions += group.provisional
         var candidates: [Int32] = []
         var slot = outstanding.value(for: userData) ?? -1
         while slot >= 0 {
@@ -155,7 +187,9 @@ extension CheckerCore {
             }
         }
 
-        let best = pairsText(held, assignment, candidates)
+        let best = (group.decided + held.indices.compactMap { index in
+            assignment[index].map { pairText(candidates[$0], held[index]) }
+        }).joined(separator: ", ")
         if !complete {
             let satisfied = Set(assignment.compactMap { $0 })
             let unsatisfied = candidates.indices.filter { index in
@@ -177,12 +211,13 @@ extension CheckerCore {
             }
             let mark = requestMark(candidates[unsatisfied.first ?? 0])
             let position = held.first?.arrival ?? arrivals
-            let count = held.count
-            let requests = candidates.count
+            let count = held.count + group.decided.count
+            let requests = candidates.count + group.decided.count
+            let met = matched + group.decided.count
             failures.record(.sharedUserData(userData), "", position: position) {
                 .init(mark: mark, subject: "user_data \(userData): CQEs shared by \(requests) requests", family: nil,
                       expected: "each of its \(count) CQEs meets the expectations of a request of its own",
-                      actual: "the best assignment meets \(matched): " + (best.isEmpty ? "none" : best)
+                      actual: "the best assignment meets \(met): " + (best.isEmpty ? "none" : best)
                         + "; left over: " + leftovers.joined(separator: ", "))
             }
         } else if ambiguous {
@@ -203,23 +238,13 @@ extension CheckerCore {
                 unclaimedCQE(cqe.cqe, arrival: cqe.arrival, elapsed: cqe.elapsed)
                 continue
             }
-            let slot = candidates[candidate]
-            _ = handle(slot, cqe.cqe, arrival: cqe.arrival, elapsed: cqe.elapsed, data: cqe.data)
-            unlink(slot, from: userData)
-            outstandingCount -= 1
-            if records[Int(slot)].awaited {
-                records[Int(slot)].awaited = false
-                awaitedCompletions -= 1
-            }
-            free(slot)
+            endShared(candidates[candidate], cqe, userData: userData)
         }
     }
 
-    /// `old ← #3, new ← #1`: who got which CQE.
-    private func pairsText(_ held: [SharedGroup.Held], _ assignment: [Int?], _ candidates: [Int32]) -> String {
-        held.indices.compactMap { index in
-            assignment[index].map { requestName(candidates[$0]) + " ← #\(held[index].arrival) (res \(describeResult(held[index].cqe.res)))" }
-        }.joined(separator: ", ")
+    /// `old ← #3 (res 5)`: who got which CQE.
+    private func pairText(_ slot: Int32, _ held: SharedGroup.Held) -> String {
+        requestName(slot) + " ← #\(held.arrival) (res \(describeResult(held.cqe.res)))"
     }
 
     private func requestName(_ slot: Int32) -> String {

@@ -104,6 +104,39 @@ import Testing
             """)
     }
 
+    /// A CQE only one request can have posted is that request's when it comes: an order constraint on
+    /// it sees it then, not when the other CQE with the number arrives.
+    @Test func aCQEOnlyOneRequestFitsIsItsAtOnceForOrderConstraints() throws {
+        let yaml = """
+            name: order
+            allow_duplicate_user_data: true
+            resources:
+              p: { pipe: {} }
+              a: { buffer: { size: 5 } }
+              b: { buffer: { size: 5 } }
+            steps:
+              - read: { fd: p.read, buf: a }
+                id: old
+                user_data: 5
+              - read: { fd: p.read, buf: b }
+                id: new
+                user_data: 5
+              - nop: {}
+                id: later
+            expect:
+              old: 5
+              new: -ECANCELED
+              later: { res: 0, after: [new] }
+            """
+        let run = try CheckerHarness(yaml)
+        run.queueAll()
+        run.complete(userData: 5, res: -125)
+        run.complete("later", res: 0)
+        run.complete(userData: 5, res: 5)
+        run.teardown()
+        #expect(run.report() == "PASS  order (3.0 ms)")
+    }
+
     @Test func aCQEOnlyGoesToARequestQueuedBeforeItArrived() throws {
         let yaml = """
             name: later request
