@@ -60,7 +60,8 @@ extension CheckerCore {
         let special = CompletionFlags.more.rawValue | CompletionFlags.notification.rawValue
         guard cqe.flags.rawValue & special == 0 else { return false }
         if sharedGroups[userData] == nil {
-            guard !uniformUserData.contains(userData), let head = outstanding.value(for: userData), records[Int(head)].next >= 0 else { return false }
+            guard !uniformUserData.contains(userData), let head = outstanding.value(for: userData),
+                  records[Int(head)].next >= 0 else { return false }
             let first = records[Int(head)]
             var alike = true
             var slot = head
@@ -73,7 +74,6 @@ extension CheckerCore {
                 slot = record.next
             }
             if alike { return false }
-            sharedGroups[userData] = SharedGroup()
         }
         var group = sharedGroups.removeValue(forKey: userData) ?? SharedGroup()
         let held = SharedGroup.Held(cqe: cqe, arrival: arrival, elapsed: elapsed, data: data, sequence: sequence)
