@@ -29,7 +29,8 @@ enum MatchingText {
     static func flagsPattern(_ pattern: CQEPattern) -> String {
         if pattern.flagsExact {
             let text = "exactly " + flags(pattern.setMask)
-            return pattern.flagsIgnored == 0 ? text : text + " (" + flags(pattern.flagsIgnored) + " either way)"
+            let ignored = pattern.flagsIgnored & ~pattern.setMask
+            return ignored == 0 ? text : text + " (" + flags(ignored) + " either way)"
         }
         return flagsPattern(set: pattern.flagsSet, clear: pattern.flagsClear)
     }

@@ -66,6 +66,12 @@ import Testing
                 flags: [buffer]
                 stream: { each: { flags: [more, buffer] }, final: { res: 0, flags: [buffer] } }
             """
+        // `each` need not list `more`: every CQE it applies to has it.
+        let eachWithoutMore = try CheckerHarness(yaml.replacing("each: { flags: [more, buffer] }", with: "each: { flags: [buffer] }"))
+        eachWithoutMore.queueAll()
+        eachWithoutMore.complete("rx", res: 3, flags: more | buffer(0))
+        eachWithoutMore.complete("rx", res: 0, flags: buffer(1))
+        #expect(eachWithoutMore.report() == "PASS  exact stream (3.0 ms)")
         let passing = try CheckerHarness(yaml)
         passing.queueAll()
         passing.complete("rx", res: 3, flags: more | buffer(0))

@@ -183,7 +183,11 @@ extension ScenarioBuilder {
         if let more = stream.moreCount, let total = stream.totalCount, let upper = total.upper, more.lower + 1 > upper {
             error(keys["count"]!.value.mark, "a stream with at least \(more.lower) CQEs with 'more' has at least \(more.lower + 1) CQEs, not at most \(upper)")
         }
-        if let pair = keys["each"] { stream.each = readCQEPattern(pair.value, "'each'") }
+        if let pair = keys["each"] {
+            stream.each = readCQEPattern(pair.value, "'each'")
+            // Every CQE `each` applies to has `more`: exact flags need not list it.
+            if stream.each?.flagsExact == true { stream.each?.flagsIgnored = UInt64(CompletionFlags.more.rawValue) }
+        }
         if let pair = keys["data"] { stream.data = bytes(pair.value, "'data'") }
         if let pair = keys["final"] {
             if pair.value.isPlain, pair.value.scalar == "none" {

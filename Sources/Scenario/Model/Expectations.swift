@@ -101,7 +101,8 @@ public struct CQEPattern: Hashable, Sendable {
     /// `flags: { set, clear }` is partial (false).
     public var flagsExact = false
     /// Bits exact flags leave alone: IORING_CQE_F_MORE for the pattern every CQE of a multishot stream
-    /// must match (the stream's `each` and `final` say where `more` is).
+    /// must match (the stream's `each` and `final` say where `more` is), and for `each`, whose CQEs all
+    /// have it.
     public var flagsIgnored: UInt64 = 0
     /// The provided-buffer id (upper 16 bits of flags with IORING_CQE_F_BUFFER): any of these.
     public var bufferIDs: [UInt16]?
