@@ -224,8 +224,8 @@ public struct CheckerCore {
     let sharesUserData: Bool
     /// Per user_data: CQEs held until their requests are decided (SharedUserData.swift).
     var sharedGroups: [UInt64: SharedGroup] = [:]
-    /// Per user_data: the note about its ambiguous assignments.
-    var assignmentNotes: [UInt64: AssignmentNote] = [:]
+    /// Per user_data: the notes about its ambiguous (or not made) assignments.
+    var assignmentNotes: [NoteKey: AssignmentNote] = [:]
     /// Explicit user_data numbers whose every request is checked alike (one step, no expectation of a
     /// single instance, no order constraint naming one): their CQEs are never held.
     var uniformUserData: Set<UInt64> = []

@@ -21,7 +21,8 @@ import Scenario
 /// assignment, and while only such requests share a number (one step in a repeat block, say) each CQE
 /// goes to the oldest, with nothing held. Multishot requests, `raw` steps, and CQEs with
 /// IORING_CQE_F_MORE or IORING_CQE_F_NOTIF are attributed oldest first as before: a stream's CQEs cannot
-/// be told from another's. The order constraints of a held CQE's request are checked when its group is
+/// be told from another's, and so are the CQEs of more than `sharedMatchingLimit` requests outstanding
+/// under one number (with a note). The order constraints of a held CQE's request are checked when its group is
 /// assigned (a CQE assigned at once is checked when it came).
 ///
 /// The dense path never sees such CQEs: with `allow_duplicate_user_data` no request is dense.
@@ -46,6 +47,12 @@ extension CheckerCore {
         var decided: [String] = []
     }
 
+    /// What a note is about: the assignments of a user_data that were ambiguous, or that were not made.
+    struct NoteKey: Hashable {
+        var userData: UInt64
+        var unmatched: Bool
+    }
+
     /// A note about the assignments of one user_data: the first one's text, and how many there were.
     struct AssignmentNote {
         var note: Note
@@ -64,6 +71,7 @@ extension CheckerCore {
                   records[Int(head)].next >= 0 else { return false }
             let first = records[Int(head)]
             var alike = true
+            var length = 0
             var slot = head
             while slot >= 0 {
                 let record = records[Int(slot)]
@@ -71,9 +79,14 @@ extension CheckerCore {
                 if listClass[Int(record.expectations)] != listClass[Int(first.expectations)] || record.roles != first.roles {
                     alike = false
                 }
+                length += 1
                 slot = record.next
             }
             if alike { return false }
+            guard length <= CheckerCore.sharedMatchingLimit else {
+                noteUnmatched(userData, requests: length, at: requestMark(head), arrival: arrival)
+                return false
+            }
         }
         var group = sharedGroups.removeValue(forKey: userData) ?? SharedGroup()
         let held = SharedGroup.Held(cqe: cqe, arrival: arrival, elapsed: elapsed, data: data, sequence: sequence)
@@ -112,6 +125,26 @@ extension CheckerCore {
         sharedGroups[userData] = group
         if group.held.count >= owed { assignShared(userData) }
         return true
+    }
+
+    /// More requests than this outstanding under one user_data are not matched (the matching costs the
+    /// product of CQEs and requests): their CQEs go to the oldest, and the report says so.
+    static let sharedMatchingLimit = 64
+
+    /// Notes that a CQE of `userData` went to the oldest of its `requests` without matching.
+    private mutating func noteUnmatched(_ userData: UInt64, requests: Int, at mark: SourceMark, arrival: Int) {
+        addNote(NoteKey(userData: userData, unmatched: true), mark: mark, position: arrival,
+                "\(requests) requests with user_data \(userData) were outstanding at once, more than the"
+                + " \(CheckerCore.sharedMatchingLimit) whose CQEs are matched to their expectations: its CQEs went to the oldest")
+    }
+
+    /// Adds a note, or counts one more of its key.
+    mutating func addNote(_ key: NoteKey, mark: SourceMark, position: Int, _ text: @autoclosure () -> String) {
+        if assignmentNotes[key] != nil {
+            assignmentNotes[key]!.count += 1
+        } else {
+            assignmentNotes[key] = AssignmentNote(note: Note(mark: mark, text: text()), count: 1, position: position)
+        }
     }
 
     /// Ends the request at `slot` with `held`, its only CQE: checked, taken out of the outstanding ones.
@@ -223,13 +256,10 @@ extension CheckerCore {
         } else if ambiguous {
             let mark = requestMark(candidates[assignment[0]!])
             let position = held[0].arrival
-            let text = "the \(held.count) CQEs with user_data \(userData) meet the expectations of its requests in more than one"
-                + " assignment; used: " + best
-            if assignmentNotes[userData] != nil {
-                assignmentNotes[userData]!.count += 1
-            } else {
-                assignmentNotes[userData] = AssignmentNote(note: Note(mark: mark, text: text), count: 1, position: position)
-            }
+            let count = held.count
+            addNote(NoteKey(userData: userData, unmatched: false), mark: mark, position: position,
+                    "the \(count) CQEs with user_data \(userData) meet the expectations of its requests in more than one"
+                    + " assignment; used: " + best)
         }
 
         // Each CQE, in arrival order, checked against its request as any other.

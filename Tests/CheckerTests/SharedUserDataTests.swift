@@ -209,6 +209,34 @@ import Testing
             """)
     }
 
+    /// Matching costs CQEs × requests: beyond `sharedMatchingLimit` requests outstanding under one number,
+    /// CQEs go to the oldest, and a note says so.
+    @Test func tooManyRequestsUnderOneNumberAreNotMatchedAndTheReportSaysSo() throws {
+        let yaml = """
+            name: many
+            allow_duplicate_user_data: true
+            steps:
+              - repeat: 70
+                steps:
+                  - nop: {}
+                    id: "n{i}"
+                    user_data: 9
+            expect:
+              "n{i}": 0
+              n3: ">= 0"
+            """
+        let run = try CheckerHarness(yaml)
+        run.queueAll()
+        // Oldest first: once n3 (checked otherwise) has its CQE, the rest are alike and need no matching.
+        for _ in 0..<70 { run.complete(userData: 9, res: 0) }
+        run.teardown()
+        #expect(run.report() == """
+            PASS  many (3.0 ms)
+              t.yaml:10:3: note: 70 requests with user_data 9 were outstanding at once, more than the 64 whose CQEs \
+            are matched to their expectations: its CQEs went to the oldest (and 3 more times)
+            """)
+    }
+
     @Test func matchingFindsAnAssignmentGreedyChoiceWouldMiss() {
         // CQE 0 fits requests 0 and 1, CQE 1 only request 0: a greedy pick of 0 for CQE 0 is undone.
         #expect(CheckerCore.maximumMatching([[0, 1], [0]], right: 2) == [1, 0])
