@@ -100,13 +100,15 @@ extension ScenarioBuilder {
         readPattern(keys, into: &expectation.cqe)
         // The pattern of every CQE of a stream: where `more` is set is the stream's shape, not a flag to match.
         let zeroCopy = ["send_zc", "send_zc_fixed", "sendmsg_zc"]
-        let streams = { (spec: RequestSpec) in (spec.isMultishot && !zeroCopy.contains(spec.operation)) || spec.operation == "raw" }
+        let streams = { (spec: RequestSpec) in
+            (spec.isMultishot && !zeroCopy.contains(spec.operation)) || spec.operation == "raw"
+        }
         var isStream = request.map(streams) ?? (keys["stream"] != nil)
         if case .userData(let value) = subject, !isStream {
             // Every CQE with the number: a stream's too, when a request with it is one.
             isStream = nodes.contains { node in
-                if case .request(let spec) = node.kind { return spec.userData.isExplicit && spec.userData.base == value && streams(spec) }
-                return false
+                guard case .request(let spec) = node.kind else { return false }
+                return spec.userData.isExplicit && spec.userData.base == value && streams(spec)
             }
         }
         if isStream, expectation.cqe.flagsExact { expectation.cqe.flagsIgnored = UInt64(CompletionFlags.more.rawValue) }
