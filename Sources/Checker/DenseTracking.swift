@@ -198,11 +198,12 @@ extension CheckerCore {
         (window.pointee.patterns + node).initialize(to: pattern)
     }
 
-    /// Which candidates are dense: none when some other request, expectation or rename can share an
-    /// automatic user_data.
+    /// Which candidates are dense: none when fast paths are off (`FastPaths`), when requests may share a
+    /// user_data (their CQEs are matched, SharedUserData.swift), or when some other request, expectation
+    /// or rename can share an automatic user_data.
     mutating func findDenseNodes(automaticEnd: UInt64, renamesPolls: Bool) {
         let automatic = 1..<max(automaticEnd, 1)
-        let shared = renamesPolls || hasUserDataOrderRoles
+        let shared = !fastPaths || scenario.options.allowDuplicateUserData || renamesPolls || hasUserDataOrderRoles
             || plan.explicitUserData.contains(where: automatic.contains)
             || plan.userDataExpectations.keys.contains(where: automatic.contains)
         if shared { denseNodes = denseNodes.map { _ in false } }

@@ -1,5 +1,23 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 import IoUring
 import Scenario
+
+/// The one switch for every fast path of a run, so that both implementations of one semantics can be
+/// compared (RunnerTests' `FastPathEquivalenceTests`). Off, the checker tracks no request densely, keeps
+/// no FIFO of records and checks every CQE in full (no `QuickPattern` shortcut); and the runner, seeing a
+/// checker without fast paths, feeds it events, queues every SQE through the issuer (no `SQETemplate`,
+/// no bulk `queueRun`) and finds outstanding requests by user_data (no FIFO window).
+public enum FastPaths {
+    /// False when the environment says `RINGSCRIPT_NO_FAST_PATHS=1`; read once, at first use.
+    public static let enabledByDefault: Bool = {
+        guard let value = getenv("RINGSCRIPT_NO_FAST_PATHS") else { return true }
+        return String(cString: value) != "1"
+    }()
+}
 
 /// Checks a run against its scenario's expectations while the run happens, from the runner's trace
 /// events, and gives the verdict at the end.
@@ -10,8 +28,9 @@ import Scenario
 /// The rules it applies:
 /// - A request instance is outstanding from `.queued` until its final CQE: the one without IORING_CQE_F_MORE
 ///   for multishot requests (and `raw` steps), the first one for single-shot requests (so CQEs a single-shot
-///   request posts after a stray IORING_CQE_F_MORE are listed as unclaimed). A CQE goes to the oldest outstanding instance with that user_data (user_data shared on
-///   purpose is attributed first in, first out).
+///   request posts after a stray IORING_CQE_F_MORE are listed as unclaimed). A CQE goes to the outstanding
+///   instance with its user_data; when several share it (`allow_duplicate_user_data`), by a matching of
+///   CQEs to their expectations (SharedUserData.swift), or to the oldest when they are checked alike.
 /// - A request with no written expectation only has to post its CQE (its final one, for multishot requests),
 ///   with any res. "No other CQEs" is about CQEs that belong to no request: a CQE whose user_data no
 ///   outstanding request has — an extra CQE of a finished request included — is unclaimed, and fails the
@@ -38,13 +57,18 @@ import Scenario
 public final class ExpectationChecker: TraceObserver {
     public let scenario: Scenario
     var core: CheckerCore
+    /// Whether this run may take the fast paths (`FastPaths`); the runner asks.
+    public let usesFastPaths: Bool
 
     /// Unclaimed CQEs listed in the outcome; more are only counted.
     static let unclaimedLimit = CheckerCore.unclaimedLimit
 
-    public init(scenario: Scenario) {
+    /// `fastPaths: false` turns every fast path of the run off (`FastPaths`); by default they are on
+    /// unless `RINGSCRIPT_NO_FAST_PATHS=1`.
+    public init(scenario: Scenario, fastPaths: Bool = FastPaths.enabledByDefault) {
         self.scenario = scenario
-        core = CheckerCore(scenario: scenario)
+        usesFastPaths = fastPaths
+        core = CheckerCore(scenario: scenario, fastPaths: fastPaths)
     }
 
     /// The buffers and sandbox paths whose state after the run the post-conditions need.
@@ -103,6 +127,8 @@ public final class ExpectationChecker: TraceObserver {
 public struct CheckerCore {
     let scenario: Scenario
     let plan: CheckPlan
+    /// False: no dense tracking, no FIFO of records, no quick pattern check (`FastPaths`).
+    let fastPaths: Bool
 
     /// Unclaimed CQEs listed in the outcome; more are only counted.
     static let unclaimedLimit = 100
@@ -193,6 +219,19 @@ public struct CheckerCore {
     public internal(set) var awaitedCompletions = 0
     /// CQEs for expected user_data numbers that no queued request has (a poll re-keyed by poll_update…): slots.
     var requestless: [UInt64: Int32] = [:]
+    /// `allow_duplicate_user_data`: CQEs of a user_data several requests have may be held for matching
+    /// (`holdShared`), and records skip the FIFO.
+    let sharesUserData: Bool
+    /// Per user_data: CQEs held until their requests are decided (SharedUserData.swift).
+    var sharedGroups: [UInt64: SharedGroup] = [:]
+    /// Per user_data: the notes about its ambiguous (or not made) assignments.
+    var assignmentNotes: [NoteKey: AssignmentNote] = [:]
+    /// Explicit user_data numbers whose every request is checked alike (one step, no expectation of a
+    /// single instance, no order constraint naming one): their CQEs are never held.
+    var uniformUserData: Set<UInt64> = []
+    /// Per interned expectation list: its class; lists whose expectations check alike share one.
+    var listClass: [Int32] = []
+    var classIndex: [[CompletionExpectation]: Int32] = [:]
     /// user_data numbers that expectations name and CQEs carried.
     var expectedUserDataSeen: Set<UInt64> = []
     /// poll_update's new user_data → the old one, until the update completes.
@@ -267,8 +306,10 @@ public struct CheckerCore {
     /// A core of an empty scenario, held by a checker whose core is lent out.
     public static var placeholder: CheckerCore { CheckerCore(scenario: Scenario.empty) }
 
-    init(scenario: Scenario) {
+    init(scenario: Scenario, fastPaths: Bool = true) {
         self.scenario = scenario
+        self.fastPaths = fastPaths
+        sharesUserData = scenario.options.allowDuplicateUserData
         let plan = CheckPlan(scenario)
         self.plan = plan
         let nodeCount = scenario.graph.nodes.count
@@ -307,6 +348,7 @@ public struct CheckerCore {
             noteDenseCandidate(node.id, spec, automaticEnd: &automaticEnd, renamesPolls: &renamesPolls)
         }
         findDenseNodes(automaticEnd: automaticEnd, renamesPolls: renamesPolls)
+        if sharesUserData { findUniformUserData(automaticEnd: automaticEnd) }
     }
 
     /// The index of `list` among the interned expectation lists.
@@ -319,6 +361,22 @@ public struct CheckerCore {
         for expectation in list { expectationFlat.append(Int32(expectation)) }
         expectationListIndex[list] = index
         listHasNotCompletes.append(list.contains { !plan.expectations[$0].completes })
+        // What the expectations check, without where they are written or whom they name.
+        let anywhere = SourceMark(file: "", line: 0, column: 0)
+        let checks = list.map { index in
+            var expectation = plan.expectations[index]
+            expectation.subject = .userData(0)
+            expectation.mark = anywhere
+            expectation.cqe.mark = anywhere
+            return expectation
+        }
+        if let known = classIndex[checks] {
+            listClass.append(known)
+        } else {
+            let next = Int32(classIndex.count)
+            classIndex[checks] = next
+            listClass.append(next)
+        }
         listRelaxes.append(list.contains { plan.relaxes[$0] })
         return index
     }
@@ -355,8 +413,7 @@ public struct CheckerCore {
             }
         case .anyOf?: return nil
         }
-        return QuickPattern(low: low, high: high, set: expectation.cqe.flagsSet?.value ?? 0,
-                            clear: expectation.cqe.flagsClear?.value ?? 0)
+        return QuickPattern(low: low, high: high, set: expectation.cqe.setMask, clear: expectation.cqe.clearMask)
     }
 
     // MARK: - Events
@@ -373,13 +430,15 @@ public struct CheckerCore {
         case .completed(let observed):
             completed(observed.cqe, arrival: observed.arrival, elapsed: observed.elapsed, data: observed.data)
         case .registered(let outcome): registered(node: outcome.node, result: outcome.result)
-        case .teardown: tornDown = true
+        case .teardown: tearDown()
         case .entered, .controlled: break
         }
     }
 
-    /// The steps are over (`.teardown`): later CQEs are not checked.
+    /// The steps are over (`.teardown`): CQEs held for matching are assigned; later CQEs are not checked.
     public mutating func tearDown() {
+        guard !tornDown else { return }
+        assignAllShared()
         tornDown = true
     }
 
@@ -464,7 +523,7 @@ public struct CheckerCore {
         if let rename { renameOf[slot] = rename }
         if let id { ids[slot] = id }
         if packed.isDeep { deepIterations[slot] = iterations }
-        fifo.append(slot)
+        if fastPaths && !sharesUserData { fifo.append(slot) } else { push(slot) }
         outstandingCount += 1
     }
 
@@ -579,6 +638,7 @@ public struct CheckerCore {
         arrivals = max(arrivals, arrival + 1)
         let userData = cqe.userData
         if userData >= IoUring.reservedCancelUserData { return }
+        if sharesUserData, holdShared(cqe, arrival: arrival, elapsed: elapsed, data: data) { return }
         var head: Int32?
         var fifoPosition: Int?
         if !outstanding.isEmpty { head = outstanding.value(for: userData) }
@@ -678,7 +738,7 @@ public struct CheckerCore {
                 let quick = self.quick[expectation]
                 let res = Int64(cqe.res)
                 let flags = UInt64(raw)
-                if quick.valid && res >= quick.low && res <= quick.high && flags & quick.set == quick.set
+                if fastPaths && quick.valid && res >= quick.low && res <= quick.high && flags & quick.set == quick.set
                     && flags & quick.clear == 0 { continue }
             }
             check(expectation, slot, cqe, arrival: arrival, elapsed: elapsed, more: more, notification: notification, data: data)
@@ -779,13 +839,10 @@ public struct CheckerCore {
                 failures.add(.expectation(index), aspect + "res", position: position, text)
             }
         }
-        let setOK = pattern.flagsSet.map { UInt64(flags) & $0.value == $0.value } ?? true
-        let clearOK = pattern.flagsClear.map { UInt64(flags) & $0.value == 0 } ?? true
-        if !setOK || !clearOK {
+        if !pattern.flagsMatch(flags) {
             if !failures.bump(.expectation(index), aspect + "flags") {
                 let text = FailureLog.Text(mark: mark, subject: subjectName(index, slot) + ": " + aspect + "flags", family: family(index),
-                      expected: MatchingText.flagsPattern(set: pattern.flagsSet, clear: pattern.flagsClear),
-                      actual: describeFlags(flags))
+                      expected: MatchingText.flagsPattern(pattern), actual: describeFlags(flags))
                 failures.add(.expectation(index), aspect + "flags", position: position, text)
             }
         }

@@ -11,6 +11,8 @@ struct FailureLog {
         case order(Int)
         case buffer(Int)
         case file(Int)
+        /// The assignment of a shared user_data's CQEs to its requests (SharedUserData.swift).
+        case sharedUserData(UInt64)
         case run
     }
 

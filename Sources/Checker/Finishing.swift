@@ -25,6 +25,8 @@ extension CheckerCore {
 
     /// `finish`, on a copy of the core (it records the teardown-time checks into `failures`).
     private mutating func finishing(facts: PostRunFacts, ending: RunEnding) -> ScenarioOutcome {
+        // CQEs still held for matching (a run judged without `.teardown`).
+        assignAllShared()
         let end = arrivals
         var missing: [MissingKey: MissingGroup] = [:]
 
@@ -162,7 +164,8 @@ extension CheckerCore {
             reason = failed ? expectedFailure : "expected to fail (\(expectedFailure)), but every expectation held"
         }
         return ScenarioOutcome(name: scenario.name, file: scenario.file, verdict: verdict, duration: ending.duration,
-                               reason: reason, mismatches: log.mismatches, unclaimed: unclaimed, neverCompleted: neverCompleted)
+                               reason: reason, mismatches: log.mismatches, unclaimed: unclaimed, neverCompleted: neverCompleted,
+                               notes: outcomeNotes)
     }
 
     /// Where a mismatch about the run as a whole points: the top of the file.

@@ -32,6 +32,9 @@ public struct JSONReporter: Sendable {
             ("never_completed", .array(outcome.neverCompleted.map { missing in
                 .object([("id", .string(missing.id)), ("location", .string(missing.mark.description))])
             })),
+            ("notes", .array(outcome.notes.map { note in
+                .object([("location", .string(note.mark.description)), ("text", .string(note.text))])
+            })),
             ("unclaimed", .array(outcome.unclaimed.map { cqe in
                 .object([
                     ("id", cqe.id.map(JSONValue.string) ?? .null),

@@ -24,7 +24,18 @@ enum MatchingText {
         return names.isEmpty ? "none" : names.joined(separator: "|")
     }
 
-    /// `with more|buffer, without sock_nonempty`: what a flags pattern asks for.
+    /// `exactly more|buffer` (`exactly none`), `with more|buffer, without sock_nonempty`: what a flags
+    /// pattern asks for.
+    static func flagsPattern(_ pattern: CQEPattern) -> String {
+        if pattern.flagsExact {
+            let text = "exactly " + flags(pattern.setMask)
+            let ignored = pattern.flagsIgnored & ~pattern.setMask
+            return ignored == 0 ? text : text + " (" + flags(ignored) + " either way)"
+        }
+        return flagsPattern(set: pattern.flagsSet, clear: pattern.flagsClear)
+    }
+
+    /// `with more|buffer, without sock_nonempty`: what a partial flags pattern asks for.
     static func flagsPattern(set: NamedValue?, clear: NamedValue?) -> String {
         var parts: [String] = []
         if let set, set.value != 0 { parts.append("with " + flags(set.value)) }

@@ -38,6 +38,18 @@ public struct Mismatch: Hashable, Sendable {
     }
 }
 
+/// Something a reader of the report should know that is no mismatch: CQEs of a shared user_data that
+/// more than one assignment to its requests explains.
+public struct Note: Hashable, Sendable {
+    public var mark: SourceMark
+    public var text: String
+
+    public init(mark: SourceMark, text: String) {
+        self.mark = mark
+        self.text = text
+    }
+}
+
 /// A CQE as the trace recorded it, for reports.
 public struct ObservedCompletion: Hashable, Sendable {
     /// The step id the user_data maps to, or nil when no step has that user_data.
@@ -76,10 +88,13 @@ public struct ScenarioOutcome: Sendable {
     public var neverCompleted: [(id: String, mark: SourceMark)]
     /// The 1-based iteration of `--repeat`/`--until-fail` this outcome belongs to.
     public var iteration: Int
+    /// Notes for the reader, whatever the verdict (an ambiguous assignment of shared user_data CQEs).
+    public var notes: [Note]
 
     public init(name: String, file: String, verdict: Verdict, duration: Duration, reason: String? = nil,
                 mismatches: [Mismatch] = [], unclaimed: [ObservedCompletion] = [],
-                neverCompleted: [(id: String, mark: SourceMark)] = [], iteration: Int = 1) {
+                neverCompleted: [(id: String, mark: SourceMark)] = [], iteration: Int = 1, notes: [Note] = []) {
+        self.notes = notes
         self.name = name
         self.file = file
         self.verdict = verdict

@@ -12,14 +12,15 @@ public struct TextReporter: Sendable {
         var line = paint(outcome.verdict.rawValue.rightPadded(to: 5), verdictColor(outcome.verdict))
             + " " + outcome.name + " (" + formatDuration(outcome.duration) + ")"
         if outcome.iteration > 1 { line += " [iteration \(outcome.iteration)]" }
+        let notes = outcome.notes.map { "  \($0.mark): note: \($0.text)" }
         switch outcome.verdict {
         case .skip, .xfail:
             if let reason = outcome.reason { line += ": " + reason }
-            return line
+            return ([line] + notes).joined(separator: "\n")
         case .pass:
-            return line
+            return ([line] + notes).joined(separator: "\n")
         case .fail, .timeout, .xpass, .error:
-            return ([line] + details(outcome)).joined(separator: "\n")
+            return ([line] + details(outcome) + notes).joined(separator: "\n")
         }
     }
 

@@ -246,11 +246,15 @@ struct RunDriver: ~Copyable {
         }
         isSQPoll = self.ring.setupFlags.contains(.sqPoll)
         isIOPoll = self.ring.setupFlags.contains(.ioPoll)
-        let checker = observer as? ExpectationChecker
+        // The one fast-path switch (`FastPaths`): without it the checker is fed events, and no SQE
+        // template, bulk run or FIFO window is used.
+        let fastPaths = (observer as? ExpectationChecker)?.usesFastPaths ?? FastPaths.enabledByDefault
+        let checker = fastPaths ? observer as? ExpectationChecker : nil
         self.checker = checker
         core = checker?.lendCore() ?? CheckerCore.placeholder
         feedsChecker = checker != nil
-        (info, strides, producers) = RunDriver.nodeInfo(scenario: scenario, plan: plan, events: checker == nil)
+        (info, strides, producers) = RunDriver.nodeInfo(scenario: scenario, plan: plan, events: checker == nil,
+                                                        fastPaths: fastPaths)
         nodeCount = count
         templates = .allocate(capacity: max(count, 1))
         templates.initialize(repeating: SQETemplate.empty, count: count)
@@ -311,7 +315,7 @@ struct RunDriver: ~Copyable {
     }
 
     /// The per-node tables.
-    private static func nodeInfo(scenario: Scenario, plan: Plan, events: Bool) -> ([NodeInfo], [UInt64], [NodeID]) {
+    private static func nodeInfo(scenario: Scenario, plan: Plan, events: Bool, fastPaths: Bool) -> ([NodeInfo], [UInt64], [NodeID]) {
         let graph = scenario.graph
         var referenced = [Bool](repeating: false, count: graph.nodes.count)
         func mark(_ reference: RequestReference) {
@@ -391,8 +395,8 @@ struct RunDriver: ~Copyable {
                     let names = graph.enclosingBlocks(of: node.id).map { graph.blocks[$0].indexName }
                     info.rendersID = events || (id.isTemplate && Set(names).count != names.count)
                 }
-                info.templatable = templatable(spec)
-                info.uniqueUserData = uniqueAutomatic && !spec.userData.isExplicit
+                info.templatable = fastPaths && templatable(spec)
+                info.uniqueUserData = fastPaths && uniqueAutomatic && !spec.userData.isExplicit
                 if info.templatable {
                     for argument in spec.arguments {
                         guard case .randomOffset(let random) = argument.value else { continue }

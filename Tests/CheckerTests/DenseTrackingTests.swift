@@ -78,6 +78,29 @@ struct DenseFeed {
           "n{i}": 0
         """
 
+    /// With `allow_duplicate_user_data` CQEs may have to be matched to requests (SharedUserDataTests),
+    /// which the dense path does not do: nothing is dense, whatever the user_data; nor without fast paths.
+    @Test func nothingIsDenseWhenUserDataMayBeSharedOrFastPathsAreOff() throws {
+        let shared = try CheckerHarness("""
+            name: shared
+            allow_duplicate_user_data: true
+            steps:
+              - repeat: 6
+                steps:
+                  - nop: {}
+                    id: "n{i}"
+              - nop: {}
+                user_data: 100
+            expect:
+              "n{i}": 0
+            """)
+        let node = shared.node("n{i}")
+        #expect(!CheckerCore(scenario: shared.scenario).isDense(node))
+        let plain = try CheckerHarness(Self.repeated)
+        #expect(CheckerCore(scenario: plain.scenario).isDense(plain.node("n{i}")))
+        #expect(!CheckerCore(scenario: plain.scenario, fastPaths: false).isDense(plain.node("n{i}")))
+    }
+
     @Test func failuresExtrasDuplicatesAndMissingCQEs() throws {
         // n{i} has user_data 1 + i.
         let (report, dense) = try same(Self.repeated, (0..<6).map { .queue("n{i}", [$0]) } + [
@@ -102,6 +125,30 @@ struct DenseFeed {
                 n1 (user_data 2): res 0, flags none, #5 at 150 µs
             """)
         #expect(dense.core.denseOutstanding == 1 && dense.core.outstandingCount == 1)
+    }
+
+    /// `flags: 0` is exact on the dense path too: a CQE with IORING_CQE_F_SOCK_NONEMPTY fails it there
+    /// exactly as on the event path.
+    @Test func exactZeroFlagsFailAStrayFlagDensely() throws {
+        let yaml = """
+            name: exact
+            steps:
+              - repeat: 3
+                steps:
+                  - nop: {}
+                    id: "n{i}"
+            expect:
+              "n{i}": { res: 0, flags: 0 }
+            """
+        let (report, _) = try same(yaml, (0..<3).map { .queue("n{i}", [$0]) } + [
+            .complete(1, 0, 0), .complete(2, 0, 0x4), .complete(3, 0, 0x4),
+        ])
+        #expect(report == """
+            FAIL  exact (3.0 ms)
+              t.yaml:8:3: n1: flags (and 1 more of n{i})  (first divergence)
+                expected     | actual
+                exactly none ≠ sock_nonempty
+            """)
     }
 
     @Test func patternsOfSeveralExpectationsAndFlags() throws {

@@ -158,9 +158,91 @@ struct ResultForm: CustomTestStringConvertible, Sendable {
         #expect(failing.report() == """
             FAIL  flags (3.0 ms)
               t.yaml:6:3: r: flags  (first divergence)
-                expected  | actual
-                with more ≠ none
+                expected     | actual
+                exactly more ≠ none
             """)
+    }
+
+    /// `flags: 0` and `flags: []` mean "no flag at all", not "no flag required".
+    @Test(arguments: ["0", "[]"]) func bareZeroFlagsAreExact(_ written: String) throws {
+        let yaml = """
+            name: exact flags
+            steps:
+              - nop: {}
+                id: r
+            expect:
+              r: { res: 0, flags: \(written) }
+            """
+        let passing = try CheckerHarness(yaml)
+        passing.queueAll()
+        passing.complete("r", res: 0)
+        #expect(passing.report() == "PASS  exact flags (3.0 ms)")
+
+        let failing = try CheckerHarness(yaml)
+        failing.queueAll()
+        failing.complete("r", res: 0, flags: 0x4)
+        #expect(failing.report() == """
+            FAIL  exact flags (3.0 ms)
+              t.yaml:6:3: r: flags  (first divergence)
+                expected     | actual
+                exactly none ≠ sock_nonempty
+            """)
+    }
+
+    /// A bare list is exact: every other bit must be clear, the buffer id (upper 16 bits) excepted when
+    /// `buffer` is listed; unknown bits count too.
+    @Test func bareFlagListsAreExactButLeaveTheBufferIDToBuffer() throws {
+        func scenario(_ list: String) -> String {
+            """
+            name: exact list
+            steps:
+              - nop: {}
+                id: r
+            expect:
+              r: { flags: \(list) }
+            """
+        }
+        let yaml = scenario("[buffer]")
+        let passing = try CheckerHarness(yaml)
+        passing.queueAll()
+        passing.complete("r", res: 0, flags: buffer(7))
+        #expect(passing.report() == "PASS  exact list (3.0 ms)")
+
+        for (extra, shown) in [(UInt32(0x4), "buffer|sock_nonempty (bid 7)"), (0x2, "more|buffer (bid 7)"),
+                               (0x100, "buffer (bid 7) +0x100")] {
+            let failing = try CheckerHarness(yaml)
+            failing.queueAll()
+            failing.complete("r", res: 0, flags: buffer(7) | extra)
+            #expect(failing.report() == """
+                FAIL  exact list (3.0 ms)
+                  t.yaml:6:3: r: flags  (first divergence)
+                    expected       | actual
+                    exactly buffer ≠ \(shown)
+                """)
+        }
+
+        // Without `buffer` in the list, the upper 16 bits must be clear as well.
+        let noBuffer = try CheckerHarness(scenario("[more]"))
+        noBuffer.queueAll()
+        noBuffer.complete("r", res: 0, flags: 0x2 | 0x10000)
+        #expect(noBuffer.checker.finish(facts: PostRunFacts(), ending: RunEnding(deadlineExpired: false, duration: .zero))
+                    .mismatches.map(\.subject) == ["r: flags"])
+    }
+
+    /// `{ set, clear }` stays partial: bits it does not name are not checked.
+    @Test func setAndClearArePartial() throws {
+        let yaml = """
+            name: partial
+            steps:
+              - nop: {}
+                id: r
+            expect:
+              r: { flags: { set: [more] } }
+            """
+        let run = try CheckerHarness(yaml)
+        run.queue("r")
+        run.complete("r", res: 0, flags: 0x2 | 0x4)
+        #expect(run.report() == "PASS  partial (3.0 ms)")
     }
 
     @Test func providedBufferIDs() throws {
@@ -262,8 +344,8 @@ struct ResultForm: CustomTestStringConvertible, Sendable {
                 expected | actual
                 9        ≠ -EPIPE
               t.yaml:10:3: zc: flags
-                expected  | actual
-                with more ≠ none
+                expected     | actual
+                exactly more ≠ none
               t.yaml:10:3: zc: notification
                 expected                   | actual
                 a notification CQE (notif) ≠ none; it ended with res -EPIPE, flags none (#0)

@@ -49,6 +49,73 @@ import Testing
         #expect(run.report() == "PASS  streams (3.0 ms)")
     }
 
+    /// `each` and `final` are exact like any bare flag list: a CQE of the stream with
+    /// IORING_CQE_F_SOCK_NONEMPTY fails `each: { flags: [more, buffer] }` and `final: { flags: 0 }`; the
+    /// stream-wide `flags: [buffer]` leaves `more` to them.
+    @Test func streamPatternsAreExact() throws {
+        let yaml = """
+            name: exact stream
+            resources:
+              s:  { socketpair: {} }
+              br: { buffer_ring: { group: 4, entries: 4, size: 16 } }
+            steps:
+              - recv: { fd: s.b, buffer_group: br, multishot: true }
+                id: rx
+            expect:
+              rx:
+                flags: [buffer]
+                stream: { each: { flags: [more, buffer] }, final: { res: 0, flags: [buffer] } }
+            """
+        // `each` need not list `more`: every CQE it applies to has it.
+        let eachWithoutMore = try CheckerHarness(yaml.replacing("each: { flags: [more, buffer] }", with: "each: { flags: [buffer] }"))
+        eachWithoutMore.queueAll()
+        eachWithoutMore.complete("rx", res: 3, flags: more | buffer(0))
+        eachWithoutMore.complete("rx", res: 0, flags: buffer(1))
+        #expect(eachWithoutMore.report() == "PASS  exact stream (3.0 ms)")
+        let passing = try CheckerHarness(yaml)
+        passing.queueAll()
+        passing.complete("rx", res: 3, flags: more | buffer(0))
+        passing.complete("rx", res: 0, flags: buffer(1))
+        #expect(passing.report() == "PASS  exact stream (3.0 ms)")
+
+        let failing = try CheckerHarness(yaml)
+        failing.queueAll()
+        failing.complete("rx", res: 3, flags: more | buffer(0) | 0x4)
+        failing.complete("rx", res: 0, flags: buffer(1) | 0x4)
+        #expect(failing.report() == """
+            FAIL  exact stream (3.0 ms)
+              t.yaml:9:3: rx: flags (2 times)  (first divergence)
+                expected                         | actual
+                exactly buffer (more either way) ≠ more|buffer|sock_nonempty (bid 0)
+              t.yaml:11:21: rx: each CQE: flags
+                expected            | actual
+                exactly more|buffer ≠ more|buffer|sock_nonempty (bid 0)
+              t.yaml:11:55: rx: final CQE: flags
+                expected       | actual
+                exactly buffer ≠ buffer|sock_nonempty (bid 1)
+            """)
+    }
+
+    /// An expectation keyed by the user_data of a multishot request is about its stream's CQEs too: its
+    /// exact flags leave `more` alone as well.
+    @Test func exactFlagsByUserDataOfAStreamLeaveMoreAlone() throws {
+        let run = try CheckerHarness("""
+            name: by number
+            resources:
+              s:  { socketpair: {} }
+              br: { buffer_ring: { group: 4, entries: 4, size: 16 } }
+            steps:
+              - recv: { fd: s.b, buffer_group: br, multishot: true }
+                user_data: 700
+            expect:
+              700: { flags: [buffer] }
+            """)
+        run.queueAll()
+        run.complete(userData: 700, res: 3, flags: more | buffer(0))
+        run.complete(userData: 700, res: 2, flags: buffer(1))
+        #expect(run.report() == "PASS  by number (3.0 ms)")
+    }
+
     @Test func everyPartOfAStreamIsChecked() throws {
         let run = try CheckerHarness(Self.yaml)
         run.queueAll()
@@ -84,8 +151,8 @@ import Testing
                 expected | actual
                 -ETIME   ≠ 0
               t.yaml:20:3: rx: flags
-                expected    | actual
-                with buffer ≠ none
+                expected                         | actual
+                exactly buffer (more either way) ≠ none
               t.yaml:25:14: rx: final CQE: res
                 expected | actual
                 0        ≠ -ENOBUFS

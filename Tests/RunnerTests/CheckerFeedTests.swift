@@ -25,7 +25,7 @@ import Testing
             return (checker.finish(facts: facts, ending: RunEnding(deadlineExpired: ending.deadlineExpired, duration: .zero)),
                     result.statistics)
         }
-        let alone = ExpectationChecker(scenario: scenario)
+        let alone = ExpectationChecker(scenario: scenario, fastPaths: true)   // the fast paths, whatever the environment
         let (direct, directStatistics) = run(alone, alone)
         let fed = ExpectationChecker(scenario: scenario)
         let (events, eventStatistics) = run(fed, TraceFanOut([fed, RecordingObserver()]))

@@ -143,7 +143,7 @@ extension CheckerFeedTests {
               "n{i}": 0
             """
         let scenario = try ScenarioLoader.load(yaml, file: "cut.yaml").get()
-        let checker = ExpectationChecker(scenario: scenario)
+        let checker = ExpectationChecker(scenario: scenario, fastPaths: true)
         let result = ScenarioExecution(scenario: scenario, plan: try Planner.plan(scenario).get(), observer: checker).run()
         let ending = try #require(result.ending)
         #expect(ending.deadlineExpired)

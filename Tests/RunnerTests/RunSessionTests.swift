@@ -50,8 +50,8 @@ import Testing
         #expect(run(["missing-flag.yaml"]).1 == """
         FAIL  a missing CQE flag is reported (TIME)
           FIX/missing-flag.yaml:6:3: n: flags  (first divergence)
-            expected  | actual
-            with more ≠ none
+            expected     | actual
+            exactly more ≠ none
         0 passed, 1 failed, 0 skipped (TIME)
         """)
         #expect(run(["wrong-order.yaml"]).1 == """

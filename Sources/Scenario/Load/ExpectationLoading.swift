@@ -98,6 +98,20 @@ extension ScenarioBuilder {
         }
         let keys = checkKeys(pairs, allowed: ScenarioBuilder.completionKeys, in: "the expectation of '\(subject)'")
         readPattern(keys, into: &expectation.cqe)
+        // The pattern of every CQE of a stream: where `more` is set is the stream's shape, not a flag to match.
+        let zeroCopy = ["send_zc", "send_zc_fixed", "sendmsg_zc"]
+        let streams = { (spec: RequestSpec) in
+            (spec.isMultishot && !zeroCopy.contains(spec.operation)) || spec.operation == "raw"
+        }
+        var isStream = request.map(streams) ?? (keys["stream"] != nil)
+        if case .userData(let value) = subject, !isStream {
+            // Every CQE with the number: a stream's too, when a request with it is one.
+            isStream = nodes.contains { node in
+                guard case .request(let spec) = node.kind else { return false }
+                return spec.userData.isExplicit && spec.userData.base == value && streams(spec)
+            }
+        }
+        if isStream, expectation.cqe.flagsExact { expectation.cqe.flagsIgnored = UInt64(CompletionFlags.more.rawValue) }
         if let pair = keys["completes"], let completes = bool(pair.value, "'completes'") {
             expectation.completes = completes
             if !completes, let other = ["res", "flags", "buffer", "data", "stream", "notification"].first(where: { keys[$0] != nil }) {
@@ -150,7 +164,9 @@ extension ScenarioBuilder {
                     error(pair.value.mark, "a CQE flag cannot be both set and clear")
                 }
             } else {
+                // A bare number or list is exact: `flags: 0` means no flag at all.
                 pattern.flagsSet = readConstants(pair.value, .completionFlags, what: "'flags'")
+                pattern.flagsExact = true
             }
         }
         if let pair = keys["buffer"] {
@@ -169,7 +185,11 @@ extension ScenarioBuilder {
         if let more = stream.moreCount, let total = stream.totalCount, let upper = total.upper, more.lower + 1 > upper {
             error(keys["count"]!.value.mark, "a stream with at least \(more.lower) CQEs with 'more' has at least \(more.lower + 1) CQEs, not at most \(upper)")
         }
-        if let pair = keys["each"] { stream.each = readCQEPattern(pair.value, "'each'") }
+        if let pair = keys["each"] {
+            stream.each = readCQEPattern(pair.value, "'each'")
+            // Every CQE `each` applies to has `more`: exact flags need not list it.
+            if stream.each?.flagsExact == true { stream.each?.flagsIgnored = UInt64(CompletionFlags.more.rawValue) }
+        }
         if let pair = keys["data"] { stream.data = bytes(pair.value, "'data'") }
         if let pair = keys["final"] {
             if pair.value.isPlain, pair.value.scalar == "none" {

@@ -92,8 +92,18 @@ public struct CompletionExpectation: Hashable, Sendable {
 /// A pattern one CQE must match. Empty parts are not checked.
 public struct CQEPattern: Hashable, Sendable {
     public var result: ResultPattern?
+    /// IORING_CQE_F_* bits that must be set.
     public var flagsSet: NamedValue?
+    /// IORING_CQE_F_* bits that must be clear (`flags: { clear: … }`).
     public var flagsClear: NamedValue?
+    /// `flags: 0`, `flags: [more]` (a bare number or list): exactly `flagsSet`, every other bit clear —
+    /// except the buffer id (the upper 16 bits) when `flagsSet` has IORING_CQE_F_BUFFER: `buffer:` checks it.
+    /// `flags: { set, clear }` is partial (false).
+    public var flagsExact = false
+    /// Bits exact flags leave alone: IORING_CQE_F_MORE for the pattern every CQE of a multishot stream
+    /// must match (the stream's `each` and `final` say where `more` is), and for `each`, whose CQEs all
+    /// have it.
+    public var flagsIgnored: UInt64 = 0
     /// The provided-buffer id (upper 16 bits of flags with IORING_CQE_F_BUFFER): any of these.
     public var bufferIDs: [UInt16]?
     /// The bytes the CQE delivered into its provided buffer (`res` bytes, from where the CQE's part of a
@@ -110,11 +120,28 @@ public struct CQEPattern: Hashable, Sendable {
         self.mark = mark
     }
 
+    /// The bits that must be set.
+    public var setMask: UInt64 { flagsSet?.value ?? 0 }
+
+    /// The bits that must be clear: `flagsClear`, or for exact flags every bit of the 32-bit CQE flags
+    /// word not in `flagsSet` (only the lower 16 when `flagsSet` has IORING_CQE_F_BUFFER, whose id is above).
+    public var clearMask: UInt64 {
+        guard flagsExact else { return flagsClear?.value ?? 0 }
+        let set = setMask
+        let checked: UInt64 = set & UInt64(CompletionFlags.buffer.rawValue) != 0 ? 0xFFFF : 0xFFFF_FFFF
+        return checked & ~set & ~flagsIgnored
+    }
+
+    /// Whether CQE flags meet the flags part (set and clear masks).
+    public func flagsMatch(_ flags: UInt32) -> Bool {
+        let value = UInt64(flags)
+        return value & setMask == setMask && value & clearMask == 0
+    }
+
     /// Whether `res` and `flags` match every part given.
     public func matches(res: Int32, flags: UInt32) -> Bool {
         if let result, !result.matches(res) { return false }
-        if let flagsSet, UInt64(flags) & flagsSet.value != flagsSet.value { return false }
-        if let flagsClear, UInt64(flags) & flagsClear.value != 0 { return false }
+        if !flagsMatch(flags) { return false }
         if let bufferIDs {
             guard flags & 1 != 0, bufferIDs.contains(UInt16(truncatingIfNeeded: flags >> 16)) else { return false }
         }
