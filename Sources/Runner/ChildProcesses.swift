@@ -20,11 +20,14 @@ public enum ChildProcesses {
     /// signal-handling thread (sigwait, a dispatch source), not from an asynchronous signal handler:
     /// it takes a lock. Returns how many groups it killed.
     @discardableResult
-    public static func killAllChildren() -> Int {
+    public static func killAllChildren() -> Int { killChildren { _ in true } }
+
+    /// `killAllChildren` for the live children `selected` picks (tests pick their own).
+    static func killChildren(_ selected: (Int32) -> Bool) -> Int {
         let pids = live.withLock { pids in
-            let all = pids
-            pids.removeAll()
-            return all
+            let chosen = pids.filter(selected)
+            pids.subtract(chosen)
+            return chosen
         }
         for pid in pids { kill(-pid, SIGKILL) }
         for pid in pids {

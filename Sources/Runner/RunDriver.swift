@@ -996,6 +996,8 @@ struct RunDriver: ~Copyable {
             try submitPending()
             generation &+= 1
             let result = try resources.peerAction(step, at: instance, node: instance.node, until: deadline)
+            // A peer action waits for room no longer than the deadline; one that got there ends the run.
+            if ContinuousClock.now >= deadline { expired = true }
             summary = result
         }
         if describe {
