@@ -612,7 +612,7 @@ static inline void CIoUring_store_release16(uint16_t *p, uint16_t v) {
 static inline int CIoUring_errno(void) { return errno; }
 
 // MARK: - Process calls the runner's sandbox makes, which Swift's Glibc module leaves out (<sys/prctl.h>,
-// and the _GNU_SOURCE parts of <unistd.h> and <sched.h>). Each returns 0 or the result, or -errno.
+// and the _GNU_SOURCE part of <unistd.h>). Each returns 0 or the result, or -errno.
 
 /// prctl(PR_SET_PDEATHSIG, signal): the calling process gets `signal` when the thread that made it exits.
 static inline int CIoUring_set_parent_death_signal(int signal) {
@@ -623,18 +623,6 @@ static inline int CIoUring_set_parent_death_signal(int signal) {
 /// close_range(2) (Linux 5.9): closes, or with CLOSE_RANGE_CLOEXEC (4) marks close-on-exec, `first`…`last`.
 static inline int CIoUring_close_range(unsigned int first, unsigned int last, unsigned int flags) {
     long r = syscall(__NR_close_range, first, last, flags);
-    return r < 0 ? -errno : (int)r;
-}
-
-/// unshare(2) for the calling thread.
-static inline int CIoUring_unshare(int flags) {
-    long r = syscall(__NR_unshare, flags);
-    return r < 0 ? -errno : (int)r;
-}
-
-/// setns(2) for the calling thread.
-static inline int CIoUring_setns(int fd, int nstype) {
-    long r = syscall(__NR_setns, fd, nstype);
     return r < 0 ? -errno : (int)r;
 }
 
