@@ -203,8 +203,12 @@ public struct IoUring: ~Copyable {
         ok = true
     }
 
+    /// How long `deinit` waits for in-flight work to be cancelled and drained before leaking its memory
+    /// (2 s unless set). A runner with a bounded teardown sets what is left of it.
+    public var teardownTimeout: Duration = .seconds(2)
+
     deinit {
-        if inFlight > 0 && !drainForTeardown(timeout: .seconds(2)) {
+        if inFlight > 0 && !drainForTeardown(timeout: teardownTimeout) {
             // The kernel may still write into this memory: leak it rather than free it.
             arena.abandon()
             for memory in retained { _ = Unmanaged.passRetained(memory) }

@@ -15,7 +15,7 @@ extension RunResources {
         switch step.action {
         case .peerWrite(let operand, let bytes):
             let fd = try peerDescriptor(operand, at: instance)
-            let (written, error) = System.writeAll(fd, bytes, until: deadline)
+            let (written, error) = System.peerWrite(fd, bytes, until: deadline)
             return "peer_write \(operand): \(written) of \(bytes.count) bytes" + describe(error)
         case .peerRead(let operand, let length):
             // What is there now, without waiting: a peer that blocks would stall the scenario until its
@@ -69,7 +69,7 @@ extension RunResources {
             return "peer_send \(max(sent, 0)) of \(bytes.count) bytes to \(address)" + describe(error)
         case .peerSignal(let operand, let value):
             let fd = try peerDescriptor(operand, at: instance)
-            let (written, error) = System.writeAll(fd, withUnsafeBytes(of: value) { Array($0) }, until: deadline)
+            let (written, error) = System.peerWrite(fd, withUnsafeBytes(of: value) { Array($0) }, until: deadline)
             return "peer_signal \(operand) +\(value)" + describe(written == 8 ? nil : error ?? .EIO)
         case .submit, .wait, .sleep, .replenishBuffers:
             return ""

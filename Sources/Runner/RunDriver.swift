@@ -547,7 +547,15 @@ struct RunDriver: ~Copyable {
     /// (IORING_ASYNC_CANCEL_ANY) and drains the ring within `grace`, observing the CQEs that come back.
     /// Returns false when the ring could not be proved idle (its memory then stays with the engine).
     /// Gives the checker its state back.
+    ///
+    /// A cancel reaches only requests that have started: one queued with IOSQE_IO_DRAIN behind a stuck
+    /// request starts when the cancel completes that one, and may block in its turn. So the cancel and
+    /// barrier are sent again, in slices of an eighth of the grace (at least 20 ms), until the barrier
+    /// arrives or the grace is spent; a barrier the kernel refuses (a ring that has seen
+    /// IOSQE_CQE_SKIP_SUCCESS) ends it at once. The ring's own `deinit` then gets only what is left of
+    /// the grace, so teardown never takes longer than `grace`.
     mutating func tearDown(grace: Duration) -> Bool {
+        let end = ContinuousClock.now + grace
         reapReady()
         if feedsChecker {
             core.tearDown()
@@ -555,12 +563,22 @@ struct RunDriver: ~Copyable {
             observer.observe(.teardown(deadlineExpired: expired, elapsed: elapsed))
         }
         var drained: [CompletionQueueEntry] = []
-        let idle: Bool
-        do {
-            idle = try ring.quiesce(cancelling: true, timeout: grace) { cqe in drained.append(cqe) }
-        } catch {
-            idle = false
+        var idle = false
+        let slice = max(grace / 8, .milliseconds(20))
+        while !idle {
+            let sliceStart = ContinuousClock.now
+            let remaining = end - sliceStart
+            if remaining <= .zero { break }
+            let timeout = min(slice, remaining)
+            do {
+                idle = try ring.quiesce(cancelling: true, timeout: timeout) { cqe in drained.append(cqe) }
+            } catch {
+                break
+            }
+            // Back before its time without proof: the kernel refused the barrier; asking again cannot help.
+            if !idle && ContinuousClock.now - sliceStart < timeout { break }
         }
+        ring.teardownTimeout = max(end - ContinuousClock.now, .zero)
         let stamp = elapsed
         for cqe in drained { handle(cqe, elapsed: stamp) }
         if let checker, feedsChecker {
@@ -1059,6 +1077,8 @@ struct RunDriver: ~Copyable {
             try submitPending()
             generation &+= 1
             let result = try resources.peerAction(step, at: instance, node: instance.node, until: deadline)
+            // A peer action waits for room no longer than the deadline; one that got there ends the run.
+            if ContinuousClock.now >= deadline { expired = true }
             summary = result
         }
         if describe {

@@ -14,7 +14,8 @@ import Scenario
 /// resolves a step's operands for the issuer (`OperandResolver`), performs peer actions, gathers the
 /// post-run facts and closes everything at the end.
 ///
-/// Descriptors are created close-on-exec, so a child process never holds a pipe end open.
+/// Descriptors are created close-on-exec, and a child process closes every descriptor it inherits, so
+/// none holds a pipe end open.
 final class RunResources: OperandResolver {
     let scenario: Scenario
     let plan: Plan
@@ -173,7 +174,7 @@ final class RunResources: OperandResolver {
             if spec.fill != 0 && size > spec.content.count { buffer.fill(spec.fill, in: spec.content.count..<size) }
             handle.buffer = buffer
         case .childProcess(let spec):
-            handle.pid = try spawnChild(exitCode: spec.exitCode, delayNanoseconds: spec.delayNanoseconds)
+            handle.pid = try ChildProcesses.spawn(exitCode: spec.exitCode, delayNanoseconds: spec.delayNanoseconds)
         case .existing(let existing):
             handle.fd = try openExisting(existing)
         case .iovecs, .fileTable, .registeredBuffers, .providedBuffers, .bufferRing:
@@ -301,23 +302,6 @@ final class RunResources: OperandResolver {
         return fd
     }
 
-    /// Starts `/bin/sh -c 'sleep D; exit N'` (posix_spawn), for waitid.
-    private func spawnChild(exitCode: Int32, delayNanoseconds: Int64) throws(RunnerError) -> pid_t {
-        let seconds = delayNanoseconds / 1_000_000_000
-        var fraction = String(delayNanoseconds % 1_000_000_000)
-        fraction = String(repeating: "0", count: 9 - fraction.count) + fraction
-        let script = delayNanoseconds > 0 ? "sleep \(seconds).\(fraction); exit \(exitCode)" : "exit \(exitCode)"
-        let words: [String] = ["/bin/sh", "-c", script]
-        let arguments = words.map { word in strdup(word) }
-        defer { for argument in arguments { free(argument) } }
-        var pid: pid_t = 0
-        let status = (arguments + [nil]).withUnsafeBufferPointer { argv in
-            posix_spawn(&pid, "/bin/sh", nil, nil, argv.baseAddress!, environ)
-        }
-        guard status == 0 else { throw .system("posix_spawn(/bin/sh -c '\(script)')", Errno(rawValue: status)) }
-        return pid
-    }
-
     // MARK: - Look-ups
 
     private func handle(_ name: String) throws(RunnerError) -> Handle {
@@ -384,18 +368,28 @@ final class RunResources: OperandResolver {
         try resolveFile(operand)
     }
 
-    /// The descriptor or slot `operand` names now (captures hold their latest value).
+    /// The descriptor or slot `operand` names now (captures hold their latest value). A number, or a
+    /// captured value that is not a descriptor the scenario holds, is refused where it could reach
+    /// outside the sandbox (see `SandboxRules`), unless the scenario allows that.
     func resolveFile(_ operand: FileOperand) throws(RunnerError) -> FileReference {
         switch operand {
         case .resource(let reference): return .descriptor(try descriptor(of: reference))
-        case .descriptor(let fd): return .descriptor(fd)
+        case .descriptor(let fd):
+            if !scenario.options.allowOutsideSandbox, SandboxRules.reachesOutside(descriptor: fd) {
+                throw .unsupported(SandboxRules.descriptorRefusal(fd))
+            }
+            return .descriptor(fd)
         case .slot(let slot): return .fixed(slot)
         case .capture(let capture):
             guard capture.producer < captures.count, let value = captures[capture.producer] else {
                 throw .unsupported("$\(capture.name) has no value: its producer has not completed")
             }
             if capture.kind == .slot, let slot = UInt32(exactly: value) { return .fixed(slot) }
-            return .descriptor(Int32(truncatingIfNeeded: value))
+            let fd = Int32(truncatingIfNeeded: value)
+            if !scenario.options.allowOutsideSandbox, SandboxRules.reachesOutside(descriptor: fd), !holds(fd), isOpen(fd) {
+                throw .unsupported("$\(capture.name) = \(value): " + SandboxRules.descriptorRefusal(fd))
+            }
+            return .descriptor(fd)
         case .currentDirectory: return .descriptor(sandbox.directoryFD)
         case .empty: return .descriptor(-1)
         }
@@ -443,7 +437,17 @@ final class RunResources: OperandResolver {
         render(text, at: instance)
     }
 
+    /// Where a scenario sends, connects or binds: refused beyond loopback unless `allow_network`, for a
+    /// literal as for a computed address.
     func address(_ address: Scenario::SocketAddress, at instance: StepInstance) throws(RunnerError) -> IoUring::SocketAddress {
+        let resolved = try resolveAddress(address, at: instance)
+        if let refusal = SandboxRules.addressRefusal(resolved, allowsNetwork: scenario.options.allowNetwork) {
+            throw .unsupported(refusal)
+        }
+        return resolved
+    }
+
+    private func resolveAddress(_ address: Scenario::SocketAddress, at instance: StepInstance) throws(RunnerError) -> IoUring::SocketAddress {
         switch address {
         case .capture(let capture):
             let value = try capturedValue(capture, at: instance)
@@ -496,6 +500,8 @@ final class RunResources: OperandResolver {
         return value
     }
 
+    var sandboxOptions: ScenarioOptions { scenario.options }
+
     func process(_ reference: ProcessReference) throws(RunnerError) -> Int32 {
         switch reference {
         case .pid(let pid): return pid
@@ -503,6 +509,20 @@ final class RunResources: OperandResolver {
             guard let pid = try handle(name).pid else { throw .unsupported("'\(name)' is not a child_process") }
             return pid
         }
+    }
+
+    /// Whether `fd` is open as one of the scenario's own: a resource's, one a request opened, or a
+    /// `peer_connect` socket.
+    func holds(_ fd: Int32) -> Bool {
+        if ringDescriptors.contains(fd) || peerSockets.contains(fd) { return true }
+        return handles.values.contains { $0.fd == fd || $0.ends.values.contains(fd) }
+    }
+
+    /// Whether `fd` names an open descriptor of the process. A captured descriptor the scenario has
+    /// closed since (closing it twice, on purpose) names nothing while it is not reused, and may be used:
+    /// the kernel answers EBADF. Once the number is reused it is someone else's, and refused.
+    private func isOpen(_ fd: Int32) -> Bool {
+        fd == SandboxRules.currentWorkingDirectory || fcntl(fd, F_GETFD) >= 0 || System.errno != .EBADF
     }
 
     // MARK: - Descriptors the scenario closes
@@ -585,7 +605,7 @@ final class RunResources: OperandResolver {
         for handle in handles.values {
             if handle.fd >= 0 { close(handle.fd) }
             for fd in handle.ends.values where fd >= 0 { close(fd) }
-            if let pid = handle.pid { reap(pid) }
+            if let pid = handle.pid { ChildProcesses.reap(pid) }
         }
         for fd in ringDescriptors { close(fd) }
         for fd in peerSockets { close(fd) }
@@ -593,16 +613,6 @@ final class RunResources: OperandResolver {
         ringDescriptors.removeAll()
         peerSockets.removeAll()
         inlineBuffers.removeAll()
-    }
-
-    /// Reaps a child, killing it first if it is still running; leaves one the scenario reaped alone.
-    private func reap(_ pid: pid_t) {
-        var info = siginfo_t()
-        // WNOWAIT: only look. ECHILD means the scenario's waitid already reaped it.
-        guard waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 else { return }
-        var status: Int32 = 0
-        if info._sifields._kill.si_pid == 0 { kill(pid, SIGKILL) }
-        while waitpid(pid, &status, 0) < 0 && System.errno == .EINTR {}
     }
 }
 

@@ -3,7 +3,51 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+internal import CIoUring
 import IoUring
+
+/// The descriptors ringscript inherited from whoever started it.
+public enum InheritedDescriptors {
+    /// Closes every descriptor above 2 (stdin, stdout and stderr stay), so a scenario cannot name one
+    /// the parent shell left open (`dir: 9` on `/`), and no child or exec inherits it. Descriptors that
+    /// `arguments` name as `/dev/fd/N` or `/proc/self/fd/N` (a scenario given as `<(generate)`) stay
+    /// open; the runner refuses numeric descriptors anyway. Call it first thing in `main`, before any
+    /// thread starts. Returns how many it closed (0 without /proc, when close_range(2) closes them all
+    /// unseen).
+    @discardableResult
+    public static func closeAll(keepingThoseNamedIn arguments: [String] = []) -> Int {
+        var kept: Set<Int32> = []
+        for argument in arguments {
+            for prefix in ["/dev/fd/", "/proc/self/fd/"] where argument.hasPrefix(prefix) {
+                if let fd = Int32(argument.dropFirst(prefix.count)), fd > 2 { kept.insert(fd) }
+            }
+        }
+        var open: [Int32] = []
+        if let directory = opendir("/proc/self/fd") {
+            let own = dirfd(directory)
+            while let entry = readdir(directory) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { bytes in
+                    String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
+                }
+                if let fd = Int32(name), fd > 2, fd != own { open.append(fd) }
+            }
+            closedir(directory)
+        } else if kept.isEmpty {
+            // No /proc: close_range(2) closes them all at once.
+            _ = CIoUring_close_range(3, ~0, 0)
+            return 0
+        } else {
+            var limit = rlimit()
+            getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+            open = Array(3..<Int32(clamping: min(limit.rlim_cur, 1 << 16)))
+        }
+        var closed = 0
+        for fd in open where !kept.contains(fd) {
+            if Glibc.close(fd) == 0 { closed += 1 }
+        }
+        return closed
+    }
+}
 
 /// A private directory for one scenario run. Paths in a scenario are relative to it; it is removed
 /// afterwards unless the user asks to keep it.

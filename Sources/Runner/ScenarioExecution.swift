@@ -16,7 +16,10 @@ public struct ExecutionOptions: Sendable {
     public var keepSandbox: Bool
     /// Where sandboxes are made; $TMPDIR or /tmp when nil.
     public var sandboxBase: String?
-    /// How long teardown waits for cancelled requests to come back (the drained barrier included).
+    /// How long teardown may take after the steps end (at the deadline or before): cancelling and
+    /// draining what is in flight, the ring's own teardown, killing and reaping children, closing
+    /// descriptors. A run's wall time stays within its deadline plus this grace (plus the few
+    /// milliseconds it takes to delete the sandbox), and its reported duration includes all of it.
     public var teardownGrace: Duration
 
     public init(deadline: Duration? = nil, keepSandbox: Bool = false, sandboxBase: String? = nil,
@@ -165,7 +168,8 @@ public struct ScenarioExecution {
             return finished(.failed(ExecutionError(mark: nil, error)))
         }
         let resources = RunResources(scenario: scenario, plan: plan, sandbox: sandbox)
-        defer {
+        /// Children killed and reaped, descriptors closed, the sandbox gone: before the duration is taken.
+        func cleanUp() {
             resources.closeAll()
             if options.keepSandbox { sandbox.keep() } else { sandbox.remove() }
         }
@@ -173,6 +177,9 @@ public struct ScenarioExecution {
         do {
             try resources.create(ring: &ring, deadline: deadlineInstant)
         } catch {
+            ring.teardownTimeout = min(ring.teardownTimeout, options.teardownGrace)
+            _ = consume ring
+            cleanUp()
             return finished(.failed(error))
         }
         inspectResources?(resources)
@@ -191,9 +198,12 @@ public struct ScenarioExecution {
         result.drained = driver.tearDown(grace: options.teardownGrace)
         result.statistics = driver.statistics
         result.runnerMismatches = driver.runnerMismatches
+        let expired = driver.expired
         let facts = resources.facts(for: scenario.expectations)
+        _ = consume driver  // the ring's deinit, within what is left of the grace
+        cleanUp()
         if let failure { return finished(.failed(failure)) }
-        let ending = RunEnding(deadlineExpired: driver.expired, duration: ContinuousClock.now - start)
+        let ending = RunEnding(deadlineExpired: expired, duration: ContinuousClock.now - start)
         return finished(.ran(facts, ending))
     }
 

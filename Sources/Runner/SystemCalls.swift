@@ -22,10 +22,12 @@ enum System {
     /// Writes every byte of `bytes` to `fd`, retrying short writes and EINTR; with a `deadline`, waits
     /// for a full pipe or socket buffer to drain (poll(2) POLLOUT) until then. Returns the bytes written
     /// and the errno that stopped it, if any.
-    static func writeAll(_ fd: Int32, _ bytes: [UInt8], until deadline: ContinuousClock.Instant? = nil) -> (Int, Errno?) {
+    static func writeAll(_ fd: Int32, _ bytes: [UInt8], until deadline: ContinuousClock.Instant? = nil,
+                         using call: (Int32, UnsafeRawBufferPointer) -> Int = { fd, raw in Glibc.write(fd, raw.baseAddress, raw.count) })
+        -> (Int, Errno?) {
         var written = 0
         while written < bytes.count {
-            let count = bytes[written...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            let count = bytes[written...].withUnsafeBytes { call(fd, $0) }
             if count > 0 {
                 written += count
                 continue
@@ -36,6 +38,44 @@ enum System {
             return (written, count == 0 ? nil : error)
         }
         return (written, nil)
+    }
+
+    /// Writes `bytes` to `fd` as a peer does, never blocking past `deadline`, whatever the descriptor's
+    /// own O_NONBLOCK says: a socket is written with MSG_DONTWAIT; a pipe through a second, nonblocking
+    /// open of it (/proc/self/fd/N), so the ring's requests on the scenario's end see its flags
+    /// unchanged; anything else (an eventfd) with O_NONBLOCK set just for the write. A full buffer is
+    /// waited on (poll(2) POLLOUT) until `deadline`, then the write stops with EAGAIN and the bytes it
+    /// got in. Returns the bytes written and the errno that stopped it, if any.
+    static func peerWrite(_ fd: Int32, _ bytes: [UInt8], until deadline: ContinuousClock.Instant) -> (Int, Errno?) {
+        let flags = fcntl(fd, F_GETFL)
+        guard flags >= 0 else { return (0, errno) }
+        if flags & O_NONBLOCK != 0 { return writeAll(fd, bytes, until: deadline) }
+        var status = stat()
+        guard fstat(fd, &status) == 0 else { return (0, errno) }
+        switch status.st_mode & S_IFMT {
+        case S_IFSOCK:
+            return writeAll(fd, bytes, until: deadline) { fd, raw in
+                Glibc.send(fd, raw.baseAddress, raw.count, Int32(MSG_DONTWAIT) | Int32(MSG_NOSIGNAL))
+            }
+        case S_IFIFO:
+            let reopened = open("/proc/self/fd/\(fd)", O_WRONLY | O_NONBLOCK | O_CLOEXEC)
+            guard reopened >= 0 else {
+                // ENXIO: no reader, so a write fails with EPIPE at once, without blocking.
+                if errno == .ENXIO { return writeAll(fd, bytes, until: deadline) }
+                return writeWithNonblockingSet(fd, flags, bytes, until: deadline)
+            }
+            defer { Glibc.close(reopened) }
+            return writeAll(reopened, bytes, until: deadline)
+        default:
+            return writeWithNonblockingSet(fd, flags, bytes, until: deadline)
+        }
+    }
+
+    private static func writeWithNonblockingSet(_ fd: Int32, _ flags: Int32, _ bytes: [UInt8],
+                                                until deadline: ContinuousClock.Instant) -> (Int, Errno?) {
+        guard fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0 else { return (0, errno) }
+        defer { _ = fcntl(fd, F_SETFL, flags) }
+        return writeAll(fd, bytes, until: deadline)
     }
 
     /// Waits until `fd` has `events` (poll(2)) or `deadline` passes; false on timeout or error. A

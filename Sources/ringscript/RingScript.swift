@@ -17,6 +17,8 @@ struct RingScript: ParsableCommand {
     /// Parses and runs; usage errors exit with 2 (ringscript's "invalid input or usage") rather than
     /// argument-parser's 64, so that scripts need to know one code for bad input.
     static func main() {
+        // A scenario must not reach what the parent shell left open (`dir: 9` on `/`).
+        InheritedDescriptors.closeAll(keepingThoseNamedIn: CommandLine.arguments)
         keepFreedMemoryInProcess()
         do {
             var command = try parseAsRoot()

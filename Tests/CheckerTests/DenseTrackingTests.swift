@@ -157,7 +157,7 @@ struct DenseFeed {
             steps:
               - repeat: 4
                 steps:
-                  - read: { fd: 0, buf: b, len: 8 }
+                  - read: { fd: -1, buf: b, len: 8 }
                     id: "r{i}"
             resources:
               b: { buffer: { size: 8 } }

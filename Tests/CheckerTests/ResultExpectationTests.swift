@@ -439,10 +439,10 @@ struct ResultForm: CustomTestStringConvertible, Sendable {
         let yaml = """
             name: silent but unfinished
             steps:
-              - write: { fd: 3, data: "x" }
+              - write: { fd: -1, data: "x" }
                 id: quiet
                 skip_success: true
-              - write: { fd: 3, data: "y" }
+              - write: { fd: -1, data: "y" }
                 skip_success: true
               - nop: {}
                 id: loud

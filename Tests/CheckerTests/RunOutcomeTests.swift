@@ -101,7 +101,7 @@ import Testing
                 skip_success: true
               - timeout: { after: 10s }
                 id: long
-              - poll_add: { fd: 0, events: POLLIN, multishot: true }
+              - poll_add: { fd: -1, events: POLLIN, multishot: true }
                 id: poll
             expect:
               long: never

@@ -146,12 +146,13 @@ import Testing
         let observer = RecordingObserver()
         let result = try execute("""
             name: closes a descriptor it does not own
+            allow_outside_sandbox: true
             steps:
               - nop: {}
                 id: first
               - peer_close: 5
             """, observer: observer)
-        #expect(result.error?.description == "test.yaml:5:5: error: peer_close of the bare descriptor 5 could close one of ringscript's own; name a resource or a capture")
+        #expect(result.error?.description == "test.yaml:6:5: error: peer_close of the bare descriptor 5 could close one of ringscript's own; name a resource or a capture")
         // What was queued before still ran and was drained.
         #expect(observer.events.contains { if case .teardown = $0 { return true } else { return false } })
         #expect(result.drained)

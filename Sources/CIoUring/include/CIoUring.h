@@ -611,4 +611,19 @@ static inline void CIoUring_store_release16(uint16_t *p, uint16_t v) {
 /// errno after a failed libc call, for Swift code that calls libc directly.
 static inline int CIoUring_errno(void) { return errno; }
 
+// MARK: - Process calls the runner's sandbox makes, which Swift's Glibc module leaves out (<sys/prctl.h>,
+// and the _GNU_SOURCE part of <unistd.h>). Each returns 0 or the result, or -errno.
+
+/// prctl(PR_SET_PDEATHSIG, signal): the calling process gets `signal` when the thread that made it exits.
+static inline int CIoUring_set_parent_death_signal(int signal) {
+    long r = syscall(__NR_prctl, 1 /* PR_SET_PDEATHSIG */, (unsigned long)signal, 0UL, 0UL, 0UL);
+    return r < 0 ? -errno : (int)r;
+}
+
+/// close_range(2) (Linux 5.9): closes, or with CLOSE_RANGE_CLOEXEC (4) marks close-on-exec, `first`…`last`.
+static inline int CIoUring_close_range(unsigned int first, unsigned int last, unsigned int flags) {
+    long r = syscall(__NR_close_range, first, last, flags);
+    return r < 0 ? -errno : (int)r;
+}
+
 #endif

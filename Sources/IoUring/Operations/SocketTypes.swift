@@ -21,12 +21,24 @@ public struct IPv4Address: Hashable, Sendable, CustomStringConvertible {
         value = UInt32(a) << 24 | UInt32(b) << 16 | UInt32(c) << 8 | UInt32(d)
     }
 
-    /// Parses dotted-quad text (`127.0.0.1`).
+    /// Parses dotted-quad text (`127.0.0.1`) strictly: exactly four decimal octets of at most 255, none
+    /// with a leading zero. The forms inet_aton(3) also reads (`010.1.1.1` as octal, `0x7f.1`, `127.1`,
+    /// `2130706433`) are refused rather than guessed at.
     public init?(_ text: String) {
-        var raw = in_addr()
-        guard inet_pton(AF_INET, text, &raw) == 1 else { return nil }
-        value = UInt32(bigEndian: raw.s_addr)
+        var octets: [UInt32] = []
+        for part in text.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false) {
+            guard (1...3).contains(part.count), part.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
+                  part.count == 1 || part.first != UInt8(ascii: "0") else { return nil }
+            let number = part.reduce(UInt32(0)) { $0 * 10 + UInt32($1 - UInt8(ascii: "0")) }
+            guard number <= 255 else { return nil }
+            octets.append(number)
+        }
+        guard octets.count == 4 else { return nil }
+        value = octets[0] << 24 | octets[1] << 16 | octets[2] << 8 | octets[3]
     }
+
+    /// In 127.0.0.0/8, the loopback network (RFC 1122).
+    public var isLoopback: Bool { value >> 24 == 127 }
 
     /// 0.0.0.0 (INADDR_ANY).
     public static let any = IPv4Address(value: 0)
@@ -53,13 +65,27 @@ public struct IPv6Address: Hashable, Sendable, CustomStringConvertible {
         self.bytes = bytes
     }
 
-    /// Parses RFC 4291 text (`::1`, `fe80::1`, `::ffff:127.0.0.1`).
+    /// Parses RFC 4291 text (`::1`, `fe80::1`, `::ffff:127.0.0.1`) with inet_pton(3), which takes no
+    /// zone (`%eth0`); an embedded IPv4 address must be strict dotted-quad text (see `IPv4Address`).
     public init?(_ text: String) {
+        if let colon = text.lastIndex(of: ":"), text[colon...].contains("."),
+           IPv4Address(String(text[text.index(after: colon)...])) == nil {
+            return nil
+        }
         var raw = [UInt8](repeating: 0, count: 16)
         let status = raw.withUnsafeMutableBytes { inet_pton(AF_INET6, text, $0.baseAddress) }
         guard status == 1 else { return nil }
         bytes = raw
     }
+
+    /// The IPv4 address of an IPv4-mapped address (`::ffff:a.b.c.d`, RFC 4291 2.5.5.2), else nil.
+    public var mappedIPv4: IPv4Address? {
+        guard bytes[0..<10].allSatisfy({ $0 == 0 }), bytes[10] == 0xff, bytes[11] == 0xff else { return nil }
+        return IPv4Address(bytes[12], bytes[13], bytes[14], bytes[15])
+    }
+
+    /// ::1, or an IPv4-mapped loopback address (`::ffff:127.0.0.1`).
+    public var isLoopback: Bool { self == .loopback || mappedIPv4?.isLoopback == true }
 
     /// :: (in6addr_any).
     public static let any = IPv6Address(bytes: [UInt8](repeating: 0, count: 16))
@@ -112,6 +138,18 @@ public enum SocketAddress: Hashable, Sendable, CustomStringConvertible {
         guard let colon = text.lastIndex(of: ":"), let address = IPv4Address(String(text[..<colon])),
               let port = UInt16(text[text.index(after: colon)...]) else { return nil }
         self = .ipv4(address, port: port)
+    }
+
+    /// Whether the address stays on this machine's loopback: 127.0.0.0/8, ::1 (or IPv4-mapped
+    /// loopback), or an unnamed AF_UNIX address (a socket pair's end). A unix path or abstract name
+    /// reaches whatever service listens there, so it is not; neither is any other family.
+    public var isLoopback: Bool {
+        switch self {
+        case .ipv4(let address, _): return address.isLoopback
+        case .ipv6(let address, _, _, _): return address.isLoopback
+        case .unix(let path): return path.isEmpty
+        case .other: return false
+        }
     }
 
     /// The address family: AF_INET, AF_INET6, AF_UNIX, or the family of `.other`.

@@ -134,14 +134,28 @@ extension OperationIssuer {
     // MARK: - raw
 
     /// An SQE with every field as written. `sqe_flags` are already in the step's flags; a slot as `fd`
-    /// sets IOSQE_FIXED_FILE; a buffer as `addr` puts its address there and keeps it alive.
+    /// sets IOSQE_FIXED_FILE; a buffer as `addr` puts its address there and keeps it alive. What
+    /// `SandboxRules.rawRefusal` refuses (path opcodes, numeric descriptors, sends to addresses in
+    /// buffers) is refused here too, as `check` refused it where it was literal.
     static func raw(_ op: Issue, _ ring: inout IoUring) throws {
         var sqe = RawSQE(opcode: op.spec.opcodeValue)
         sqe.flags = op.flags.rawValue
         sqe.userData = op.userData
-        sqe.setFile(try op.file("fd"))
+        let options = op.resolver.sandboxOptions
+        var number: Int32?
+        if case .descriptor(let written)? = op.spec.arguments.file("fd") {
+            number = written
+            sqe.fd = written  // as written: for IORING_OP_SOCKET it is the domain, not a descriptor
+        } else {
+            sqe.setFile(try op.file("fd"))
+        }
         sqe.ioprio = try op.unsigned("ioprio", as: UInt16.self)
         sqe.off = try op.unsigned(op.has("offset") ? "offset" : "off")  // the SQE's `off` / `addr2`
+        if let refusal = SandboxRules.rawRefusal(opcode: sqe.opcode, fd: number, offset: sqe.off,
+                                                 allowsOutsideSandbox: options.allowOutsideSandbox,
+                                                 allowsNetwork: options.allowNetwork) {
+            throw op.failure(number != nil && refusal.hasPrefix("descriptor") ? "fd" : "opcode", refusal)
+        }
         switch op.spec.arguments["addr"] {
         case .addressField(let operand?, _)?:
             let region = try op.resolver.buffer(operand, length: nil)

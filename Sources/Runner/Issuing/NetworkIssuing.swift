@@ -9,26 +9,31 @@ extension OperationIssuer {
 
     /// IORING_OP_SOCKET.
     static func socket(_ op: Issue, _ ring: inout IoUring) throws {
-        let (domain, type, proto) = socketArguments(op)
+        let (domain, type, proto) = try socketArguments(op)
         try ring.socket(userData: op.userData, domain: domain, type: type, protocol: proto, flags: op.flags)
     }
 
     /// IORING_OP_SOCKET into registered slot `slot`.
     static func socketDirect(_ op: Issue, _ ring: inout IoUring) throws {
-        let (domain, type, proto) = socketArguments(op)
+        let (domain, type, proto) = try socketArguments(op)
         try ring.socketDirect(userData: op.userData, domain: domain, type: type, protocol: proto,
                               slot: .index(try op.slot("slot")), flags: op.flags)
     }
 
     /// IORING_OP_SOCKET into a free registered slot (IORING_FILE_INDEX_ALLOC).
     static func socketDirectAlloc(_ op: Issue, _ ring: inout IoUring) throws {
-        let (domain, type, proto) = socketArguments(op)
+        let (domain, type, proto) = try socketArguments(op)
         try ring.socketDirectAlloc(userData: op.userData, domain: domain, type: type, protocol: proto, flags: op.flags)
     }
 
-    private static func socketArguments(_ op: Issue) -> (Int32, Int32, Int32) {
-        (Int32(truncatingIfNeeded: op.constants("domain")), Int32(truncatingIfNeeded: op.constants("type")),
-         Int32(truncatingIfNeeded: op.constants("protocol")))
+    /// Domain, type and protocol; a domain beyond AF_UNIX, AF_INET and AF_INET6 needs `allow_network`.
+    private static func socketArguments(_ op: Issue) throws(RunnerError) -> (Int32, Int32, Int32) {
+        let domain = op.constants("domain")
+        if let refusal = SandboxRules.domainRefusal(domain, allowsNetwork: op.resolver.sandboxOptions.allowNetwork) {
+            throw op.failure("domain", refusal)
+        }
+        return (Int32(truncatingIfNeeded: domain), Int32(truncatingIfNeeded: op.constants("type")),
+                Int32(truncatingIfNeeded: op.constants("protocol")))
     }
 
     // MARK: - Bind, listen, connect, accept, shutdown

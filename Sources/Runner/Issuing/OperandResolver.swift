@@ -54,4 +54,13 @@ public protocol OperandResolver {
 
     /// The process id of a `child_process` resource, or the pid as written.
     func process(_ reference: ProcessReference) throws(RunnerError) -> Int32
+
+    /// What the scenario may reach beyond its sandbox and loopback (`allow_outside_sandbox`,
+    /// `allow_network`), for the checks the issuer makes itself (raw SQEs, socket domains).
+    var sandboxOptions: ScenarioOptions { get }
+}
+
+extension OperandResolver {
+    /// Nothing beyond the sandbox and loopback.
+    public var sandboxOptions: ScenarioOptions { ScenarioOptions() }
 }

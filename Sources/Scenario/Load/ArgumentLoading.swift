@@ -95,6 +95,8 @@ extension ScenarioBuilder {
         deriveLengths(spec, &values, key: key)
         checkSlotArguments(spec, values)
         if spec.hasPaths { checkPathArguments(spec, values) }
+        if spec.isRaw { checkRawSandbox(spec, values, key: key) }
+        if spec.opcode == .socket, let domain = values["domain"] { checkSocketDomain(domain) }
         return Arguments(values.items)
     }
 
@@ -252,7 +254,9 @@ extension ScenarioBuilder {
         let what = argument.quotedName
         switch argument.type {
         case .file, .directory:
-            return readFile(node, what: what, allowDirectory: argument.type == .directory).map(ArgumentValue.file)
+            // A raw SQE's `fd` is judged with its opcode (IORING_OP_SOCKET's is the domain).
+            return readFile(node, what: what, allowDirectory: argument.type == .directory, checksNumber: !spec.isRaw)
+                .map(ArgumentValue.file)
         case .listener:
             guard let (reference, index) = readResourceReference(node, what: what) else { return nil }
             guard case .tcpListener = resources[index].kind else {
@@ -418,7 +422,8 @@ extension ScenarioBuilder {
     // MARK: - Files
 
     /// A file operand: resource (or end), `$capture`, `{ slot: N }`, a number, or `cwd` for directories.
-    func readFile(_ node: YAMLNode, what: String, allowDirectory: Bool) -> FileOperand? {
+    /// A number that could name a descriptor the scenario did not create is refused (`checksNumber`).
+    func readFile(_ node: YAMLNode, what: String, allowDirectory: Bool, checksNumber: Bool = true) -> FileOperand? {
         if let pairs = node.mapping {
             let keys = checkKeys(pairs, allowed: ["slot"], in: "a file reference")
             guard let slot = keys["slot"] else {
@@ -440,7 +445,9 @@ extension ScenarioBuilder {
             return nil
         }
         if node.isPlain, NodeReader.parseInteger(text) != nil {
-            return integer(node, what, in: Int64(Int32.min)...Int64(Int32.max)).map { FileOperand.descriptor(Int32($0)) }
+            guard let number = integer(node, what, in: Int64(Int32.min)...Int64(Int32.max)) else { return nil }
+            if checksNumber { checkDescriptorNumber(Int32(number), at: node.mark) }
+            return .descriptor(Int32(number))
         }
         if text == "cwd" {
             guard allowDirectory else {
@@ -662,20 +669,20 @@ extension ScenarioBuilder {
                 return nil
             }
             let host = String(text[text.index(after: text.startIndex)..<close])
-            guard host.contains(":"), host.allSatisfy({ $0.isHexDigit || $0 == ":" || $0 == "." }) else {
-                error(node.mark, "'\(host)' is not an IPv6 address")
+            guard host.contains(":"), let parsed = IPv6Address(host) else {
+                error(node.mark, "'\(host)' is not an IPv6 address (RFC 4291 text, no zone, strict dotted-quad IPv4 inside)")
                 return nil
             }
+            checkLiteralAddress(.ipv6(parsed, port: port), at: node.mark)
             return .ipv6(host: host, port: port)
         }
         if let colon = text.lastIndex(of: ":"), text.first?.isNumber == true {
             let host = String(text[..<colon])
-            let octets = host.split(separator: ".", omittingEmptySubsequences: false)
-            guard let port = UInt16(text[text.index(after: colon)...]), octets.count == 4,
-                  octets.allSatisfy({ UInt8($0) != nil }) else {
-                error(node.mark, "\(what) must look like \"127.0.0.1:8080\", not '\(text)'")
+            guard let port = UInt16(text[text.index(after: colon)...]), let parsed = IPv4Address(host) else {
+                error(node.mark, "\(what) must look like \"127.0.0.1:8080\" (four decimal octets, no leading zeros), not '\(text)'")
                 return nil
             }
+            checkLiteralAddress(.ipv4(parsed, port: port), at: node.mark)
             return .ipv4(host: host, port: port)
         }
         guard let (reference, index) = readResourceReference(node, what: what) else { return nil }

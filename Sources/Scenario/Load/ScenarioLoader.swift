@@ -4,9 +4,17 @@ import IoUring
 public struct LoadOptions: Hashable, Sendable {
     /// Accept paths outside the sandbox even when the scenario does not say `allow_outside_sandbox: true`.
     public var allowOutsideSandbox: Bool
+    /// Accept addresses beyond loopback even when the scenario does not say `allow_network: true`.
+    public var allowNetwork: Bool
 
     public init(allowOutsideSandbox: Bool = false) {
         self.allowOutsideSandbox = allowOutsideSandbox
+        self.allowNetwork = false
+    }
+
+    public init(allowOutsideSandbox: Bool = false, allowNetwork: Bool) {
+        self.allowOutsideSandbox = allowOutsideSandbox
+        self.allowNetwork = allowNetwork
     }
 }
 
@@ -165,11 +173,12 @@ final class ScenarioBuilder: NodeReader {
     }
 
     var allowsOutsideSandbox: Bool { options.allowOutsideSandbox || scenarioOptions.allowOutsideSandbox }
+    var allowsNetwork: Bool { options.allowNetwork || scenarioOptions.allowNetwork }
 
     // MARK: - Top level
 
     static let topLevelKeys = ["name", "description", "tags", "requires", "xfail", "deadline", "ring", "resources",
-                               "steps", "expect", "allow_outside_sandbox", "allow_duplicate_user_data"]
+                               "steps", "expect", "allow_outside_sandbox", "allow_duplicate_user_data", "allow_network"]
 
     /// What the top-level keys other than `steps` and `expect` say, read before the steps.
     struct Header {
@@ -239,6 +248,9 @@ final class ScenarioBuilder: NodeReader {
         if let pair = keys["allow_outside_sandbox"] {
             scenarioOptions.allowOutsideSandbox = bool(pair.value, "'allow_outside_sandbox'") ?? false
         }
+        if let pair = keys["allow_network"] {
+            scenarioOptions.allowNetwork = bool(pair.value, "'allow_network'") ?? false
+        }
         if let pair = keys["allow_duplicate_user_data"] {
             scenarioOptions.allowDuplicateUserData = bool(pair.value, "'allow_duplicate_user_data'") ?? false
         }
@@ -246,6 +258,15 @@ final class ScenarioBuilder: NodeReader {
         header.ring = keys["ring"].map { readRing($0.value) } ?? RingSpec()
         if let pair = keys["resources"] { readResources(pair.value) }
         return header
+    }
+
+    /// The scenario's opt-ins with the loader's folded in: the runner enforces the sandbox and loopback
+    /// rules again at run time, as the scenario was checked.
+    var effectiveOptions: ScenarioOptions {
+        var options = scenarioOptions
+        options.allowOutsideSandbox = allowsOutsideSandbox
+        options.allowNetwork = allowsNetwork
+        return options
     }
 
     /// After the steps: what is checked across them, then `expect`, then the scenario.
@@ -269,7 +290,7 @@ final class ScenarioBuilder: NodeReader {
         let graph = ScenarioGraph(nodes: nodes, edges: edges, blocks: blocks, requestCount: totalRequestCount())
         var scenario = Scenario(file: file, name: header.name, description: header.description, tags: header.tags,
                                 expectedFailure: header.expectedFailure, deadlineNanoseconds: header.deadline,
-                                requirements: header.requirements, ring: header.ring, options: scenarioOptions,
+                                requirements: header.requirements, ring: header.ring, options: effectiveOptions,
                                 resources: resources, graph: graph, expectations: expectations)
         scenario.expectedFailureFixedIn = header.expectedFailureFixedIn
         return scenario

@@ -90,9 +90,12 @@ public struct ScenarioOptions: Hashable, Sendable {
     public var allowOutsideSandbox = false
     /// Explicit numeric user_data may repeat, and may collide with automatic numbering.
     public var allowDuplicateUserData = false
+    /// Sockets may reach addresses beyond loopback (`allow_network: true`).
+    public var allowNetwork = false
 
-    public init(allowOutsideSandbox: Bool = false, allowDuplicateUserData: Bool = false) {
+    public init(allowOutsideSandbox: Bool = false, allowDuplicateUserData: Bool = false, allowNetwork: Bool = false) {
         self.allowOutsideSandbox = allowOutsideSandbox
         self.allowDuplicateUserData = allowDuplicateUserData
+        self.allowNetwork = allowNetwork
     }
 }

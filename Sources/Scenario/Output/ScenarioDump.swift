@@ -29,6 +29,7 @@ extension Scenario {
         lines.append(ringText)
         if options.allowOutsideSandbox { lines.append("option: allow_outside_sandbox") }
         if options.allowDuplicateUserData { lines.append("option: allow_duplicate_user_data") }
+        if options.allowNetwork { lines.append("option: allow_network") }
         if !resources.isEmpty {
             lines.append("resources:")
             for resource in resources { lines.append("  \(resource.name): \(Scenario.describe(resource.kind))") }

@@ -67,6 +67,7 @@ public enum ScenarioSchema {
                 ("expect", ref("expect")),
                 ("allow_outside_sandbox", described(.object([("type", .string("boolean"))]), "Paths may leave the sandbox.")),
                 ("allow_duplicate_user_data", described(.object([("type", .string("boolean"))]), "Explicit user_data may repeat.")),
+                ("allow_network", described(.object([("type", .string("boolean"))]), "Sockets may reach addresses beyond loopback.")),
             ])),
             ("$defs", .object(definitions)),
         ])
