@@ -4,6 +4,7 @@ import Glibc
 import Musl
 #endif
 import IoUring
+import Scenario
 
 /// A private directory for one scenario run. Paths in a scenario are relative to it; it is removed
 /// afterwards unless the user asks to keep it.
@@ -50,15 +51,7 @@ func removeTree(_ path: String) {
     var status = stat()
     guard lstat(path, &status) == 0 else { return }
     if status.st_mode & S_IFMT == S_IFDIR {
-        if let directory = opendir(path) {
-            var names: [String] = []
-            while let entry = readdir(directory) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { bytes in
-                    String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
-                }
-                if name != "." && name != ".." { names.append(name) }
-            }
-            closedir(directory)
+        if case .success(let names) = DirectoryEntries.names(in: path) {
             for name in names { removeTree(path + "/" + name) }
         }
         rmdir(path)

@@ -611,4 +611,10 @@ static inline void CIoUring_store_release16(uint16_t *p, uint16_t v) {
 /// errno after a failed libc call, for Swift code that calls libc directly.
 static inline int CIoUring_errno(void) { return errno; }
 
+// glibc's errno names and messages (strerrorname_np(3), strerrordesc_np(3), glibc >= 2.32), declared in
+// <string.h> only under _GNU_SOURCE, which Swift's Glibc module does not define. NULL for a number glibc
+// does not know (the kernel-internal 512...530, for one).
+const char *CIoUring_errno_name(int error);
+const char *CIoUring_errno_description(int error);
+
 #endif

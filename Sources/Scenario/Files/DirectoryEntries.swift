@@ -1,0 +1,23 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import IoUring
+
+/// Reading a directory: the one place that calls `opendir(3)`/`readdir(3)`, for the scenario walker
+/// (`ScenarioFiles`) and the sandbox's removal.
+public enum DirectoryEntries {
+    /// The names in `directory` except `.` and `..`, in the order `readdir(3)` returns them; the errno of
+    /// `opendir(3)` when it cannot be opened.
+    public static func names(in directory: String) -> Result<[String], Errno> {
+        guard let handle = opendir(directory) else { return .failure(Errno(rawValue: errno)) }
+        defer { closedir(handle) }
+        var names: [String] = []
+        while let entry = readdir(handle) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return .success(names)
+    }
+}
