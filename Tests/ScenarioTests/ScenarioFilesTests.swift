@@ -113,4 +113,41 @@ import Testing
         #expect(coverage.scenarioCount == expected.count)
         #expect(coverage.entries.first { $0.spec.name == "nop" }?.files == expected)
     }
+
+    /// The command-line binary: `run`, `check` and `ops --coverage` read the same files from one tree.
+    @Test func everyCommandReadsTheSameFiles() throws {
+        let binary = Fixtures.repository.appendingPathComponent(".build/debug/ringscript").path
+        try #require(FileManager.default.isExecutableFile(atPath: binary), "build first: \(binary) is missing")
+        let tree = try Self.standardTree()
+        defer { tree.remove() }
+        let expected = Self.standardList.map { tree.root + "/" + $0 }
+
+        let run = try Self.run(binary, ["run", "--format", "json", tree.root])
+        #expect(run.status == 0, "\(run.output)")
+        let report = try JSONSerialization.jsonObject(with: Data(run.output.utf8)) as? [String: Any]
+        let scenarios = report?["scenarios"] as? [[String: Any]] ?? []
+        #expect(scenarios.compactMap { $0["file"] as? String } == expected)
+
+        let check = try Self.run(binary, ["check", "--timing", tree.root])
+        #expect(check.status == 0, "\(check.output)")
+        let checked = check.output.split(separator: "\n").compactMap { line in line.range(of: ": load").map { String(line[..<$0.lowerBound]) } }
+        #expect(checked == expected)
+
+        let coverage = try Self.run(binary, ["ops", "--coverage", tree.root])
+        #expect(coverage.output.contains("(\(expected.count) scenario files read)"), "\(coverage.output)")
+    }
+
+    /// Runs `executable` and returns its exit status and standard output (standard error is dropped).
+    static func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
 }
