@@ -94,28 +94,9 @@ public enum ScenarioChecker {
         return result
     }
 
-    /// Reads a whole file as UTF-8, or says why not.
+    /// Reads a whole file as UTF-8, or says why not (`TextFile.read`).
     static func readTextFile(_ path: String) -> Result<String, FileReadError> {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return .failure(FileReadError(message: "cannot read '\(path)': \(errnoText())")) }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                return .failure(FileReadError(message: "cannot read '\(path)': \(errnoText())"))
-            }
-            if count == 0 { break }
-            bytes.append(contentsOf: chunk[0..<count])
-        }
-        return .success(String(decoding: bytes, as: UTF8.self))
-    }
-
-    private static func errnoText() -> String {
-        let code = errno
-        return "\(Errno(rawValue: code).name) (\(String(cString: strerror(code))))"
+        TextFile.read(path).mapError { FileReadError(message: "cannot read '\(path)': \($0.name) (\($0.message))") }
     }
 
     struct FileReadError: Error {
