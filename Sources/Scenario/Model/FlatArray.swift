@@ -2,9 +2,9 @@
 /// of the runner and the checker, held in `let`s, are written in place. A `ContiguousArray` inside (bounds
 /// checked, no pointers); its exclusivity is not checked at run time, as one thread uses it.
 ///
-/// It replaced a pointer-based array whose lack of bounds and uniqueness checks bought no figure:
-/// `check --timing --synthetic 100000` and the scenario-nop rows measured within noise of it (see the
-/// commit that made the change).
+/// It replaced a pointer-based array (and `NameTable` gave way to `Dictionary`) because neither bought a
+/// figure: release A/B, 5 alternations, medians — `check --timing --synthetic 100000` 0.62 s CPU before,
+/// 0.61 s after; the 2,000,000-nop scenario at batch 32, 332 ns/op before, 304 after (a loaded machine).
 public final class FlatArray<Element: BitwiseCopyable>: @unchecked Sendable {
     @exclusivity(unchecked) @usableFromInline var storage: ContiguousArray<Element>
 
