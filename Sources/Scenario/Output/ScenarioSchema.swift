@@ -414,7 +414,7 @@ public enum ScenarioSchema {
         case .requests: return .object([("anyOf", .array([ref("request"), .object([("type", .string("array")), ("items", ref("request"))])]))])
         case .bufferGroup: return .object([("anyOf", .array([string, unsigned(bits: 16)]))])
         case .process: return .object([("anyOf", .array([string, integer(0, Int64(Int32.max))]))])
-        case .slot: return .object([("anyOf", .array([unsigned(bits: 31), string]))])
+        case .slot: return .object([("anyOf", .array([unsigned(bits: 31), .object([("type", .string("string")), ("pattern", .string("^\\$"))])]))])
         case .slotOrAuto: return .object([("anyOf", .array([unsigned(bits: 31), enumeration(["auto"])]))])
         case .opcode: return .object([("anyOf", .array([enumeration(unique(OpTable.operations.map(\.name)) + Opcode.allCases.map(\.kernelName)), unsigned(bits: 8)]))])
         case .opcodes: return .object([("type", .string("array")), ("items", enumeration(unique(OpTable.operations.map(\.name)) + Opcode.allCases.map(\.kernelName)))])
@@ -429,9 +429,11 @@ public enum ScenarioSchema {
         var alternatives: [JSONValue] = [names]
         if family.isBitSet {
             alternatives.append(.object([("type", .string("array")), ("items", names)]))
-            alternatives.append(.object([("type", .string("string")), ("pattern", .string("\\|"))]))
+            // Names joined with `|`, spaces allowed around each (the loader trims them).
+            let name = "(" + family.names.joined(separator: "|") + ")"
+            alternatives.append(.object([("type", .string("string")), ("pattern", .string("^\\s*" + name + "\\s*(\\|\\s*" + name + "\\s*)*$"))]))
         }
-        alternatives.append(ref("number"))
+        alternatives.append(integer(0, nil))
         return described(.object([("anyOf", .array(alternatives))]), family.isBitSet ? "Names of \(family.title)s, or a number." : "A \(family.title), or a number.")
     }
 
