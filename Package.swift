@@ -49,6 +49,13 @@ let package = Package(
             // about 2 ms of it (bench/run.sh, "1-op scenario").
             linkerSettings: [
                 .unsafeFlags(["-static-stdlib"], .when(platforms: [.linux], configuration: .release)),
+                // Linked with lld: gold prints glibc's link-time note on `mktemp` for every static link, though
+                // nothing ringscript runs calls it. The reference comes from the argument parser's
+                // FoundationEssentials (its `LocalizedError` cast pulls in CocoaError, FileManager and
+                // Data+Writing.swift.o, whose `createTemporaryFile` serves `Data.write(options: .atomic)`
+                // and opens mktemp's name with O_CREAT|O_EXCL, retrying, as mkstemp does). README, "Release
+                // builds".
+                .unsafeFlags(["-use-ld=lld"], .when(platforms: [.linux], configuration: .release)),
                 // What FoundationEssentials (the argument parser's) needs when it is linked in statically.
                 .linkedLibrary("_FoundationCollections", .when(platforms: [.linux], configuration: .release)),
                 .linkedLibrary("_FoundationCShims", .when(platforms: [.linux], configuration: .release)),

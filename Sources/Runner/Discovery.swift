@@ -4,44 +4,16 @@ import Glibc
 import Musl
 #endif
 import IoUring
+import Scenario
 
-/// Finds scenario files: files named directly (any extension), and every `*.yaml` / `*.yml` below the
-/// directories named, recursively, in a stable order (byte order of the path), each file once.
+/// Finds scenario files for `run`, by the rules of the one walker every command shares (`ScenarioFiles`):
+/// files named directly (any extension), and every `*.yaml` / `*.yml` below the directories named.
 public enum ScenarioDiscovery {
+    /// The files in order; the first path that could not be read is the error.
     public static func find(_ paths: [String]) throws(RunnerError) -> [String] {
-        var found: [String] = []
-        var seen = Set<String>()
-        for path in paths {
-            var status = stat()
-            guard stat(path, &status) == 0 else { throw .system("stat(\(path))", Errno(rawValue: errno)) }
-            if status.st_mode & S_IFMT == S_IFDIR {
-                var files: [String] = []
-                try collect(directory: path.hasSuffix("/") && path.count > 1 ? String(path.dropLast()) : path, into: &files)
-                for file in files.sorted(by: { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }) where seen.insert(file).inserted {
-                    found.append(file)
-                }
-            } else if seen.insert(path).inserted {
-                found.append(path)
-            }
-        }
-        return found
-    }
-
-    private static func collect(directory: String, into files: inout [String]) throws(RunnerError) {
-        guard let handle = opendir(directory) else { throw .system("opendir(\(directory))", Errno(rawValue: errno)) }
-        defer { closedir(handle) }
-        while let entry = readdir(handle) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if name == "." || name == ".." || name.hasPrefix(".") { continue }
-            let path = directory + "/" + name
-            var status = stat()
-            guard stat(path, &status) == 0 else { continue }
-            if status.st_mode & S_IFMT == S_IFDIR {
-                try collect(directory: path, into: &files)
-            } else if name.hasSuffix(".yaml") || name.hasSuffix(".yml") {
-                files.append(path)
-            }
-        }
+        let listing = ScenarioFiles.find(paths)
+        if let problem = listing.problems.first { throw .system("\(problem.call)(\(problem.path))", problem.errno) }
+        return listing.files
     }
 }
 

@@ -5,6 +5,7 @@ import Musl
 #endif
 internal import CIoUring
 import IoUring
+import Scenario
 
 /// The descriptors ringscript inherited from whoever started it.
 public enum InheritedDescriptors {
@@ -94,15 +95,7 @@ func removeTree(_ path: String) {
     var status = stat()
     guard lstat(path, &status) == 0 else { return }
     if status.st_mode & S_IFMT == S_IFDIR {
-        if let directory = opendir(path) {
-            var names: [String] = []
-            while let entry = readdir(directory) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { bytes in
-                    String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
-                }
-                if name != "." && name != ".." { names.append(name) }
-            }
-            closedir(directory)
+        if case .success(let names) = DirectoryEntries.names(in: path) {
             for name in names { removeTree(path + "/" + name) }
         }
         rmdir(path)

@@ -58,10 +58,16 @@ public struct CheckReport: Sendable {
 
 /// Checks scenario files without a ring: parse, build the model, validate.
 public enum ScenarioChecker {
-    /// Checks every file, and every `.yaml` / `.yml` file under each directory given.
+    /// Checks every file named, and every `.yaml` / `.yml` file under each directory named (`ScenarioFiles`).
     public static func check(paths: [String], options: LoadOptions = LoadOptions()) -> CheckReport {
         var results: [CheckReport.FileResult] = []
-        for path in paths.flatMap(scenarioFiles) {
+        let listing = ScenarioFiles.find(paths)
+        for problem in listing.problems {
+            results.append(CheckReport.FileResult(path: problem.path, text: "", scenario: nil,
+                                                  diagnostics: [Diagnostic(at: SourceMark(file: problem.path, line: 1, column: 1), "cannot read '\(problem.path)': \(problem.errno.name) (\(problem.errno.message))")],
+                                                  loadDuration: .zero))
+        }
+        for path in listing.files {
             switch readTextFile(path) {
             case .success(let text):
                 results.append(check(text: text, file: path, options: options))
@@ -88,48 +94,9 @@ public enum ScenarioChecker {
         return result
     }
 
-    /// A path as given, or the scenario files under it (sorted), if it is a directory.
-    static func scenarioFiles(under path: String) -> [String] {
-        guard let directory = opendir(path) else { return [path] }
-        defer { closedir(directory) }
-        var found: [String] = []
-        while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { bytes in
-                String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
-            }
-            if name.hasPrefix(".") { continue }
-            let child = path.hasSuffix("/") ? path + name : path + "/" + name
-            if name.hasSuffix(".yaml") || name.hasSuffix(".yml") {
-                found.append(child)
-            } else if entry.pointee.d_type == UInt8(DT_DIR) {
-                found += scenarioFiles(under: child)
-            }
-        }
-        return found.sorted()
-    }
-
-    /// Reads a whole file as UTF-8, or says why not.
+    /// Reads a whole file as UTF-8, or says why not (`TextFile.read`).
     static func readTextFile(_ path: String) -> Result<String, FileReadError> {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return .failure(FileReadError(message: "cannot read '\(path)': \(errnoText())")) }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                return .failure(FileReadError(message: "cannot read '\(path)': \(errnoText())"))
-            }
-            if count == 0 { break }
-            bytes.append(contentsOf: chunk[0..<count])
-        }
-        return .success(String(decoding: bytes, as: UTF8.self))
-    }
-
-    private static func errnoText() -> String {
-        let code = errno
-        return "\(Errno(rawValue: code).name) (\(String(cString: strerror(code))))"
+        TextFile.read(path).mapError { FileReadError(message: "cannot read '\(path)': \($0.name) (\($0.message))") }
     }
 
     struct FileReadError: Error {

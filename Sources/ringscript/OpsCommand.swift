@@ -1,4 +1,5 @@
 import ArgumentParser
+import Runner
 import Scenario
 
 struct OpsCommand: ParsableCommand {
@@ -27,7 +28,8 @@ struct OpsCommand: ParsableCommand {
         if !result.invalid.isEmpty {
             var sources: [String: String] = [:]
             for file in result.invalid { sources[file.path] = file.text }
-            printError(DiagnosticRenderer(sources: sources).render(result.invalid.flatMap(\.diagnostics)))
+            fflush(nil)
+            writeStandardError(DiagnosticRenderer(sources: sources).render(result.invalid.flatMap(\.diagnostics)))
             throw ExitCode(2)
         }
         if !result.uncovered.isEmpty { throw ExitCode(1) }
@@ -39,15 +41,3 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-
-/// Writes `text` and a newline to stderr.
-private func printError(_ text: String) {
-    fflush(nil)
-    let bytes = Array((text + "\n").utf8)
-    var written = 0
-    while written < bytes.count {
-        let count = bytes[written...].withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
-        if count <= 0 { break }
-        written += count
-    }
-}

@@ -626,4 +626,10 @@ static inline int CIoUring_close_range(unsigned int first, unsigned int last, un
     return r < 0 ? -errno : (int)r;
 }
 
+// glibc's errno names and messages (strerrorname_np(3), strerrordesc_np(3), glibc >= 2.32), declared in
+// <string.h> only under _GNU_SOURCE, which Swift's Glibc module does not define. NULL for a number glibc
+// does not know (the kernel-internal 512...530, for one).
+const char *CIoUring_errno_name(int error);
+const char *CIoUring_errno_description(int error);
+
 #endif

@@ -110,7 +110,7 @@ final class ScenarioBuilder: NodeReader {
 
     // Resources.
     @exclusivity(unchecked) var resources: [Resource] = []
-    @exclusivity(unchecked) var resourceIndex = NameTable<Int>()
+    @exclusivity(unchecked) var resourceIndex: [String: Int] = [:]
 
     // The graph under construction.
     @exclusivity(unchecked) var nodes: [Node] = []

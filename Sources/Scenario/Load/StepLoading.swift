@@ -25,7 +25,7 @@ enum StepKey: Int, CaseIterable {
     }
 
     /// Every key by name: one hash per key written instead of a dozen comparisons.
-    static let byName = NameTable(allCases.map { ($0.name, $0) })
+    static let byName = Dictionary(uniqueKeysWithValues: allCases.map { ($0.name, $0) })
     /// The keys a request step takes, in the order the reference lists them.
     static let requestKeys = allCases.filter { $0 != .as && $0 != .steps }
 }

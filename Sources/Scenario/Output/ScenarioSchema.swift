@@ -9,6 +9,7 @@ public enum ScenarioSchema {
     static var document: JSONValue {
         var definitions: [(String, JSONValue)] = [
             ("number", number),
+            ("numberText", numberText),
             ("duration", duration),
             ("name", .object([("type", .string("string")), ("pattern", .string("^[A-Za-z0-9_{}-]+$"))])),
             ("file", file),
@@ -17,9 +18,9 @@ public enum ScenarioSchema {
             ("request", .object([("anyOf", .array([.object([("type", .string("string"))]), ref("number")])),
                                  ("description", .string("An id (r1, r{i}, r3) or a user_data number."))])),
             ("result", result),
-            ("count", .object([("anyOf", .array([.object([("type", .string("integer")), ("minimum", .integer(0))]),
-                                                 .object([("type", .string("string")), ("pattern", .string("^[0-9]*\\.\\.[0-9]*$"))]),
-                                                 .object([("type", .string("object")), ("properties", .object([("min", ref("number")), ("max", ref("number"))])),
+            ("count", .object([("anyOf", .array([integer(0, Int64(Int32.max)),
+                                                 .object([("type", .string("string")), ("pattern", .string("^([0-9]+\\.\\.[0-9]*|\\.\\.[0-9]+)$"))]),
+                                                 .object([("type", .string("object")), ("properties", .object([("min", integer(0, Int64(Int32.max))), ("max", integer(0, Int64(Int32.max)))])),
                                                           ("additionalProperties", .bool(false))])]))])),
             ("cqe", cqe),
             ("completion", completion),
@@ -37,7 +38,7 @@ public enum ScenarioSchema {
             ("$schema", .string("https://json-schema.org/draft/2020-12/schema")),
             ("$id", .string("urn:ringscript:scenario:\(ScenarioLanguage.version)")),
             ("title", .string("ringscript scenario")),
-            ("description", .string("An io_uring scenario: resources, the SQEs to issue, the CQEs to expect. See Grammar.md.")),
+            ("description", .string(description)),
             ("type", .string("object")),
             ("required", .array([.string("name")])),
             // Steps are required, except in a scenario whose ring is expected to fail (`ring.expect`).
@@ -89,21 +90,62 @@ public enum ScenarioSchema {
         String(family.title.map { $0 == " " || $0 == "/" ? "_" : $0 })
     }
 
-    static let number = JSONValue.object([("anyOf", .array([
-        .object([("type", .string("integer"))]),
-        .object([("type", .string("string")), ("pattern", .string("^[-+]?(0x[0-9a-fA-F_]+|0o[0-7_]+|0b[01_]+|[0-9_]+)$"))]),
-    ]))])
+    /// Any integer the loader reads: a YAML integer, or the spellings a YAML 1.2 parser leaves as strings.
+    static let number = JSONValue.object([("anyOf", .array([.object([("type", .string("integer"))]), ref("numberText")]))])
+
+    /// The integers the loader reads (plain scalars: decimal, `0x`, `0o`, `0b`, `_` between digits) that a
+    /// YAML 1.2 parser reads as strings: binary, with `_`, with a sign before `0x`/`0o`, or with `0X`/`0O`.
+    /// A plain decimal, `0x…` or `0o…` is a YAML integer, so the same text quoted (`"64"`) is a string the
+    /// loader refuses, and so does this pattern.
+    static let numberText = JSONValue.object([
+        ("type", .string("string")),
+        ("pattern", .string("^([-+]?0[bB][01][01_]*|[-+]?[0-9][0-9_]*_[0-9_]*|[-+]0[xX][0-9a-fA-F][0-9a-fA-F_]*|0X[0-9a-fA-F][0-9a-fA-F_]*"
+                            + "|0x[0-9a-fA-F][0-9a-fA-F_]*_[0-9a-fA-F_]*|[-+]0[oO][0-7][0-7_]*|0O[0-7][0-7_]*|0o[0-7][0-7_]*_[0-7_]*)$")),
+        ("description", .string("An integer spelled so that YAML reads it as a string: 0b1010, 1_000, -0x10.")),
+    ])
+
+    /// An integer in `minimum...maximum` (the bound left out when nil), as the loader checks it.
+    static func integer(_ minimum: Int64?, _ maximum: Int64?) -> JSONValue {
+        var members: [(String, JSONValue)] = [("type", .string("integer"))]
+        if let minimum { members.append(("minimum", .integer(minimum))) }
+        if let maximum { members.append(("maximum", .integer(maximum))) }
+        return .object([("anyOf", .array([.object(members), ref("numberText")]))])
+    }
+
+    /// An unsigned integer of `bits` bits (`NodeReader.unsigned`).
+    static func unsigned(bits: Int) -> JSONValue {
+        integer(0, bits >= 64 ? nil : Int64(bitPattern: (UInt64(1) << UInt64(bits)) - 1))
+    }
+
+    /// A signed integer of `bits` bits.
+    static func signed(bits: Int) -> JSONValue {
+        bits >= 64 ? integer(nil, nil) : integer(-(Int64(1) << Int64(bits - 1)), (Int64(1) << Int64(bits - 1)) - 1)
+    }
+
+    /// What the schema cannot say, in its description.
+    static let description = """
+        An io_uring scenario: resources, the SQEs to issue, the CQEs to expect. See Grammar.md. \
+        The schema checks shapes, types, ranges, required keys and names; `ringscript check` also checks what \
+        JSON Schema cannot say: references between parts (resource names, request ids, $captures and their \
+        producers, {i} in repeat bodies), link chains and submit points, sandbox paths, duplicate keys and \
+        user_data, order and contradicting expectations, limits that depend on another key (ring entries above \
+        32768 only with IORING_SETUP_CLAMP, buffer lengths within their buffers), and whether a number was \
+        quoted (YAML gives "64" and 64 apart; JSON sees only where it reads as a string).
+        """
 
     static let duration = JSONValue.object([
-        ("type", .string("string")), ("pattern", .string("^(0|[0-9.]+(ns|us|µs|ms|s))$")),
-        ("description", .string("10ms, 1.5s, 250us, 100ns.")),
+        ("anyOf", .array([
+            .object([("type", .string("string")), ("pattern", .string("^(0|([0-9]+\\.?[0-9]*|\\.[0-9]+)(ns|us|µs|ms|s))$"))]),
+            .object([("const", .integer(0))]),
+        ])),
+        ("description", .string("10ms, 1.5s, 250us, 100ns, or 0.")),
     ])
 
     static let file = JSONValue.object([
         ("anyOf", .array([
             .object([("type", .string("string")), ("description", .string("A resource (data, p.read), $capture or cwd."))]),
-            .object([("type", .string("integer")), ("description", .string("A descriptor number, e.g. -1."))]),
-            .object([("type", .string("object")), ("properties", .object([("slot", .object([("anyOf", .array([ref("number"), .object([("type", .string("string"))])]))]))])),
+            described(integer(Int64(Int32.min), Int64(Int32.max)), "A descriptor number, e.g. -1."),
+            .object([("type", .string("object")), ("properties", .object([("slot", .object([("anyOf", .array([unsigned(bits: 31), .object([("type", .string("string")), ("pattern", .string("^\\$"))])]))]))])),
                      ("required", .array([.string("slot")])), ("additionalProperties", .bool(false)),
                      ("description", .string("A registered file slot."))]),
         ])),
@@ -112,7 +154,7 @@ public enum ScenarioSchema {
     static let buffer = JSONValue.object([
         ("anyOf", .array([
             .object([("type", .string("string"))]),
-            .object([("type", .string("object")), ("properties", .object([("buffer", .object([("type", .string("string"))])), ("offset", ref("number")), ("len", ref("number"))])),
+            .object([("type", .string("object")), ("properties", .object([("buffer", .object([("type", .string("string"))])), ("offset", unsigned(bits: 32)), ("len", unsigned(bits: 32))])),
                      ("required", .array([.string("buffer")])), ("additionalProperties", .bool(false))]),
         ])),
     ])
@@ -121,24 +163,34 @@ public enum ScenarioSchema {
         ("anyOf", .array([
             .object([("type", .string("string"))]),
             .object([("type", .string("object")), ("properties", .object([("text", .object([("type", .string("string"))])), ("hex", .object([("type", .string("string"))])),
-                                                                          ("pattern", .object([("type", .string("string"))])), ("size", ref("number"))])),
+                                                                          ("pattern", .object([("type", .string("string"))])), ("size", unsigned(bits: 32))])),
                      ("additionalProperties", .bool(false))]),
         ])),
     ])
 
-    /// A number or a `-ERRNO` name.
-    static let resultValue = JSONValue.object([("anyOf", .array([.object([("type", .string("integer"))]), .object([("type", .string("string"))])]))])
+    /// A result number (`res` is 32-bit signed; hex up to 0xffffffff is its bit pattern) or a `-ERRNO` name.
+    static var resultValue: JSONValue {
+        .object([("anyOf", .array([.object([("type", .string("integer")), ("minimum", .integer(Int64(Int32.min))), ("maximum", .integer(Int64(UInt32.max)))]),
+                                  ref("numberText"), enumeration(Errno.allNames.map { "-" + $0 })]))])
+    }
 
-    static let result = JSONValue.object([
-        ("description", .string("11, -EBADF, any, 0..64, \">= 0\", [0, -EALREADY] or { min, max }.")),
-        ("anyOf", .array([
-            .object([("type", .string("integer"))]),
-            .object([("type", .string("string"))]),
-            .object([("type", .string("array")), ("items", resultValue)]),
-            .object([("type", .string("object")), ("properties", .object([("min", resultValue), ("max", resultValue)])),
-                     ("additionalProperties", .bool(false))]),
-        ])),
-    ])
+    static var result: JSONValue {
+        let comparisons = ResultPattern.Comparison.allCases.map(\.rawValue).sorted { $0.count > $1.count }
+        return .object([
+            ("description", .string("11, -EBADF, any, 0..64, \">= 0\", [0, -EALREADY] or { min, max }.")),
+            ("anyOf", .array([
+                resultValue,
+                enumeration(["any"]),
+                .object([("type", .string("string")), ("pattern", .string("^(" + comparisons.joined(separator: "|") + ")\\s*\\S+$")),
+                         ("description", .string("A comparison: >= 0, != -EAGAIN."))]),
+                .object([("type", .string("string")), ("pattern", .string("^(\\S+\\s*\\.\\.\\s*\\S*|\\s*\\.\\.\\s*\\S+)$")),
+                         ("description", .string("A range with at least one end: 0..64, ..-1."))]),
+                .object([("type", .string("array")), ("items", resultValue)]),
+                .object([("type", .string("object")), ("properties", .object([("min", resultValue), ("max", resultValue)])),
+                         ("additionalProperties", .bool(false))]),
+            ])),
+        ])
+    }
 
     static var cqeProperties: [(String, JSONValue)] {
         let flagNames = ConstantFamily.completionFlags.names
@@ -152,7 +204,7 @@ public enum ScenarioSchema {
         return [
             ("res", ref("result")),
             ("flags", described(flags, "CQE flags that must be set, or { set, clear }.")),
-            ("buffer", described(.object([("anyOf", .array([ref("number"), .object([("type", .string("array")), ("items", ref("number"))])]))]), "The selected buffer id (any of).")),
+            ("buffer", described(.object([("anyOf", .array([unsigned(bits: 16), .object([("type", .string("array")), ("items", unsigned(bits: 16))])]))]), "The selected buffer id (any of).")),
             ("data", described(ref("bytes"), "The bytes the CQE delivered into its buffer-ring buffer.")),
         ]
     }
@@ -192,15 +244,15 @@ public enum ScenarioSchema {
         let contentChecks: [(String, JSONValue)] = [
             ("equals", .object([("type", .string("string"))])), ("prefix", .object([("type", .string("string"))])),
             ("hex", .object([("type", .string("string"))])), ("hex_prefix", .object([("type", .string("string"))])),
-            ("at", described(ref("number"), "With prefix or hex_prefix: the byte offset where the bytes start.")),
+            ("at", described(unsigned(bits: 64), "With prefix or hex_prefix: the byte offset where the bytes start.")),
         ]
         let bufferCheck = JSONValue.object([("type", .string("object")), ("properties", .object(contentChecks + [("unchanged", .object([("type", .string("boolean"))]))])),
                                              ("additionalProperties", .bool(false))])
         let fileCheck = JSONValue.object([("type", .string("object")), ("properties", .object([
             ("exists", .object([("type", .string("boolean"))])), ("type", enumeration(["file", "directory", "symlink"])),
-            ("size", ref("number")), ("content", .object([("type", .string("string"))])), ("prefix", .object([("type", .string("string"))])),
+            ("size", unsigned(bits: 64)), ("content", .object([("type", .string("string"))])), ("prefix", .object([("type", .string("string"))])),
             ("hex", .object([("type", .string("string"))])), ("hex_prefix", .object([("type", .string("string"))])),
-            ("at", described(ref("number"), "With prefix or hex_prefix: the byte offset where the bytes start.")),
+            ("at", described(unsigned(bits: 64), "With prefix or hex_prefix: the byte offset where the bytes start.")),
         ])), ("additionalProperties", .bool(false))])
         return .object([
             ("type", .string("object")),
@@ -232,11 +284,11 @@ public enum ScenarioSchema {
 
     static var ring: JSONValue {
         described(.object([("type", .string("object")), ("properties", .object([
-            ("entries", described(ref("number"), "SQ entries (default 64).")),
-            ("cq_entries", described(ref("number"), "CQ entries (sets IORING_SETUP_CQSIZE).")),
+            ("entries", described(integer(1, 1 << 31), "SQ entries (default 64); at most 32768 unless IORING_SETUP_CLAMP.")),
+            ("cq_entries", described(integer(1, 1 << 31), "CQ entries (sets IORING_SETUP_CQSIZE); at most 65536 unless IORING_SETUP_CLAMP.")),
             ("flags", described(ref("constants." + familyKey(.setupFlags)), "IORING_SETUP_* flags, short (sqpoll) or full.")),
             ("sqpoll", described(.object([("anyOf", .array([.object([("type", .string("boolean"))]), .object([("type", .string("object")), ("properties", .object([
-                ("idle", ref("duration")), ("cpu", ref("number")),
+                ("idle", ref("duration")), ("cpu", unsigned(bits: 32)),
             ])), ("additionalProperties", .bool(false))])]))]), "IORING_SETUP_SQPOLL, with the thread's idle time and CPU.")),
             ("expect", described(ref("result"), "The error io_uring_setup must fail with (-EINVAL…); the scenario then runs nothing else.")),
         ])), ("additionalProperties", .bool(false))]), "How the ring is set up.")
@@ -257,7 +309,7 @@ public enum ScenarioSchema {
 
     static var repeatBlock: JSONValue {
         .object([("type", .string("object")), ("properties", .object([
-            ("repeat", described(ref("number"), "How many iterations.")),
+            ("repeat", described(integer(1, 1_000_000_000), "How many iterations.")),
             ("as", described(.object([("type", .string("string"))]), "The index name (i by default; {i} in ids and paths).")),
             ("steps", .object([("type", .string("array")), ("items", ref("step"))])),
         ])), ("required", .array([.string("repeat"), .string("steps")])), ("additionalProperties", .bool(false))])
@@ -274,7 +326,7 @@ public enum ScenarioSchema {
         case .operation:
             properties += [
                 ("id", described(ref("name"), "Names the request; becomes its user_data.")),
-                ("user_data", described(ref("number"), "An explicit user_data.")),
+                ("user_data", described(unsigned(bits: 64), "An explicit user_data.")),
                 ("link", described(.object([("type", .string("boolean"))]), "IOSQE_IO_LINK.")),
                 ("hardlink", described(.object([("type", .string("boolean"))]), "IOSQE_IO_HARDLINK.")),
                 ("drain", described(.object([("type", .string("boolean"))]), "IOSQE_IO_DRAIN.")),
@@ -300,14 +352,36 @@ public enum ScenarioSchema {
 
     static func arguments(_ spec: StepSpec) -> JSONValue {
         let properties = spec.arguments.map { ($0.name, argumentSchema($0)) }
-        var object: JSONValue = .object([("type", .string("object")), ("properties", .object(properties)),
-                                          ("required", .array(spec.arguments.filter(\.isRequired).map { .string($0.name) })),
-                                          ("additionalProperties", .bool(false))])
+        var members: [(String, JSONValue)] = [("type", .string("object")), ("properties", .object(properties)),
+                                              ("required", .array(spec.arguments.filter(\.isRequired).map { .string($0.name) })),
+                                              ("additionalProperties", .bool(false))]
+        if !spec.rules.isEmpty { members.append(("allOf", .array(spec.rules.map { ruleSchema($0, of: spec) }))) }
+        var object: JSONValue = .object(members)
         var alternatives = [object]
         if let shorthand = spec.shorthand, let argument = spec.argument(shorthand) { alternatives.append(argumentSchema(argument)) }
         if !spec.arguments.contains(where: \.isRequired) { alternatives.append(.object([("type", .string("null"))])) }
         if alternatives.count > 1 { object = .object([("anyOf", .array(alternatives))]) }
         return described(object, spec.summary + " Kernel: " + spec.kernelName + ".")
+    }
+
+    /// A constraint between arguments (`StepSpec.Rule`) as the loader applies it.
+    static func ruleSchema(_ rule: StepSpec.Rule, of spec: StepSpec) -> JSONValue {
+        func required(_ names: [String]) -> JSONValue { .object([("required", .array(names.map(JSONValue.string)))]) }
+        switch rule {
+        case .exactlyOne(let names):
+            return .object([("oneOf", .array(names.map { required([$0]) }))])
+        case .atLeastOne(let names):
+            return .object([("anyOf", .array(names.map { required([$0]) }))])
+        case .atMostOne(let names):
+            var pairs: [JSONValue] = []
+            for (index, first) in names.enumerated() { for second in names[(index + 1)...] { pairs.append(required([first, second])) } }
+            return .object([("not", .object([("anyOf", .array(pairs))]))])
+        case .requires(let first, let second):
+            // A bool argument needs the other when true; any other when given.
+            guard spec.argument(first)?.type == .bool else { return .object([("dependentRequired", .object([(first, .array([.string(second)]))]))]) }
+            return .object([("if", .object([("properties", .object([(first, .object([("const", .bool(true))]))])), ("required", .array([.string(first)]))])),
+                            ("then", required([second]))])
+        }
     }
 
     static func argumentSchema(_ argument: ArgumentSpec) -> JSONValue {
@@ -323,29 +397,32 @@ public enum ScenarioSchema {
         let string = JSONValue.object([("type", .string("string"))])
         switch type {
         case .file, .directory: return ref("file")
-        case .buffer, .registeredBuffer, .rawAddress: return type == .rawAddress ? .object([("anyOf", .array([ref("buffer"), ref("number")]))]) : ref("buffer")
+        case .buffer, .registeredBuffer: return ref("buffer")
+        case .rawAddress: return .object([("anyOf", .array([ref("buffer"), unsigned(bits: 64)]))])
         case .data: return ref("bytes")
         case .iovecs, .listener, .path, .text: return string
-        case .unsigned(_, let capturable): return capturable ? .object([("anyOf", .array([ref("number"), .object([("type", .string("string")), ("pattern", .string("^\\$"))])]))]) : ref("number")
-        case .signed: return ref("number")
+        case .unsigned(let bits, let capturable):
+            return capturable ? .object([("anyOf", .array([unsigned(bits: bits), .object([("type", .string("string")), ("pattern", .string("^\\$"))])]))]) : unsigned(bits: bits)
+        case .signed(let bits): return signed(bits: bits)
         case .offset:
             let random = JSONValue.object([
                 ("type", .string("object")),
-                ("properties", .object([("random", ref("number")), ("align", ref("number")), ("seed", ref("number"))])),
+                ("properties", .object([("random", integer(1, nil)), ("align", integer(1, nil)), ("seed", unsigned(bits: 64))])),
                 ("required", .array([.string("random")])), ("additionalProperties", .bool(false)),
                 ("description", .string("A pseudo-random multiple of align below random, from seed and the request's user_data.")),
             ])
-            return .object([("anyOf", .array([ref("number"), random]))])
+            return .object([("anyOf", .array([integer(-1, nil), random]))])
         case .bool: return .object([("type", .string("boolean"))])
         case .duration: return ref("duration")
         case .constants(let family): return ref("constants." + familyKey(family))
         case .address: return string
         case .request: return ref("request")
         case .requests: return .object([("anyOf", .array([ref("request"), .object([("type", .string("array")), ("items", ref("request"))])]))])
-        case .bufferGroup, .process: return .object([("anyOf", .array([string, ref("number")]))])
-        case .slot: return .object([("anyOf", .array([ref("number"), string]))])
-        case .slotOrAuto: return .object([("anyOf", .array([ref("number"), enumeration(["auto"])]))])
-        case .opcode: return .object([("anyOf", .array([enumeration(unique(OpTable.operations.map(\.name)) + Opcode.allCases.map(\.kernelName)), ref("number")]))])
+        case .bufferGroup: return .object([("anyOf", .array([string, unsigned(bits: 16)]))])
+        case .process: return .object([("anyOf", .array([string, integer(0, Int64(Int32.max))]))])
+        case .slot: return .object([("anyOf", .array([unsigned(bits: 31), .object([("type", .string("string")), ("pattern", .string("^\\$"))])]))])
+        case .slotOrAuto: return .object([("anyOf", .array([unsigned(bits: 31), enumeration(["auto"])]))])
+        case .opcode: return .object([("anyOf", .array([enumeration(unique(OpTable.operations.map(\.name)) + Opcode.allCases.map(\.kernelName)), unsigned(bits: 8)]))])
         case .opcodes: return .object([("type", .string("array")), ("items", enumeration(unique(OpTable.operations.map(\.name)) + Opcode.allCases.map(\.kernelName)))])
         case .files: return .object([("type", .string("array")), ("items", .object([("anyOf", .array([ref("file"), .object([("type", .string("null"))])]))]))])
         case .buffers: return .object([("type", .string("array")), ("items", ref("buffer"))])
@@ -358,9 +435,11 @@ public enum ScenarioSchema {
         var alternatives: [JSONValue] = [names]
         if family.isBitSet {
             alternatives.append(.object([("type", .string("array")), ("items", names)]))
-            alternatives.append(.object([("type", .string("string")), ("pattern", .string("\\|"))]))
+            // Names joined with `|`, spaces allowed around each (the loader trims them).
+            let name = "(" + family.names.joined(separator: "|") + ")"
+            alternatives.append(.object([("type", .string("string")), ("pattern", .string("^\\s*" + name + "\\s*(\\|\\s*" + name + "\\s*)*$"))]))
         }
-        alternatives.append(ref("number"))
+        alternatives.append(integer(0, nil))
         return described(.object([("anyOf", .array(alternatives))]), family.isBitSet ? "Names of \(family.title)s, or a number." : "A \(family.title), or a number.")
     }
 

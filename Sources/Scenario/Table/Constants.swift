@@ -1,7 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import IoUring
 
 // The kernel constants a scenario may write by name (`O_CREAT`, `MSG_WAITALL`, `POLLIN`…), grouped in
-// families. Values are Linux's; the few that differ between architectures are chosen at compile time.
+// families. Values come from Glibc where Swift's Glibc module exports them, from the io_uring tables of the
+// IoUring module, and otherwise from the one table of hand values, `GlibcMissing`.
 
 /// A family of named kernel constants that an argument takes: a bit set (`O_CREAT|O_RDWR`) or one choice
 /// (`SHUT_WR`).
@@ -58,172 +62,169 @@ public struct NamedValue: Hashable, Sendable, CustomStringConvertible {
 }
 
 extension ConstantFamily {
-    #if arch(arm64) || arch(arm)
-    private static let directValue: UInt64 = 0o200000
-    private static let directoryValue: UInt64 = 0o40000
-    private static let noFollowValue: UInt64 = 0o100000
-    private static let largeFileValue: UInt64 = 0o400000
-    #else
-    private static let directValue: UInt64 = 0o40000
-    private static let directoryValue: UInt64 = 0o200000
-    private static let noFollowValue: UInt64 = 0o400000
-    private static let largeFileValue: UInt64 = 0o100000
-    #endif
-
     /// `open(2)` flags.
     public static let openFlags = ConstantFamily("open flag", bitSet: true, [
-        "O_RDONLY": 0, "O_WRONLY": 0o1, "O_RDWR": 0o2, "O_CREAT": 0o100, "O_EXCL": 0o200, "O_NOCTTY": 0o400,
-        "O_TRUNC": 0o1000, "O_APPEND": 0o2000, "O_NONBLOCK": 0o4000, "O_DSYNC": 0o10000, "O_ASYNC": 0o20000,
-        "O_DIRECT": directValue, "O_LARGEFILE": largeFileValue, "O_DIRECTORY": directoryValue,
-        "O_NOFOLLOW": noFollowValue, "O_NOATIME": 0o1000000, "O_CLOEXEC": 0o2000000, "O_SYNC": 0o4010000,
-        "O_PATH": 0o10000000, "O_TMPFILE": 0o20000000 | directoryValue,
+        "O_RDONLY": bits(O_RDONLY), "O_WRONLY": bits(O_WRONLY), "O_RDWR": bits(O_RDWR), "O_CREAT": bits(O_CREAT),
+        "O_EXCL": bits(O_EXCL), "O_NOCTTY": bits(O_NOCTTY), "O_TRUNC": bits(O_TRUNC), "O_APPEND": bits(O_APPEND),
+        "O_NONBLOCK": bits(O_NONBLOCK), "O_DSYNC": bits(O_DSYNC), "O_ASYNC": bits(O_ASYNC), "O_DIRECT": linux("O_DIRECT"),
+        "O_LARGEFILE": linux("O_LARGEFILE"), "O_DIRECTORY": bits(O_DIRECTORY), "O_NOFOLLOW": bits(O_NOFOLLOW),
+        "O_NOATIME": linux("O_NOATIME"), "O_CLOEXEC": bits(O_CLOEXEC), "O_SYNC": bits(O_SYNC), "O_PATH": linux("O_PATH"),
+        "O_TMPFILE": linux("O_TMPFILE"),
     ])
 
     /// `openat2(2)` resolve flags.
-    public static let resolveFlags = ConstantFamily("resolve flag", bitSet: true, [
-        "RESOLVE_NO_XDEV": 0x01, "RESOLVE_NO_MAGICLINKS": 0x02, "RESOLVE_NO_SYMLINKS": 0x04,
-        "RESOLVE_BENEATH": 0x08, "RESOLVE_IN_ROOT": 0x10, "RESOLVE_CACHED": 0x20,
-    ])
+    public static let resolveFlags = ConstantFamily("resolve flag", bitSet: true, linux([
+        "RESOLVE_NO_XDEV", "RESOLVE_NO_MAGICLINKS", "RESOLVE_NO_SYMLINKS", "RESOLVE_BENEATH", "RESOLVE_IN_ROOT",
+        "RESOLVE_CACHED",
+    ]))
 
     /// `send(2)` / `recv(2)` flags.
     public static let messageFlags = ConstantFamily("message flag", bitSet: true, [
-        "MSG_OOB": 0x1, "MSG_PEEK": 0x2, "MSG_DONTROUTE": 0x4, "MSG_CTRUNC": 0x8, "MSG_TRUNC": 0x20,
-        "MSG_DONTWAIT": 0x40, "MSG_EOR": 0x80, "MSG_WAITALL": 0x100, "MSG_CONFIRM": 0x800,
-        "MSG_ERRQUEUE": 0x2000, "MSG_NOSIGNAL": 0x4000, "MSG_MORE": 0x8000, "MSG_WAITFORONE": 0x10000,
-        "MSG_ZEROCOPY": 0x4000000, "MSG_FASTOPEN": 0x20000000, "MSG_CMSG_CLOEXEC": 0x40000000,
+        "MSG_OOB": bits(MSG_OOB), "MSG_PEEK": bits(MSG_PEEK), "MSG_DONTROUTE": bits(MSG_DONTROUTE),
+        "MSG_CTRUNC": bits(MSG_CTRUNC), "MSG_TRUNC": bits(MSG_TRUNC), "MSG_DONTWAIT": bits(MSG_DONTWAIT),
+        "MSG_EOR": bits(MSG_EOR), "MSG_WAITALL": bits(MSG_WAITALL), "MSG_CONFIRM": bits(MSG_CONFIRM),
+        "MSG_ERRQUEUE": bits(MSG_ERRQUEUE), "MSG_NOSIGNAL": bits(MSG_NOSIGNAL), "MSG_MORE": bits(MSG_MORE),
+        "MSG_WAITFORONE": bits(MSG_WAITFORONE), "MSG_ZEROCOPY": bits(MSG_ZEROCOPY), "MSG_FASTOPEN": bits(MSG_FASTOPEN),
+        "MSG_CMSG_CLOEXEC": bits(MSG_CMSG_CLOEXEC),
     ])
 
     /// `poll(2)` events.
     public static let pollEvents = ConstantFamily("poll event", bitSet: true, [
-        "POLLIN": 0x001, "POLLPRI": 0x002, "POLLOUT": 0x004, "POLLERR": 0x008, "POLLHUP": 0x010,
-        "POLLNVAL": 0x020, "POLLRDNORM": 0x040, "POLLRDBAND": 0x080, "POLLWRNORM": 0x100, "POLLWRBAND": 0x200,
-        "POLLMSG": 0x400, "POLLRDHUP": 0x2000,
+        "POLLIN": bits(POLLIN), "POLLPRI": bits(POLLPRI), "POLLOUT": bits(POLLOUT), "POLLERR": bits(POLLERR),
+        "POLLHUP": bits(POLLHUP), "POLLNVAL": bits(POLLNVAL), "POLLRDNORM": bits(POLLRDNORM), "POLLRDBAND": bits(POLLRDBAND),
+        "POLLWRNORM": bits(POLLWRNORM), "POLLWRBAND": bits(POLLWRBAND), "POLLMSG": linux("POLLMSG"),
+        "POLLRDHUP": linux("POLLRDHUP"),
     ])
 
     /// `epoll_ctl(2)` events.
-    public static let epollEvents = ConstantFamily("epoll event", bitSet: true, [
-        "EPOLLIN": 0x001, "EPOLLPRI": 0x002, "EPOLLOUT": 0x004, "EPOLLERR": 0x008, "EPOLLHUP": 0x010,
-        "EPOLLRDNORM": 0x040, "EPOLLRDBAND": 0x080, "EPOLLWRNORM": 0x100, "EPOLLWRBAND": 0x200,
-        "EPOLLMSG": 0x400, "EPOLLRDHUP": 0x2000, "EPOLLEXCLUSIVE": 1 << 28, "EPOLLWAKEUP": 1 << 29,
-        "EPOLLONESHOT": 1 << 30, "EPOLLET": 1 << 31,
-    ])
+    public static let epollEvents = ConstantFamily("epoll event", bitSet: true, linux([
+        "EPOLLIN", "EPOLLPRI", "EPOLLOUT", "EPOLLERR", "EPOLLHUP", "EPOLLRDNORM", "EPOLLRDBAND", "EPOLLWRNORM",
+        "EPOLLWRBAND", "EPOLLMSG", "EPOLLRDHUP", "EPOLLEXCLUSIVE", "EPOLLWAKEUP", "EPOLLONESHOT", "EPOLLET",
+    ]))
 
     /// `epoll_ctl(2)` operations.
-    public static let epollOperations = ConstantFamily("epoll operation", bitSet: false, [
-        "EPOLL_CTL_ADD": 1, "EPOLL_CTL_DEL": 2, "EPOLL_CTL_MOD": 3,
-    ])
+    public static let epollOperations = ConstantFamily("epoll operation", bitSet: false, linux([
+        "EPOLL_CTL_ADD", "EPOLL_CTL_DEL", "EPOLL_CTL_MOD",
+    ]))
 
     /// `AT_*` flags of the `*at(2)` calls and `statx(2)`.
     public static let atFlags = ConstantFamily("at flag", bitSet: true, [
-        "AT_SYMLINK_NOFOLLOW": 0x100, "AT_REMOVEDIR": 0x200, "AT_SYMLINK_FOLLOW": 0x400,
-        "AT_NO_AUTOMOUNT": 0x800, "AT_EMPTY_PATH": 0x1000, "AT_STATX_SYNC_AS_STAT": 0,
-        "AT_STATX_FORCE_SYNC": 0x2000, "AT_STATX_DONT_SYNC": 0x4000,
+        "AT_SYMLINK_NOFOLLOW": bits(AT_SYMLINK_NOFOLLOW), "AT_REMOVEDIR": bits(AT_REMOVEDIR),
+        "AT_SYMLINK_FOLLOW": bits(AT_SYMLINK_FOLLOW), "AT_NO_AUTOMOUNT": linux("AT_NO_AUTOMOUNT"),
+        "AT_EMPTY_PATH": linux("AT_EMPTY_PATH"), "AT_STATX_SYNC_AS_STAT": linux("AT_STATX_SYNC_AS_STAT"),
+        "AT_STATX_FORCE_SYNC": linux("AT_STATX_FORCE_SYNC"), "AT_STATX_DONT_SYNC": linux("AT_STATX_DONT_SYNC"),
     ])
 
     /// `renameat2(2)` flags.
-    public static let renameFlags = ConstantFamily("rename flag", bitSet: true, [
-        "RENAME_NOREPLACE": 1, "RENAME_EXCHANGE": 2, "RENAME_WHITEOUT": 4,
-    ])
+    public static let renameFlags = ConstantFamily("rename flag", bitSet: true, linux([
+        "RENAME_NOREPLACE", "RENAME_EXCHANGE", "RENAME_WHITEOUT",
+    ]))
 
     /// `shutdown(2)` directions.
     public static let shutdownHow = ConstantFamily("shutdown direction", bitSet: false, [
-        "SHUT_RD": 0, "SHUT_WR": 1, "SHUT_RDWR": 2,
+        "SHUT_RD": bits(SHUT_RD), "SHUT_WR": bits(SHUT_WR), "SHUT_RDWR": bits(SHUT_RDWR),
     ])
 
     /// Socket address families.
     public static let addressFamilies = ConstantFamily("address family", bitSet: false, [
-        "AF_UNSPEC": 0, "AF_UNIX": 1, "AF_INET": 2, "AF_INET6": 10, "AF_NETLINK": 16, "AF_PACKET": 17,
+        "AF_UNSPEC": bits(AF_UNSPEC), "AF_UNIX": bits(AF_UNIX), "AF_INET": bits(AF_INET), "AF_INET6": bits(AF_INET6),
+        "AF_NETLINK": bits(AF_NETLINK), "AF_PACKET": bits(AF_PACKET),
     ])
 
     /// Socket types, with the `SOCK_NONBLOCK` / `SOCK_CLOEXEC` modifiers.
     public static let socketTypes = ConstantFamily("socket type", bitSet: true, [
-        "SOCK_STREAM": 1, "SOCK_DGRAM": 2, "SOCK_RAW": 3, "SOCK_SEQPACKET": 5,
-        "SOCK_NONBLOCK": 0o4000, "SOCK_CLOEXEC": 0o2000000,
+        "SOCK_STREAM": bits(SOCK_STREAM), "SOCK_DGRAM": bits(SOCK_DGRAM), "SOCK_RAW": bits(SOCK_RAW),
+        "SOCK_SEQPACKET": bits(SOCK_SEQPACKET), "SOCK_NONBLOCK": bits(SOCK_NONBLOCK), "SOCK_CLOEXEC": bits(SOCK_CLOEXEC),
     ])
 
     /// Flags for `accept4(2)` and the socket op: `SOCK_NONBLOCK`, `SOCK_CLOEXEC`.
     public static let socketFlags = ConstantFamily("socket flag", bitSet: true, [
-        "SOCK_NONBLOCK": 0o4000, "SOCK_CLOEXEC": 0o2000000,
+        "SOCK_NONBLOCK": bits(SOCK_NONBLOCK), "SOCK_CLOEXEC": bits(SOCK_CLOEXEC),
     ])
 
     /// IP protocols.
     public static let protocols = ConstantFamily("protocol", bitSet: false, [
-        "IPPROTO_IP": 0, "IPPROTO_ICMP": 1, "IPPROTO_TCP": 6, "IPPROTO_UDP": 17, "IPPROTO_IPV6": 41,
-        "IPPROTO_ICMPV6": 58, "IPPROTO_SCTP": 132, "IPPROTO_MPTCP": 262,
+        "IPPROTO_IP": bits(IPPROTO_IP), "IPPROTO_ICMP": bits(IPPROTO_ICMP), "IPPROTO_TCP": bits(IPPROTO_TCP),
+        "IPPROTO_UDP": bits(IPPROTO_UDP), "IPPROTO_IPV6": bits(IPPROTO_IPV6), "IPPROTO_ICMPV6": bits(IPPROTO_ICMPV6),
+        "IPPROTO_SCTP": bits(IPPROTO_SCTP), "IPPROTO_MPTCP": bits(IPPROTO_MPTCP),
     ])
 
     /// Socket option levels.
     public static let socketLevels = ConstantFamily("socket option level", bitSet: false, [
-        "SOL_SOCKET": 1, "SOL_IP": 0, "SOL_TCP": 6, "SOL_UDP": 17, "SOL_IPV6": 41,
+        "SOL_SOCKET": bits(SOL_SOCKET), "SOL_IP": bits(SOL_IP), "SOL_TCP": bits(SOL_TCP), "SOL_UDP": linux("SOL_UDP"),
+        "SOL_IPV6": bits(SOL_IPV6),
     ])
 
     /// Socket option names (`SO_*` for SOL_SOCKET, `TCP_*` for SOL_TCP).
     public static let socketOptions = ConstantFamily("socket option", bitSet: false, [
-        "SO_DEBUG": 1, "SO_REUSEADDR": 2, "SO_TYPE": 3, "SO_ERROR": 4, "SO_DONTROUTE": 5, "SO_BROADCAST": 6,
-        "SO_SNDBUF": 7, "SO_RCVBUF": 8, "SO_KEEPALIVE": 9, "SO_OOBINLINE": 10, "SO_NO_CHECK": 11,
-        "SO_PRIORITY": 12, "SO_LINGER": 13, "SO_REUSEPORT": 15, "SO_PASSCRED": 16, "SO_PEERCRED": 17,
-        "SO_RCVLOWAT": 18, "SO_SNDLOWAT": 19, "SO_ACCEPTCONN": 30, "SO_PROTOCOL": 38, "SO_DOMAIN": 39,
-        "SO_BUSY_POLL": 46, "SO_INCOMING_CPU": 49, "SO_ZEROCOPY": 60,
-        "TCP_NODELAY": 1, "TCP_MAXSEG": 2, "TCP_CORK": 3, "TCP_KEEPIDLE": 4, "TCP_KEEPINTVL": 5,
-        "TCP_KEEPCNT": 6, "TCP_QUICKACK": 12, "TCP_USER_TIMEOUT": 18,
+        "SO_DEBUG": bits(SO_DEBUG), "SO_REUSEADDR": bits(SO_REUSEADDR), "SO_TYPE": bits(SO_TYPE), "SO_ERROR": bits(SO_ERROR),
+        "SO_DONTROUTE": bits(SO_DONTROUTE), "SO_BROADCAST": bits(SO_BROADCAST), "SO_SNDBUF": bits(SO_SNDBUF),
+        "SO_RCVBUF": bits(SO_RCVBUF), "SO_KEEPALIVE": bits(SO_KEEPALIVE), "SO_OOBINLINE": bits(SO_OOBINLINE),
+        "SO_NO_CHECK": bits(SO_NO_CHECK), "SO_PRIORITY": bits(SO_PRIORITY), "SO_LINGER": bits(SO_LINGER),
+        "SO_REUSEPORT": bits(SO_REUSEPORT), "SO_PASSCRED": bits(SO_PASSCRED), "SO_PEERCRED": bits(SO_PEERCRED),
+        "SO_RCVLOWAT": bits(SO_RCVLOWAT), "SO_SNDLOWAT": bits(SO_SNDLOWAT), "SO_ACCEPTCONN": bits(SO_ACCEPTCONN),
+        "SO_PROTOCOL": bits(SO_PROTOCOL), "SO_DOMAIN": bits(SO_DOMAIN), "SO_BUSY_POLL": bits(SO_BUSY_POLL),
+        "SO_INCOMING_CPU": bits(SO_INCOMING_CPU), "SO_ZEROCOPY": bits(SO_ZEROCOPY),
+        "TCP_NODELAY": bits(TCP_NODELAY), "TCP_MAXSEG": bits(TCP_MAXSEG), "TCP_CORK": bits(TCP_CORK),
+        "TCP_KEEPIDLE": bits(TCP_KEEPIDLE), "TCP_KEEPINTVL": bits(TCP_KEEPINTVL), "TCP_KEEPCNT": bits(TCP_KEEPCNT),
+        "TCP_QUICKACK": bits(TCP_QUICKACK), "TCP_USER_TIMEOUT": bits(TCP_USER_TIMEOUT),
     ])
 
-    /// The socket commands of IORING_OP_URING_CMD (`SOCKET_URING_OP_*`).
+    /// The socket commands of IORING_OP_URING_CMD (`SOCKET_URING_OP_*` of linux/io_uring.h, without the prefix).
     public static let socketCommands = ConstantFamily("socket command", bitSet: false, [
         "SIOCINQ": 0, "SIOCOUTQ": 1, "GETSOCKOPT": 2, "SETSOCKOPT": 3, "TX_TIMESTAMP": 4, "GETSOCKNAME": 5,
     ])
 
     /// `fallocate(2)` modes.
-    public static let fallocateModes = ConstantFamily("fallocate mode", bitSet: true, [
-        "FALLOC_FL_KEEP_SIZE": 0x01, "FALLOC_FL_PUNCH_HOLE": 0x02, "FALLOC_FL_NO_HIDE_STALE": 0x04,
-        "FALLOC_FL_COLLAPSE_RANGE": 0x08, "FALLOC_FL_ZERO_RANGE": 0x10, "FALLOC_FL_INSERT_RANGE": 0x20,
-        "FALLOC_FL_UNSHARE_RANGE": 0x40,
-    ])
+    public static let fallocateModes = ConstantFamily("fallocate mode", bitSet: true, linux([
+        "FALLOC_FL_KEEP_SIZE", "FALLOC_FL_PUNCH_HOLE", "FALLOC_FL_NO_HIDE_STALE", "FALLOC_FL_COLLAPSE_RANGE",
+        "FALLOC_FL_ZERO_RANGE", "FALLOC_FL_INSERT_RANGE", "FALLOC_FL_UNSHARE_RANGE",
+    ]))
 
     /// `statx(2)` mask bits.
-    public static let statxMask = ConstantFamily("statx mask bit", bitSet: true, [
-        "STATX_TYPE": 0x1, "STATX_MODE": 0x2, "STATX_NLINK": 0x4, "STATX_UID": 0x8, "STATX_GID": 0x10,
-        "STATX_ATIME": 0x20, "STATX_MTIME": 0x40, "STATX_CTIME": 0x80, "STATX_INO": 0x100, "STATX_SIZE": 0x200,
-        "STATX_BLOCKS": 0x400, "STATX_BASIC_STATS": 0x7ff, "STATX_BTIME": 0x800, "STATX_MNT_ID": 0x1000,
-        "STATX_DIOALIGN": 0x2000, "STATX_ALL": 0xfff,
-    ])
+    public static let statxMask = ConstantFamily("statx mask bit", bitSet: true, linux([
+        "STATX_TYPE", "STATX_MODE", "STATX_NLINK", "STATX_UID", "STATX_GID", "STATX_ATIME", "STATX_MTIME",
+        "STATX_CTIME", "STATX_INO", "STATX_SIZE", "STATX_BLOCKS", "STATX_BASIC_STATS", "STATX_BTIME", "STATX_MNT_ID",
+        "STATX_DIOALIGN", "STATX_ALL",
+    ]))
 
     /// `splice(2)` / `tee(2)` flags.
-    public static let spliceFlags = ConstantFamily("splice flag", bitSet: true, [
-        "SPLICE_F_MOVE": 1, "SPLICE_F_NONBLOCK": 2, "SPLICE_F_MORE": 4, "SPLICE_F_GIFT": 8,
-    ])
+    public static let spliceFlags = ConstantFamily("splice flag", bitSet: true, linux([
+        "SPLICE_F_MOVE", "SPLICE_F_NONBLOCK", "SPLICE_F_MORE", "SPLICE_F_GIFT",
+    ]))
 
     /// `preadv2(2)` / `pwritev2(2)` flags.
-    public static let readWriteFlags = ConstantFamily("read/write flag", bitSet: true, [
-        "RWF_HIPRI": 0x01, "RWF_DSYNC": 0x02, "RWF_SYNC": 0x04, "RWF_NOWAIT": 0x08, "RWF_APPEND": 0x10,
-        "RWF_NOAPPEND": 0x20, "RWF_ATOMIC": 0x40, "RWF_DONTCACHE": 0x80,
-    ])
+    public static let readWriteFlags = ConstantFamily("read/write flag", bitSet: true, linux([
+        "RWF_HIPRI", "RWF_DSYNC", "RWF_SYNC", "RWF_NOWAIT", "RWF_APPEND", "RWF_NOAPPEND", "RWF_ATOMIC", "RWF_DONTCACHE",
+    ]))
 
     /// `sync_file_range(2)` flags.
-    public static let syncFileRangeFlags = ConstantFamily("sync_file_range flag", bitSet: true, [
-        "SYNC_FILE_RANGE_WAIT_BEFORE": 1, "SYNC_FILE_RANGE_WRITE": 2, "SYNC_FILE_RANGE_WAIT_AFTER": 4,
-    ])
+    public static let syncFileRangeFlags = ConstantFamily("sync_file_range flag", bitSet: true, linux([
+        "SYNC_FILE_RANGE_WAIT_BEFORE", "SYNC_FILE_RANGE_WRITE", "SYNC_FILE_RANGE_WAIT_AFTER",
+    ]))
 
     /// `posix_fadvise(2)` advice.
     public static let fadviseAdvice = ConstantFamily("fadvise advice", bitSet: false, [
-        "POSIX_FADV_NORMAL": 0, "POSIX_FADV_RANDOM": 1, "POSIX_FADV_SEQUENTIAL": 2, "POSIX_FADV_WILLNEED": 3,
-        "POSIX_FADV_DONTNEED": 4, "POSIX_FADV_NOREUSE": 5,
+        "POSIX_FADV_NORMAL": bits(POSIX_FADV_NORMAL), "POSIX_FADV_RANDOM": bits(POSIX_FADV_RANDOM),
+        "POSIX_FADV_SEQUENTIAL": bits(POSIX_FADV_SEQUENTIAL), "POSIX_FADV_WILLNEED": bits(POSIX_FADV_WILLNEED),
+        "POSIX_FADV_DONTNEED": bits(POSIX_FADV_DONTNEED), "POSIX_FADV_NOREUSE": bits(POSIX_FADV_NOREUSE),
     ])
 
     /// `waitid(2)` id types.
     public static let waitIDTypes = ConstantFamily("waitid id type", bitSet: false, [
-        "P_ALL": 0, "P_PID": 1, "P_PGID": 2, "P_PIDFD": 3,
+        "P_ALL": bits(P_ALL), "P_PID": bits(P_PID), "P_PGID": bits(P_PGID), "P_PIDFD": bits(P_PIDFD),
     ])
 
     /// `waitid(2)` options.
     public static let waitOptions = ConstantFamily("waitid option", bitSet: true, [
-        "WNOHANG": 1, "WSTOPPED": 2, "WEXITED": 4, "WCONTINUED": 8, "WNOWAIT": 0x01000000,
+        "WNOHANG": bits(WNOHANG), "WSTOPPED": bits(WSTOPPED), "WEXITED": bits(WEXITED), "WCONTINUED": bits(WCONTINUED),
+        "WNOWAIT": bits(WNOWAIT),
     ])
 
     /// `eventfd(2)` flags.
-    public static let eventfdFlags = ConstantFamily("eventfd flag", bitSet: true, [
-        "EFD_SEMAPHORE": 1, "EFD_NONBLOCK": 0o4000, "EFD_CLOEXEC": 0o2000000,
-    ])
+    public static let eventfdFlags = ConstantFamily("eventfd flag", bitSet: true, linux([
+        "EFD_SEMAPHORE", "EFD_NONBLOCK", "EFD_CLOEXEC",
+    ]))
 
     /// The `IORING_RECVSEND_*` / `IORING_SEND_ZC_*` bits a send or receive carries in `ioprio`.
     public static let sendReceiveFlags = ConstantFamily("send/receive flag", bitSet: true, [
@@ -270,6 +271,68 @@ extension ConstantFamily {
     private static func shortNames(_ entries: [(String, UInt64)], prefix: String) -> [(String, UInt64)] {
         entries.map { (String($0.0.dropFirst(prefix.count)).lowercased(), $0.1) } + entries
     }
+}
+
+/// A constant's value as the family stores it: the C value's 32 bits, unsigned (`EPOLLET` is `1u << 31`).
+private func bits(_ value: some BinaryInteger) -> UInt64 { UInt64(UInt32(truncatingIfNeeded: value)) }
+
+/// The same for the constants Glibc imports as enum structs (`SOCK_STREAM`, `P_PID`).
+private func bits<Value: RawRepresentable>(_ value: Value) -> UInt64 where Value.RawValue: BinaryInteger {
+    bits(value.rawValue)
+}
+
+/// The value of a constant Glibc does not export to Swift (`GlibcMissing`).
+private func linux(_ name: String) -> UInt64 {
+    guard let value = GlibcMissing.values[name] else { preconditionFailure("\(name) is not in GlibcMissing.values") }
+    return value
+}
+
+/// Names from `GlibcMissing`, with their values, in the order given.
+private func linux(_ names: [String]) -> [(String, UInt64)] { names.map { ($0, linux($0)) } }
+
+/// The constants Swift's Glibc module does not export: those <fcntl.h>, <poll.h> and the others define only
+/// under `_GNU_SOURCE` (which Swift's Glibc is built without), and those of headers outside its module map
+/// (<sys/epoll.h>, <sys/eventfd.h>, <linux/openat2.h>, <linux/fs.h>, <linux/stat.h>, <netinet/udp.h>).
+/// `O_LARGEFILE` is the kernel's flag (<asm-generic/fcntl.h>): glibc defines it as 0 on 64-bit machines.
+/// The one table of hand values; `ConstantTests` compiles a C program against the system headers and
+/// compares every value of every family with what the headers say.
+enum GlibcMissing {
+    #if arch(arm64) || arch(arm)
+    private static let direct: UInt64 = 0o200000
+    private static let largeFile: UInt64 = 0o400000
+    #else
+    private static let direct: UInt64 = 0o40000
+    private static let largeFile: UInt64 = 0o100000
+    #endif
+
+    static let values: [String: UInt64] = [
+        "O_DIRECT": direct, "O_LARGEFILE": largeFile, "O_NOATIME": 0o1000000, "O_PATH": 0o10000000,
+        "O_TMPFILE": 0o20000000 | bits(O_DIRECTORY),
+        "RESOLVE_NO_XDEV": 0x01, "RESOLVE_NO_MAGICLINKS": 0x02, "RESOLVE_NO_SYMLINKS": 0x04, "RESOLVE_BENEATH": 0x08,
+        "RESOLVE_IN_ROOT": 0x10, "RESOLVE_CACHED": 0x20,
+        "POLLMSG": 0x400, "POLLRDHUP": 0x2000,
+        "EPOLLIN": 0x001, "EPOLLPRI": 0x002, "EPOLLOUT": 0x004, "EPOLLERR": 0x008, "EPOLLHUP": 0x010,
+        "EPOLLRDNORM": 0x040, "EPOLLRDBAND": 0x080, "EPOLLWRNORM": 0x100, "EPOLLWRBAND": 0x200, "EPOLLMSG": 0x400,
+        "EPOLLRDHUP": 0x2000, "EPOLLEXCLUSIVE": 1 << 28, "EPOLLWAKEUP": 1 << 29, "EPOLLONESHOT": 1 << 30,
+        "EPOLLET": 1 << 31,
+        "EPOLL_CTL_ADD": 1, "EPOLL_CTL_DEL": 2, "EPOLL_CTL_MOD": 3,
+        "AT_NO_AUTOMOUNT": 0x800, "AT_EMPTY_PATH": 0x1000, "AT_STATX_SYNC_AS_STAT": 0, "AT_STATX_FORCE_SYNC": 0x2000,
+        "AT_STATX_DONT_SYNC": 0x4000,
+        "RENAME_NOREPLACE": 1, "RENAME_EXCHANGE": 2, "RENAME_WHITEOUT": 4,
+        "SOL_UDP": 17,
+        "FALLOC_FL_KEEP_SIZE": 0x01, "FALLOC_FL_PUNCH_HOLE": 0x02, "FALLOC_FL_NO_HIDE_STALE": 0x04,
+        "FALLOC_FL_COLLAPSE_RANGE": 0x08, "FALLOC_FL_ZERO_RANGE": 0x10, "FALLOC_FL_INSERT_RANGE": 0x20,
+        "FALLOC_FL_UNSHARE_RANGE": 0x40,
+        "STATX_TYPE": 0x1, "STATX_MODE": 0x2, "STATX_NLINK": 0x4, "STATX_UID": 0x8, "STATX_GID": 0x10,
+        "STATX_ATIME": 0x20, "STATX_MTIME": 0x40, "STATX_CTIME": 0x80, "STATX_INO": 0x100, "STATX_SIZE": 0x200,
+        "STATX_BLOCKS": 0x400, "STATX_BASIC_STATS": 0x7ff, "STATX_BTIME": 0x800, "STATX_MNT_ID": 0x1000,
+        "STATX_DIOALIGN": 0x2000, "STATX_ALL": 0xfff,
+        "SPLICE_F_MOVE": 1, "SPLICE_F_NONBLOCK": 2, "SPLICE_F_MORE": 4, "SPLICE_F_GIFT": 8,
+        "RWF_HIPRI": 0x01, "RWF_DSYNC": 0x02, "RWF_SYNC": 0x04, "RWF_NOWAIT": 0x08, "RWF_APPEND": 0x10,
+        "RWF_NOAPPEND": 0x20, "RWF_ATOMIC": 0x40, "RWF_DONTCACHE": 0x80,
+        "SYNC_FILE_RANGE_WAIT_BEFORE": 1, "SYNC_FILE_RANGE_WRITE": 2, "SYNC_FILE_RANGE_WAIT_AFTER": 4,
+        "EFD_SEMAPHORE": 1, "EFD_NONBLOCK": bits(O_NONBLOCK), "EFD_CLOEXEC": bits(O_CLOEXEC),
+    ]
 }
 
 /// The IoUring module's named flag tables as plain (name, value) pairs.

@@ -12,7 +12,7 @@ public enum OpTable {
     /// Every step name, for did-you-mean suggestions.
     public static var names: [String] { all.map(\.name) }
 
-    private static let byName = NameTable(all.map { ($0.name, $0) })
+    private static let byName = Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0) })
 
     // MARK: - Argument shorthands
 

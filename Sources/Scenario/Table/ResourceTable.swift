@@ -18,7 +18,10 @@ public enum ResourceTable {
         ArgumentSpec(name, type, .required, doc)
     }
 
+    // The widths the loader reads each key with (ResourceLoading), so the schema and Grammar.md say the same.
+    private static let u12 = ArgumentType.unsigned(bits: 12, capturable: false)
     private static let u16 = ArgumentType.unsigned(bits: 16, capturable: false)
+    private static let u31 = ArgumentType.unsigned(bits: 31, capturable: false)
     private static let u32 = ArgumentType.unsigned(bits: 32, capturable: false)
     private static let u64 = ArgumentType.unsigned(bits: 64, capturable: false)
 
@@ -36,7 +39,7 @@ public enum ResourceTable {
             key("pattern", .text, nil, "Text repeated to fill `size` bytes."),
             key("size", u64, "the content's size", "Size after writing the content: extends with zeros or truncates."),
             key("sparse", .bool, "false", "Extend to `size` with a hole (ftruncate) instead of zeros."),
-            key("mode", u32, "0o644", "Permission bits."),
+            key("mode", u12, "0o644", "Permission bits."),
             key("open", .bool, "true", "Whether the runner opens it (false: a path only, for openat)."),
             key("flags", .constants(.openFlags), "O_RDWR", "Flags the runner opens it with."),
         ], endpoints: [], acceptsList: false),
@@ -48,14 +51,14 @@ public enum ResourceTable {
         Kind(name: "directory", summary: "A directory in the sandbox, opened O_DIRECTORY for use as `dir`.", keys: [
             key("path", .path, "the resource name", "Where, relative to the sandbox."),
             key("open", .bool, "true", "Whether the runner opens it."),
-            key("mode", u32, "0o755", "Permission bits."),
+            key("mode", u12, "0o755", "Permission bits."),
         ], endpoints: [], acceptsList: false),
         Kind(name: "symlink", summary: "A symbolic link in the sandbox.", keys: [
             key("path", .path, "the resource name", "Where, relative to the sandbox."),
             required("target", .path, "What it points at (must stay inside the sandbox)."),
         ], endpoints: [], acceptsList: false),
         Kind(name: "pipe", summary: "A pipe; name its ends `p.read` and `p.write`.", keys: [
-            key("capacity", u32, "the kernel's default", "F_SETPIPE_SZ."),
+            key("capacity", u31, "the kernel's default", "F_SETPIPE_SZ."),
             key("nonblocking", .bool, "false", "O_NONBLOCK on both ends."),
         ], endpoints: [.read, .write], acceptsList: false),
         Kind(name: "socketpair", summary: "An AF_UNIX socket pair; name its sockets `s.a` and `s.b`.", keys: [
@@ -63,7 +66,7 @@ public enum ResourceTable {
             key("nonblocking", .bool, "false", "O_NONBLOCK on both sockets."),
         ], endpoints: [.a, .b], acceptsList: false),
         Kind(name: "tcp_listener", summary: "A TCP socket listening on loopback; `address: l` is its address.",
-             keys: network + [key("backlog", u32, "128", "listen(2) backlog.")], endpoints: [], acceptsList: false),
+             keys: network + [key("backlog", u31, "128", "listen(2) backlog.")], endpoints: [], acceptsList: false),
         Kind(name: "udp_socket", summary: "A UDP socket bound on loopback; `address: u` is its address.", keys: network, endpoints: [], acceptsList: false),
         Kind(name: "tcp_pair", summary: "A connected TCP pair over loopback: `c.client` and `c.server`.", keys: network, endpoints: [.client, .server], acceptsList: false),
         Kind(name: "udp_pair", summary: "Two connected UDP sockets over loopback: `u.client` and `u.server`.", keys: network, endpoints: [.client, .server], acceptsList: false),
@@ -84,7 +87,7 @@ public enum ResourceTable {
         ], endpoints: [], acceptsList: true),
         Kind(name: "file_table", summary: "The registered file table, set up before the first step.", keys: [
             key("files", .files, nil, "Files for slots 0, 1, … (-1 leaves a slot empty)."),
-            key("sparse", u32, nil, "Instead: this many empty slots."),
+            key("sparse", u31, nil, "Instead: this many empty slots."),
         ], endpoints: [], acceptsList: false),
         Kind(name: "registered_buffers", summary: "Buffers registered before the first step, for the `*_fixed` ops.", keys: [
             required("buffers", .buffers, "Buffer resources, in index order."),
@@ -92,13 +95,13 @@ public enum ResourceTable {
         Kind(name: "provided_buffers", summary: "A legacy provided-buffer group, provided before the first step.", keys: [
             required("group", u16, "The group id."),
             required("count", u16, "How many buffers."),
-            required("size", u32, "Bytes per buffer."),
+            required("size", u31, "Bytes per buffer."),
             key("start_id", u16, "0", "Id of the first buffer."),
         ], endpoints: [], acceptsList: false),
         Kind(name: "buffer_ring", summary: "A ring-mapped provided-buffer group (IORING_REGISTER_PBUF_RING), filled before the first step.", keys: [
             required("group", u16, "The group id."),
-            required("entries", u32, "Buffers (a power of two, at most 32768)."),
-            required("size", u32, "Bytes per buffer."),
+            required("entries", u16, "Buffers (a power of two, at most 32768)."),
+            required("size", u31, "Bytes per buffer."),
             key("incremental", .bool, "false", "IOU_PBUF_RING_INC: buffers are consumed a piece at a time."),
         ], endpoints: [], acceptsList: false),
         Kind(name: "child_process", summary: "A child process that exits after `delay` with `exit_code`, for waitid.", keys: [
