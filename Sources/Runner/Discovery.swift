@@ -8,10 +8,17 @@ import IoUring
 /// Finds scenario files: files named directly (any extension), and every `*.yaml` / `*.yml` below the
 /// directories named, recursively, in a stable order (byte order of the path), each file once.
 public enum ScenarioDiscovery {
+    /// The path that means "read the scenario from standard input".
+    public static let standardInput = "-"
+
     public static func find(_ paths: [String]) throws(RunnerError) -> [String] {
         var found: [String] = []
         var seen = Set<String>()
         for path in paths {
+            if path == standardInput {
+                if seen.insert(path).inserted { found.append(path) }
+                continue
+            }
             var status = stat()
             guard stat(path, &status) == 0 else { throw .system("stat(\(path))", Errno(rawValue: errno)) }
             if status.st_mode & S_IFMT == S_IFDIR {
@@ -49,13 +56,16 @@ public enum ScenarioDiscovery {
 public struct Selection: Sendable {
     /// A substring, or a glob when it has `*`, `?` or `[`, matched against the path and the name.
     public var filter: String?
+    /// `--exclude`: scenarios whose path or name matches any of these (as `filter` matches) do not run.
+    public var exclude: [String]
     /// Scenarios must carry every one of these tags.
     public var tags: [String]
     /// `--shard K/N`: the K-th of N interleaved shards (1-based), by position in the stable order.
     public var shard: (index: Int, count: Int)?
 
-    public init(filter: String? = nil, tags: [String] = [], shard: (index: Int, count: Int)? = nil) {
+    public init(filter: String? = nil, exclude: [String] = [], tags: [String] = [], shard: (index: Int, count: Int)? = nil) {
         self.filter = filter
+        self.exclude = exclude
         self.tags = tags
         self.shard = shard
     }
@@ -69,6 +79,7 @@ public struct Selection: Sendable {
     /// Whether a scenario at `path` named `name` with `tags` passes the filter and the tags.
     public func matches(path: String, name: String, tags scenarioTags: [String]) -> Bool {
         if let filter, !Selection.match(filter, path) && !Selection.match(filter, name) { return false }
+        if exclude.contains(where: { Selection.match($0, path) || Selection.match($0, name) }) { return false }
         return self.tags.allSatisfy(scenarioTags.contains)
     }
 
@@ -83,6 +94,34 @@ public struct Selection: Sendable {
             if fnmatch(pattern, String(rest), 0) == 0 { return true }
         }
         return false
+    }
+
+    /// Why `pattern` is not a pattern `match` can use (an empty one, a `[` without its `]`), or nil.
+    public static func problem(in pattern: String) -> String? {
+        if pattern.isEmpty { return "an empty pattern matches everything; leave the option out instead" }
+        let characters = Array(pattern)
+        var index = 0
+        while index < characters.count {
+            switch characters[index] {
+            case "\\":
+                index += 2
+                continue
+            case "[":
+                // A bracket expression: `]` right after `[` or `[!` belongs to the set.
+                var end = index + 1
+                if end < characters.count, characters[end] == "!" || characters[end] == "^" { end += 1 }
+                if end < characters.count, characters[end] == "]" { end += 1 }
+                while end < characters.count, characters[end] != "]" { end += 1 }
+                guard end < characters.count else {
+                    return "'[' at column \(index + 1) has no closing ']' (write '\\[' for a literal bracket)"
+                }
+                index = end + 1
+                continue
+            default:
+                index += 1
+            }
+        }
+        return nil
     }
 
     /// Parses `K/N` with 1 ≤ K ≤ N.
@@ -104,4 +143,12 @@ public enum ExitStatus: Int32, Sendable {
     case invalidInput = 2
     /// The single scenario run was skipped (liburing's test convention).
     case skipped = 77
+    /// SIGHUP stopped the run (128 + 1).
+    case hangUp = 129
+    /// SIGINT stopped the run (128 + 2).
+    case interrupted = 130
+    /// Standard output was closed under the run (128 + SIGPIPE, as if the signal had killed it).
+    case outputClosed = 141
+    /// SIGTERM stopped the run (128 + 15).
+    case terminated = 143
 }

@@ -18,9 +18,12 @@ public struct ExecutionOptions: Sendable {
     public var sandboxBase: String?
     /// How long teardown waits for cancelled requests to come back (the drained barrier included).
     public var teardownGrace: Duration
+    /// Ends the run early as if its deadline had passed, when it `cancelsInFlight` (a signal).
+    public var stop: RunStop?
 
     public init(deadline: Duration? = nil, keepSandbox: Bool = false, sandboxBase: String? = nil,
-                teardownGrace: Duration = .seconds(1)) {
+                teardownGrace: Duration = .seconds(1), stop: RunStop? = nil) {
+        self.stop = stop
         self.deadline = deadline
         self.keepSandbox = keepSandbox
         self.sandboxBase = sandboxBase
@@ -166,6 +169,7 @@ public struct ScenarioExecution {
         var driver = RunDriver(ring: ring, scenario: scenario, plan: plan, resources: resources, observer: observer,
                                start: start, deadline: deadlineInstant)
         driver.inspect = inspect
+        driver.stop = options.stop
         driver.inspectionInterval = inspectionInterval
         var failure: ExecutionError?
         do {

@@ -73,14 +73,23 @@ public func writeStandardError(_ line: String) {
     writeAll(fd: 2, line + "\n")
 }
 
-/// Writes all of `text` to `fd`, retrying short and interrupted writes.
+/// Writes all of `text` to `fd`, retrying short and interrupted writes; a failure is dropped (for
+/// standard error, where nothing better can be done).
 public func writeAll(fd: Int32, _ text: String) {
+    _ = writeAllChecked(fd: fd, text)
+}
+
+/// Writes all of `text` to `fd`, retrying short and interrupted writes; returns the errno of the
+/// write(2) that failed, or nil.
+public func writeAllChecked(fd: Int32, _ text: String) -> Errno? {
     let bytes = Array(text.utf8)
     var offset = 0
     while offset < bytes.count {
         let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
         if written < 0 && errno == EINTR { continue }
-        if written <= 0 { break }
+        if written < 0 { return Errno(rawValue: errno) }
+        if written == 0 { return .EIO }
         offset += written
     }
+    return nil
 }
