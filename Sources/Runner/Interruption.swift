@@ -85,6 +85,8 @@ public final class RunStop: Sendable {
     /// Runs `body` with the calling thread registered as running a scenario.
     func asWorker<T>(_ body: () -> T) -> T {
         let me = pthread_self()
+        // Worker threads (Dispatch's among them) may have been started with signals blocked.
+        if SignalHandling.pokeInstalled.load(ordering: .acquiring) { SignalHandling.unblock([SignalHandling.pokeSignal]) }
         workers.withLock { $0[me, default: 0] += 1 }
         defer { workers.withLock { if $0[me] == 1 { $0[me] = nil } else { $0[me]? -= 1 } } }
         return body()
@@ -171,6 +173,16 @@ public enum SignalHandling {
         sigemptyset(&action.sa_mask)
         action.sa_flags = 0
         for number in [SIGINT, SIGTERM, SIGHUP] { sigaction(number, &action, nil) }
+        // A parent may have started us with these blocked (the mask is inherited across exec).
+        unblock([SIGINT, SIGTERM, SIGHUP, pokeSignal])
+    }
+
+    /// Unblocks `signals` on the calling thread.
+    static func unblock(_ signals: [Int32]) {
+        var set = sigset_t()
+        sigemptyset(&set)
+        for number in signals { sigaddset(&set, number) }
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
     }
 
     /// Where the signal path kills every live child process of the run's scenarios (`child_process`

@@ -99,6 +99,8 @@ public enum RunSession {
             return .invalidInput
         }
         let stop = RunStop()
+        // A closed standard output must come back as EPIPE (a clean end), not kill the process.
+        signal(SIGPIPE, SIG_IGN)
         if options.handleSignals { SignalHandling.install(stop: stop, writeError: writeError) }
         let environment = RunSession.environment(shuffleSeed: options.suite.shuffleSeed)
         if let seed = options.suite.shuffleSeed { writeError("ringscript: shuffled with --seed \(seed)") }
@@ -182,7 +184,10 @@ public enum RunSession {
             if let list = text.failureList(result.outcomes) { output.write(list) }
             output.write(text.summary(result.summary, duration: result.duration))
         }
-        if let reason = result.stopReason { writeError("ringscript: \(reason)") }
+        switch result.stopReason {
+        case .signal?, .failures?: writeError("ringscript: \(result.stopReason!)" + (result.summary.notRun > 0 ? "; \(result.summary.notRun) not run" : ""))
+        case .outputClosed?, .outputFailed?, nil: break  // said where the write failed
+        }
         var status = result.exitStatus
         if let junitPath = options.junitPath {
             let xml = JUnitReporter(environment: environment).render(result.outcomes, duration: result.duration)
