@@ -302,7 +302,7 @@ public enum RunSession {
         let recorder = options.recordsTrace ? TraceRecorder(limit: options.traceRecordLimit) : nil
         if let recorder { observers.append(recorder) }
         if options.trace {
-            observers.append(TraceLog(prefix: tracePrefix, write: writeError))
+            observers.append(TraceLog(prefix: tracePrefix, scenario: scenario, write: writeError))
         }
         let execution = ScenarioExecution(
             scenario: scenario, plan: plan,

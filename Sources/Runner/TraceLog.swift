@@ -5,21 +5,40 @@ import Musl
 #endif
 import Checker
 import IoUring
+import Scenario
 
 /// `--trace`: a live log of every SQE, enter, CQE, registration and control step, one line each, written
 /// to standard error as it happens.
 public final class TraceLog: TraceObserver {
     private let prefix: String
     private let write: (String) -> Void
+    /// The `struct __kernel_timespec` each timeout node's SQE points at (`addr`), by graph node.
+    private let timespecs: [Int: Timespec]
 
-    /// `prefix` starts every line (the scenario's name when several run at once).
-    public init(prefix: String = "", write: @escaping (String) -> Void = writeStandardError) {
+    /// `prefix` starts every line (the scenario's name when several run at once). With the `scenario`,
+    /// timeout SQEs show the timespec their `addr` points at.
+    public init(prefix: String = "", scenario: Scenario? = nil, write: @escaping (String) -> Void = writeStandardError) {
         self.prefix = prefix
         self.write = write
+        timespecs = scenario.map(TraceLog.timespecs(of:)) ?? [:]
     }
 
     public func observe(_ event: TraceEvent) {
-        write(prefix + TraceLog.line(for: event))
+        var line = TraceLog.line(for: event)
+        if case .queued(let request) = event, let timespec = timespecs[request.node] {
+            line += " ts={tv_sec=\(timespec.seconds), tv_nsec=\(timespec.nanoseconds)}"
+        }
+        write(prefix + line)
+    }
+
+    /// The timespec of every request node with a duration `after` (timeout, link_timeout, timeout_update).
+    static func timespecs(of scenario: Scenario) -> [Int: Timespec] {
+        var found: [Int: Timespec] = [:]
+        for (index, node) in scenario.graph.nodes.enumerated() {
+            guard case .request(let request) = node.kind, let nanoseconds = request.arguments.duration("after") else { continue }
+            found[index] = Timespec(.nanoseconds(nanoseconds))
+        }
+        return found
     }
 
     /// One line for one event.
@@ -30,7 +49,8 @@ public final class TraceLog: TraceObserver {
             let op = Opcode(rawValue: sqe.opcode).map { $0.kernelName } ?? "opcode \(sqe.opcode)"
             let who = request.id.map { "\($0) " } ?? ""
             var line = "\(stamp(request.elapsed)) SQE \(who)user_data=\(request.userData) \(op)"
-            line += " flags=\(sqeFlagNames(sqe.flags)) fd=\(sqe.fd) off=\(sqe.off) addr=0x\(String(sqe.addr, radix: 16))"
+            // The offset is a signed loff_t for the kernel: -1 means "the file position".
+            line += " flags=\(sqeFlagNames(sqe.flags)) fd=\(sqe.fd) off=\(Int64(bitPattern: sqe.off)) addr=0x\(String(sqe.addr, radix: 16))"
             line += " len=\(sqe.len) op_flags=0x\(String(sqe.opFlags, radix: 16)) ioprio=\(sqe.ioprio)"
             line += " buf_index=\(sqe.bufIndex) personality=\(sqe.personality) file_index=\(sqe.spliceFDIn) addr3=0x\(String(sqe.addr3, radix: 16))"
             return line
@@ -61,8 +81,12 @@ public final class TraceLog: TraceObserver {
         iterations.isEmpty ? "" : "[" + iterations.map(String.init).joined(separator: ",") + "]"
     }
 
+    /// IOSQE_* names joined by `|`; bits no name covers as hex (`LINK|0x80`); `0` for none.
     static func sqeFlagNames(_ flags: UInt8) -> String {
-        let names = SubmissionFlags.named.filter { SubmissionFlags(rawValue: flags).contains($0.flag) }.map(\.name)
+        let named = SubmissionFlags.named.filter { SubmissionFlags(rawValue: flags).contains($0.flag) }
+        var names = named.map(\.name)
+        let unknown = flags & ~named.reduce(0) { $0 | $1.flag.rawValue }
+        if unknown != 0 { names.append("0x" + String(unknown, radix: 16)) }
         return names.isEmpty ? "0" : names.joined(separator: "|")
     }
 

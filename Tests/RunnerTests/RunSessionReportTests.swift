@@ -143,6 +143,20 @@ import Testing
         #expect(v14.hasPrefix("TAP version 14\n1..1\nok 1 - nop and write pass"))
     }
 
+    @Test func provePassesTheWholeCorpus() throws {
+        let (status, tap, _) = run([Self.repository + "/scenarios"], RunSessionOptions(tap: .v13))
+        #expect(status == .success)
+        let file = NSTemporaryDirectory() + "ringscript-corpus-\(getpid()).tap"
+        try tap.write(toFile: file, atomically: true, encoding: String.Encoding.utf8)
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        guard let (proveStatus, text) = try Self.tool("/usr/bin/prove", ["--exec", "cat", file]) else {
+            Issue.record("prove (Debian perl) is not installed: apt-get install perl")
+            return
+        }
+        #expect(proveStatus == 0, "\(text)")
+        #expect(text.contains("Result: PASS"))
+    }
+
     @Test func pyYAMLLoadsEveryDiagnosticBlock() throws {
         var outcome = ScenarioOutcome(name: "control \u{1} and # and \"quotes\"", file: "x.yaml", verdict: .timeout,
                                       duration: .milliseconds(3), reason: "tab\there, bell \u{7}, newline\nnext: 1",
