@@ -157,6 +157,24 @@ import Testing
         #expect(shuffled.output != list.output)
     }
 
+    @Test func planTakesSeveralFilesAndColourIsChosen() throws {
+        let plan = try Self.run(["plan", Self.fixtures + "/pass.yaml", Self.fixtures + "/forever.yaml"])
+        #expect(plan.status == 0)
+        #expect(plan.output.hasPrefix("# \(Self.fixtures)/pass.yaml\n"))
+        #expect(plan.output.contains("\n# \(Self.fixtures)/forever.yaml\n"))
+        let invalid = FileManager.default.temporaryDirectory.appendingPathComponent("ringscript-plan-\(getpid()).yaml").path
+        try "name: x\nsteps:\n  - reed: {}\n".write(toFile: invalid, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: invalid) }
+        let bad = try Self.run(["plan", invalid, Self.fixtures + "/pass.yaml"])
+        #expect(bad.status == 2)
+        #expect(bad.errors.contains("\(invalid):3:5: error: unknown op 'reed'"))
+        #expect(bad.output.hasPrefix("# \(Self.fixtures)/pass.yaml\n"), "the other files are still planned")
+        let always = try Self.run(["run", "--color", "always", Self.fixtures + "/pass.yaml"])
+        #expect(always.output.hasPrefix("\u{1B}[32mPASS"))
+        let never = try Self.run(["run", "--color", "auto", Self.fixtures + "/pass.yaml"])  // not a terminal
+        #expect(!never.output.contains("\u{1B}"))
+    }
+
     @Test func badOptionValuesAreUsageErrors() throws {
         let cases: [([String], String)] = [
             (["run", "--deadline", "-1s"], "--deadline takes a duration"),
