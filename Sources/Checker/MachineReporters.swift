@@ -118,19 +118,19 @@ public struct JSONReporter: Sendable {
         let counts: [(String, JSONValue)] = Verdict.allCases.map { ($0.rawValue.lowercased(), .integer(Int64(summary[$0]))) }
         return .object(counts + [
             ("not_run", .integer(Int64(summary.notRun))),
-            ("seconds", .number(milliseconds(duration))),
+            ("seconds", .number(roundedSeconds(duration))),
             ("interrupted", interruption.map(JSONValue.string) ?? .null),
         ])
     }
 
-    func milliseconds(_ duration: Duration) -> Double { (duration.seconds * 1e6).rounded() / 1e6 }
+    func roundedSeconds(_ duration: Duration) -> Double { (duration.seconds * 1e6).rounded() / 1e6 }
 
     func json(_ outcome: ScenarioOutcome) -> JSONValue {
         .object([
             ("name", .string(outcome.name)),
             ("file", .string(outcome.file)),
             ("verdict", .string(outcome.verdict.rawValue)),
-            ("seconds", .number(milliseconds(outcome.duration))),
+            ("seconds", .number(roundedSeconds(outcome.duration))),
             ("iteration", .integer(Int64(outcome.iteration))),
             ("reason", outcome.reason.map(JSONValue.string) ?? .null),
             ("not_run", outcome.notRun.map(JSONValue.string) ?? .null),
@@ -357,7 +357,10 @@ public struct TAPReporter: Sendable {
         case .skip: return "ok \(number) - \(name)\(iteration) # SKIP \(directiveText(outcome.reason ?? ""))"
         case .xfail: return "not ok \(number) - \(name)\(iteration) # TODO \(directiveText(outcome.reason ?? "expected to fail"))"
         case .fail, .timeout, .xpass, .error:
-            var lines = ["not ok \(number) - \(name)\(iteration)", "  ---"]
+            // TAP knows only SKIP and TODO: harnesses read `# TIMEOUT …` as a comment on a failed point.
+            let ids = outcome.neverCompleted.map(\.id).joined(separator: ", ")
+            let timeout = outcome.verdict == .timeout ? " # TIMEOUT " + (ids.isEmpty ? "deadline passed" : "never completed: " + ids) : ""
+            var lines = ["not ok \(number) - \(name)\(iteration)\(timeout)", "  ---"]
             let block = (try? YAMLEmitter.document(diagnostics(outcome))) ?? "message: 'diagnostics could not be written'\n"
             for line in block.split(separator: "\n", omittingEmptySubsequences: false).dropLast() { lines.append("  " + line) }
             lines.append("  ...")

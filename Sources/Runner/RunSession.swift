@@ -102,7 +102,9 @@ public enum RunSession {
         // A closed standard output must come back as EPIPE (a clean end), not kill the process.
         signal(SIGPIPE, SIG_IGN)
         if options.handleSignals { SignalHandling.install(stop: stop, writeError: writeError) }
-        let environment = RunSession.environment(shuffleSeed: options.suite.shuffleSeed)
+        // Probing costs a ring setup: only the reports that carry the environment pay for it.
+        let needsEnvironment = options.junitPath != nil || options.format != .text
+        let environment = needsEnvironment ? RunSession.environment(shuffleSeed: options.suite.shuffleSeed) : .unknown
         if let seed = options.suite.shuffleSeed { writeError("ringscript: shuffled with --seed \(seed)") }
         let output = SessionOutput(write: writeOutput, stop: stop)
         let text = TextReporter(useColor: options.color)

@@ -139,6 +139,7 @@ import Testing
         #expect(redStatus != 0)
         #expect(redText.contains("Failed tests:  2-3"), "\(redText)")
         #expect(!redText.contains("Parse errors"), "\(redText)")
+        #expect(red.contains("not ok 3 - a read that never completes is stopped by the deadline # TIMEOUT never completed: stuck\n"))
         let v14 = run([fixture("pass.yaml")], RunSessionOptions(tap: .v14)).1
         #expect(v14.hasPrefix("TAP version 14\n1..1\nok 1 - nop and write pass"))
     }
