@@ -14,6 +14,10 @@ public final class TraceLog: TraceObserver {
     private let write: (String) -> Void
     /// The `struct __kernel_timespec` each timeout node's SQE points at (`addr`), by graph node.
     private let timespecs: [Int: Timespec]
+    /// The base each request node's explicit user_data was written in, when not decimal.
+    private let radixes: [Int: Int]
+    /// user_data values queued from such nodes, to show their CQEs' user_data the same way.
+    private var userDataRadix: [UInt64: Int] = [:]
 
     /// `prefix` starts every line (the scenario's name when several run at once). With the `scenario`,
     /// timeout SQEs show the timespec their `addr` points at.
@@ -21,14 +25,41 @@ public final class TraceLog: TraceObserver {
         self.prefix = prefix
         self.write = write
         timespecs = scenario.map(TraceLog.timespecs(of:)) ?? [:]
+        var radixes: [Int: Int] = [:]
+        for (index, node) in (scenario?.graph.nodes ?? []).enumerated() {
+            if case .request(let request) = node.kind, request.userData.radix != 10 { radixes[index] = request.userData.radix }
+        }
+        self.radixes = radixes
     }
 
     public func observe(_ event: TraceEvent) {
-        var line = TraceLog.line(for: event)
+        var radix = 10
+        switch event {
+        case .queued(let request):
+            if let written = radixes[request.node] {
+                radix = written
+                userDataRadix[request.userData] = written
+            }
+        case .completed(let observed):
+            radix = userDataRadix[observed.cqe.userData] ?? 10
+        default:
+            break
+        }
+        var line = TraceLog.line(for: event, userDataRadix: radix)
         if case .queued(let request) = event, let timespec = timespecs[request.node] {
             line += " ts={tv_sec=\(timespec.seconds), tv_nsec=\(timespec.nanoseconds)}"
         }
         write(prefix + line)
+    }
+
+    /// `user_data` as the scenario wrote it: `0x2a` for hexadecimal, `42` for decimal.
+    static func userDataText(_ value: UInt64, radix: Int) -> String {
+        switch radix {
+        case 16: return "0x" + String(value, radix: 16)
+        case 8: return "0o" + String(value, radix: 8)
+        case 2: return "0b" + String(value, radix: 2)
+        default: return String(value)
+        }
     }
 
     /// The timespec of every request node with a duration `after` (timeout, link_timeout, timeout_update).
@@ -42,13 +73,13 @@ public final class TraceLog: TraceObserver {
     }
 
     /// One line for one event.
-    public static func line(for event: TraceEvent) -> String {
+    public static func line(for event: TraceEvent, userDataRadix radix: Int = 10) -> String {
         switch event {
         case .queued(let request):
             let sqe = request.sqe
             let op = Opcode(rawValue: sqe.opcode).map { $0.kernelName } ?? "opcode \(sqe.opcode)"
             let who = request.id.map { "\($0) " } ?? ""
-            var line = "\(stamp(request.elapsed)) SQE \(who)user_data=\(request.userData) \(op)"
+            var line = "\(stamp(request.elapsed)) SQE \(who)user_data=\(userDataText(request.userData, radix: radix)) \(op)"
             // The offset is a signed loff_t for the kernel: -1 means "the file position".
             line += " flags=\(sqeFlagNames(sqe.flags)) fd=\(sqe.fd) off=\(Int64(bitPattern: sqe.off)) addr=0x\(String(sqe.addr, radix: 16))"
             line += " len=\(sqe.len) op_flags=0x\(String(sqe.opFlags, radix: 16)) ioprio=\(sqe.ioprio)"
@@ -60,7 +91,7 @@ public final class TraceLog: TraceObserver {
             return "\(stamp(call.elapsed)) ENTER to_submit=\(call.toSubmit) min_complete=\(call.minComplete) flags=\(flags.isEmpty ? "0" : flags) -> \(result)"
         case .completed(let observed):
             let cqe = observed.cqe
-            return "\(stamp(observed.elapsed)) CQE #\(observed.arrival) user_data=\(cqe.userData) res=\(describeResult(cqe.res)) flags=\(describeFlags(cqe.flags.rawValue))"
+            return "\(stamp(observed.elapsed)) CQE #\(observed.arrival) user_data=\(userDataText(cqe.userData, radix: radix)) res=\(describeResult(cqe.res)) flags=\(describeFlags(cqe.flags.rawValue))"
         case .registered(let outcome):
             let what = outcome.isSubmit ? "SUBMITTED" : "REGISTER"
             return "\(stamp(outcome.elapsed)) \(what) step \(outcome.node)\(iterationText(outcome.iterations)) -> \(describeResult(outcome.result))"

@@ -25,8 +25,12 @@ import Testing
         steps:
           - timeout: { after: 1500us }
             id: t
+          - nop: {}
+            id: n
+            user_data: 0xBEEF
         expect:
           t: -ETIME
+          n: 0
         """.write(toFile: file, atomically: true, encoding: String.Encoding.utf8)
         defer { try? FileManager.default.removeItem(atPath: file) }
         let errors = Mutex<[String]>([])
@@ -38,5 +42,8 @@ import Testing
         #expect(sqe.contains("IORING_OP_TIMEOUT"))
         #expect(sqe.hasSuffix(" ts={tv_sec=0, tv_nsec=1500000}"), "\(sqe)")
         #expect(!lines.contains { $0.hasPrefix("[a timeout fires]") }, "one scenario: no name prefix")
+        // user_data in the base the scenario wrote it, for the SQE and its CQE.
+        #expect(lines.contains { $0.contains("SQE n user_data=0xbeef IORING_OP_NOP") }, "\(lines)")
+        #expect(lines.contains { $0.contains("CQE #") && $0.contains("user_data=0xbeef res=0") }, "\(lines)")
     }
 }
