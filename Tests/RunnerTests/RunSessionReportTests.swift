@@ -144,6 +144,18 @@ import Testing
         #expect(v14.hasPrefix("TAP version 14\n1..1\nok 1 - nop and write pass"))
     }
 
+    @Test func maxFailuresStopsTheRunAndTheRestIsNotRun() {
+        let paths = [fixture("wrong-res.yaml"), fixture("missing-flag.yaml"), fixture("wrong-order.yaml"), fixture("pass.yaml")]
+        let (status, text, errors) = run(paths, RunSessionOptions(suite: SuiteOptions(maxFailures: 2)))
+        #expect(status == .failure)
+        #expect(text.contains("\n0 passed, 2 failed, 0 skipped, 2 not run ("))
+        #expect(text.contains("Failed (2):\n  FAIL    \(fixture("wrong-res.yaml"))"))
+        #expect(errors.contains("ringscript: stopped after 2 failures; 2 not run"))
+        let tap = run(paths, RunSessionOptions(suite: SuiteOptions(maxFailures: 2), tap: .v13)).1
+        #expect(tap.contains("ok 3 - a wrong order is reported with both ids # SKIP not run: stopped after 2 failures"))
+        #expect(!tap.contains("Bail out!"), "a failure limit is not an interruption")
+    }
+
     @Test func provePassesTheWholeCorpus() throws {
         let (status, tap, _) = run([Self.repository + "/scenarios"], RunSessionOptions(tap: .v13))
         #expect(status == .success)
