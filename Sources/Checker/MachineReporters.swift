@@ -337,7 +337,7 @@ public enum TAPVersion: Int, Sendable, CaseIterable {
     case v14 = 14
 }
 
-/// `--tap[=13|14]`: one test point per scenario run, streamed, `# SKIP reason` for skips, `# TODO` for
+/// `--tap` (`--tap-version 13|14`): one test point per scenario run, streamed, `# SKIP reason` for skips, `# TODO` for
 /// expected failures (TAP's directive), a libyaml-written YAML block (`---`…`...`) for failures.
 public struct TAPReporter: Sendable {
     public var version: TAPVersion

@@ -59,8 +59,6 @@ public struct RunSessionOptions: Sendable {
         self.traceRecordLimit = traceRecordLimit
     }
 
-    /// Whether standard output carries a streamed machine report rather than text.
-    var streamsMachineReport: Bool { tap != nil || ktap || format == .jsonl }
     /// Whether the reports want each run's trace.
     var recordsTrace: Bool { format == .json || format == .jsonl }
 }
@@ -130,7 +128,7 @@ public enum RunSession {
                 }
                 if let tap { output.write(tap.header(count: count)) }
                 if options.ktap { output.write(ktap.header(count: count)) }
-                if options.format == .jsonl && !options.streamsOtherReport { output.write(json.environmentLine()) }
+                if options.format == .jsonl { output.write(json.environmentLine()) }
             case .started(let name, let position, let total):
                 if options.progress && !options.trace {
                     RunSession.writeError("\r\u{1B}[2K[\(position)/\(total)] \(name)", newline: false)
@@ -337,11 +335,6 @@ public enum RunSession {
         if let cpu = ring.sqThreadCPU { parts.append("sq_thread_cpu \(cpu)") }
         return parts.joined(separator: ", ")
     }
-}
-
-extension RunSessionOptions {
-    /// JSON Lines go to standard output only when no TAP/KTAP stream does.
-    var streamsOtherReport: Bool { tap != nil || ktap }
 }
 
 /// Standard output as the reports use it: the first failed write stops the run (EPIPE as a closed

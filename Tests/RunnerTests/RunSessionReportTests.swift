@@ -257,6 +257,7 @@ import Testing
         let script = """
         import sys, json, jsonschema
         schema = json.load(open(sys.argv[1]))
+        jsonschema.Draft202012Validator.check_schema(schema)
         report = json.loads(sys.argv[2])
         jsonschema.validate(report, schema)
         scenario = report["scenarios"][0]
