@@ -177,10 +177,10 @@ import Testing
 
     @Test func badOptionValuesAreUsageErrors() throws {
         let cases: [([String], String)] = [
-            (["run", "--deadline", "-1s"], "--deadline takes a duration"),
+            (["run", "--deadline", "-1s"], "--deadline takes a duration like 10s, 500ms or 1.5s, not '-1s'"),
             (["run", "--repeat", "-3"], "--repeat must be at least 1, not -3"),
             (["run", "-j", "-2"], "-j must be at least 1, not -2"),
-            (["run", "--deadline", "0"], "--deadline"),
+            (["run", "--deadline", "0"], "--deadline must be at least 10ms, not '0'"),
             (["run", "--deadline", "1ns"], "--deadline must be at least 10ms, not '1ns'"),
             (["run", "--filter", "["], "--filter '[' is not a valid pattern: '[' at column 1 has no closing ']'"),
             (["run", "--max-failures", "0"], "--max-failures must be at least 1"),
