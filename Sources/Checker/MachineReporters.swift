@@ -400,6 +400,12 @@ public struct TAPReporter: Sendable {
         return .map(pairs)
     }
 
+    /// A comment (TAP) or diagnostic line (KTAP) after the plan: who ran where.
+    public static func environmentComment(_ environment: RunEnvironment) -> String {
+        "# ringscript \(environment.version) on Linux \(environment.kernelRelease), host \(environment.hostname), started \(environment.timestamp)Z"
+            + (environment.shuffleSeed.map { ", --seed \($0)" } ?? "")
+    }
+
     /// The trailing plan (when the count was not known up front), then a comment with the summary.
     public func footer(_ outcomes: [ScenarioOutcome], planned: Bool, interruption: String?) -> String {
         var lines: [String] = []

@@ -100,9 +100,9 @@ public enum RunSession {
         // A closed standard output must come back as EPIPE (a clean end), not kill the process.
         signal(SIGPIPE, SIG_IGN)
         if options.handleSignals { SignalHandling.install(stop: stop, writeError: writeError) }
-        // Probing costs a ring setup: only the reports that carry the environment pay for it.
-        let needsEnvironment = options.junitPath != nil || options.format != .text
-        let environment = needsEnvironment ? RunSession.environment(shuffleSeed: options.suite.shuffleSeed) : .unknown
+        // Probing costs a ring setup: only the reports that carry the probe summary pay for it.
+        let environment = RunSession.environment(shuffleSeed: options.suite.shuffleSeed,
+                                                 probing: options.junitPath != nil || options.format != .text)
         if let seed = options.suite.shuffleSeed { writeError("ringscript: shuffled with --seed \(seed)") }
         let output = SessionOutput(write: writeOutput, stop: stop)
         let text = TextReporter(useColor: options.color)
@@ -126,8 +126,8 @@ public enum RunSession {
                     $0.planned = count != nil
                     $0.several = (count ?? 2) > 1
                 }
-                if let tap { output.write(tap.header(count: count)) }
-                if options.ktap { output.write(ktap.header(count: count)) }
+                if let tap { output.write(tap.header(count: count) + "\n" + TAPReporter.environmentComment(environment)) }
+                if options.ktap { output.write(ktap.header(count: count) + "\n" + TAPReporter.environmentComment(environment)) }
                 if options.format == .jsonl { output.write(json.environmentLine()) }
             case .started(let name, let position, let total):
                 if options.progress && !options.trace {
@@ -259,12 +259,16 @@ public enum RunSession {
     }
 
     /// The environment every machine report carries.
-    static func environment(shuffleSeed: UInt64?) -> RunEnvironment {
+    static func environment(shuffleSeed: UInt64?, probing: Bool = true) -> RunEnvironment {
         var host = [CChar](repeating: 0, count: 256)
         let hostname = gethostname(&host, host.count) == 0
             ? String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) : "localhost"
         var environment = RunEnvironment(version: RingScriptRelease.version, kernelRelease: KernelRelease.current.string,
                                          hostname: hostname, startTime: Int64(time(nil)), shuffleSeed: shuffleSeed)
+        guard probing else {
+            environment.probeError = "not probed"
+            return environment
+        }
         do {
             let probe = try ProbeReport.current()
             environment.features = probe.features.names
