@@ -176,6 +176,27 @@ import Testing
         #expect(!never.output.contains("\u{1B}"))
     }
 
+    @Test func longRepeatsShowTheIterationOnATerminalOnly() throws {
+        let command = "\(Self.binary) run --repeat 300 \(Self.fixtures)/pass.yaml"
+        // util-linux's script(1) gives the run a terminal.
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else {
+            Issue.record("script(1) is not installed: apt-get install util-linux")
+            return
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+        process.arguments = ["-qc", command, "/dev/null"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardInput = Pipe()
+        try process.run()
+        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(text.contains("nop and write pass: iteration 300/300"), "\(text)")
+        let piped = try Self.run(["run", "--repeat", "300", Self.fixtures + "/pass.yaml"])
+        #expect(!piped.output.contains("iteration") && !piped.errors.contains("iteration"))
+    }
+
     @Test func badOptionValuesAreUsageErrors() throws {
         let cases: [([String], String)] = [
             (["run", "--deadline", "-1s"], "--deadline takes a duration like 10s, 500ms or 1.5s, not '-1s'"),
