@@ -325,7 +325,9 @@ public enum RunSession {
             outcome = ScenarioOutcome(name: scenario.name, file: scenario.file, verdict: .error, duration: result.duration,
                                       reason: error.description, iteration: iteration)
         }
-        outcome.trace = recorder?.trace
+        // A passing repeat after the first adds nothing to read: its trace is not kept, so --repeat stays
+        // bounded by the records of the first and of the failing iterations.
+        if iteration <= 1 || outcome.verdict.isFailure { outcome.trace = recorder?.trace }
         return outcome
     }
 

@@ -157,6 +157,15 @@ import Testing
         #expect(!tap.contains("Bail out!"), "a failure limit is not an interruption")
     }
 
+    @Test func passingRepeatsAfterTheFirstKeepNoTrace() {
+        let lines = run([fixture("pass.yaml"), fixture("wrong-res.yaml")],
+                        RunSessionOptions(suite: SuiteOptions(repetitions: 3), format: .jsonl)).1.split(separator: "\n")
+        let scenarios = lines.filter { $0.hasPrefix("{\"type\":\"scenario\"") }
+        #expect(scenarios.count == 6)
+        // pass.yaml: iteration 1 keeps its trace, 2 and 3 do not; wrong-res.yaml fails every time and keeps all.
+        #expect(scenarios.map { $0.contains("\"trace\":null") } == [false, true, true, false, false, false])
+    }
+
     @Test func provePassesTheWholeCorpus() throws {
         let (status, tap, _) = run([Self.repository + "/scenarios"], RunSessionOptions(tap: .v13))
         #expect(status == .success)
