@@ -90,10 +90,19 @@ public struct ScenarioOutcome: Sendable {
     public var iteration: Int
     /// Notes for the reader, whatever the verdict (an ambiguous assignment of shared user_data CQEs).
     public var notes: [Note]
+    /// For a file that could not be loaded (verdict ERROR): the loader's diagnostics.
+    public var diagnostics: [Diagnostic]
+    /// Why the scenario did not run at all, or not to its end (verdict SKIP): `--fail-fast`, a signal.
+    public var notRun: String?
+    /// The ring the scenario asked for, for reports: `entries 64, flags SQPOLL|SINGLE_ISSUER`.
+    public var ringSetup: String?
+    /// The run's SQEs, enters and CQEs, kept when a JSON report asked for them.
+    public var trace: RecordedTrace?
 
     public init(name: String, file: String, verdict: Verdict, duration: Duration, reason: String? = nil,
                 mismatches: [Mismatch] = [], unclaimed: [ObservedCompletion] = [],
-                neverCompleted: [(id: String, mark: SourceMark)] = [], iteration: Int = 1, notes: [Note] = []) {
+                neverCompleted: [(id: String, mark: SourceMark)] = [], iteration: Int = 1,
+                diagnostics: [Diagnostic] = [], notRun: String? = nil, notes: [Note] = []) {
         self.notes = notes
         self.name = name
         self.file = file
@@ -104,6 +113,22 @@ public struct ScenarioOutcome: Sendable {
         self.unclaimed = unclaimed
         self.neverCompleted = neverCompleted
         self.iteration = iteration
+        self.diagnostics = diagnostics
+        self.notRun = notRun
+    }
+
+    /// A file that could not be loaded: an ERROR entry that carries the diagnostics.
+    public static func invalidFile(_ file: String, diagnostics: [Diagnostic]) -> ScenarioOutcome {
+        let errors = diagnostics.filter { $0.severity == .error }.count
+        return ScenarioOutcome(name: file, file: file, verdict: .error, duration: .zero,
+                               reason: "invalid scenario file (\(errors) error\(errors == 1 ? "" : "s"))",
+                               diagnostics: diagnostics)
+    }
+
+    /// A selected scenario that the run stopped before (or while) running: a SKIP saying why.
+    public static func notRun(name: String, file: String, why: String, iteration: Int = 1) -> ScenarioOutcome {
+        ScenarioOutcome(name: name, file: file, verdict: .skip, duration: .zero, reason: "not run: " + why,
+                        iteration: iteration, notRun: why)
     }
 }
 
@@ -111,8 +136,13 @@ public struct ScenarioOutcome: Sendable {
 public struct RunSummary: Hashable, Sendable {
     public var counts: [Verdict: Int] = [:]
 
+    /// Selected scenarios that never ran (they are not counted as skipped).
+    public var notRun = 0
+
     public init(_ outcomes: [ScenarioOutcome]) {
-        for outcome in outcomes { counts[outcome.verdict, default: 0] += 1 }
+        for outcome in outcomes {
+            if outcome.notRun != nil { notRun += 1 } else { counts[outcome.verdict, default: 0] += 1 }
+        }
     }
 
     public subscript(verdict: Verdict) -> Int { counts[verdict] ?? 0 }
@@ -123,7 +153,8 @@ public struct RunSummary: Hashable, Sendable {
         if self[.timeout] > 0 { parts.append("\(self[.timeout]) timed out") }
         if self[.xfail] > 0 { parts.append("\(self[.xfail]) xfailed") }
         if self[.xpass] > 0 { parts.append("\(self[.xpass]) xpassed") }
-        if self[.error] > 0 { parts.append("\(self[.error]) errors") }
+        if self[.error] > 0 { parts.append("\(self[.error]) error\(self[.error] == 1 ? "" : "s")") }
+        if notRun > 0 { parts.append("\(notRun) not run") }
         return parts.joined(separator: ", ")
     }
 

@@ -29,6 +29,9 @@ public struct TextReporter: Sendable {
         if let reason = outcome.reason, outcome.verdict != .fail {
             lines.append("  " + reason)
         }
+        for diagnostic in outcome.diagnostics {
+            lines.append("  \(diagnostic.mark): \(diagnostic.severity.rawValue): \(diagnostic.message)")
+        }
         for (index, mismatch) in outcome.mismatches.enumerated() {
             let first = index == 0 ? paint("  (first divergence)", "1") : ""
             lines.append("  \(mismatch.mark): \(mismatch.subject)\(first)")
@@ -62,6 +65,21 @@ public struct TextReporter: Sendable {
     /// The summary line, `N passed, N failed, N skipped`.
     public func summary(_ summary: RunSummary, duration: Duration) -> String {
         summary.line + " (" + formatDuration(duration) + ")"
+    }
+
+    /// The closing list of what failed, timed out or could not run, one per line (like runtests.sh's
+    /// "Tests failed (N): …" and pytest's short summary); nil when nothing did.
+    public func failureList(_ outcomes: [ScenarioOutcome]) -> String? {
+        var seen = Set<String>()
+        var lines: [String] = []
+        for outcome in outcomes where outcome.verdict.isFailure {
+            let key = outcome.file + "\u{0}" + outcome.name
+            guard seen.insert(key).inserted else { continue }
+            let label = paint(outcome.verdict.rawValue.rightPadded(to: 7), verdictColor(outcome.verdict))
+            lines.append("  " + label + " " + (outcome.file == outcome.name ? outcome.file : "\(outcome.file) (\(outcome.name))"))
+        }
+        guard !lines.isEmpty else { return nil }
+        return (["Failed (\(lines.count)):"] + lines).joined(separator: "\n")
     }
 
     func verdictColor(_ verdict: Verdict) -> String {

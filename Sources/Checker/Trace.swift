@@ -152,3 +152,58 @@ public final class TraceFanOut: TraceObserver {
         for observer in observers { observer.observe(event) }
     }
 }
+
+/// The trace of one run as the JSON reports carry it: every SQE, enter, CQE and step in the order they
+/// happened, up to a cap; `dropped` says how many records past the cap were not kept.
+public struct RecordedTrace: Sendable {
+    public enum Record: Sendable {
+        case sqe(QueuedRequest)
+        case enter(EnterCall)
+        /// A CQE with the id its user_data maps to (nil when no queued SQE had it).
+        case cqe(ObservedCQE, id: String?)
+        case registration(RegistrationOutcome)
+        case step(node: Int, iterations: [Int], summary: String, elapsed: Duration)
+        case teardown(deadlineExpired: Bool, elapsed: Duration)
+    }
+
+    public var records: [Record] = []
+    /// The most records kept.
+    public var limit: Int
+    /// Records that happened past `limit`.
+    public var dropped = 0
+
+    public init(limit: Int) { self.limit = limit }
+}
+
+/// Keeps the trace for the JSON reports, bounded by `limit` records per run (a streamed scenario of a
+/// million requests keeps its first `limit` and counts the rest).
+public final class TraceRecorder: TraceObserver {
+    public private(set) var trace: RecordedTrace
+    /// user_data → id of the SQEs recorded, to name the CQEs.
+    private var ids: [UInt64: String] = [:]
+
+    /// 10,000 records: a few MB of JSON at most per scenario.
+    public static let defaultLimit = 10_000
+
+    public init(limit: Int = TraceRecorder.defaultLimit) { trace = RecordedTrace(limit: limit) }
+
+    public func observe(_ event: TraceEvent) {
+        guard trace.records.count < trace.limit else {
+            trace.dropped += 1
+            return
+        }
+        switch event {
+        case .queued(let request):
+            if let id = request.id { ids[request.userData] = id }
+            var kept = request
+            kept.sqe.keepAlive = []  // the record is for the report: it must not hold kernel memory alive
+            trace.records.append(.sqe(kept))
+        case .entered(let call): trace.records.append(.enter(call))
+        case .completed(let observed): trace.records.append(.cqe(observed, id: ids[observed.cqe.userData]))
+        case .registered(let outcome): trace.records.append(.registration(outcome))
+        case .controlled(let node, let iterations, let summary, let elapsed):
+            trace.records.append(.step(node: node, iterations: iterations, summary: summary, elapsed: elapsed))
+        case .teardown(let expired, let elapsed): trace.records.append(.teardown(deadlineExpired: expired, elapsed: elapsed))
+        }
+    }
+}

@@ -135,7 +135,11 @@ struct RunDriver: ~Copyable {
     // Last: ContinuousClock.Instant's layout is resilient, so every stored property after it would be
     // found through the type's metadata at run time.
     let start: ContinuousClock.Instant
-    let deadline: ContinuousClock.Instant
+    let fixedDeadline: ContinuousClock.Instant
+    /// A run stop that cancels in-flight work (a signal) moves the deadline to the start: every check
+    /// and bounded wait then sees it as passed, and the run tears down as at its deadline.
+    var stop: RunStop?
+    var deadline: ContinuousClock.Instant { stop?.cancelsInFlight == true ? start : fixedDeadline }
 
     /// What one node is, for the per-instance path.
     private struct NodeInfo {
@@ -223,7 +227,7 @@ struct RunDriver: ~Copyable {
         self.resources = resources
         self.observer = observer
         self.start = start
-        self.deadline = deadline
+        self.fixedDeadline = deadline
         let graph = scenario.graph
         let count = graph.nodes.count
         outstandingByNode = FlatArray(repeating: 0, count: count)
@@ -1270,7 +1274,7 @@ struct RunDriver: ~Copyable {
         if case .conditions = goal { spill() }
         while !reached(goal) {
             let now = ContinuousClock.now
-            if now >= limit { return false }
+            if now >= limit || now >= deadline { return false }
             let toSubmit = ring.flushSQ()
             var flags: EnterFlags = [.getEvents]
             _ = ring.sqRingNeedsEnter(&flags)

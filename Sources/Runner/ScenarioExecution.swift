@@ -21,9 +21,12 @@ public struct ExecutionOptions: Sendable {
     /// descriptors. A run's wall time stays within its deadline plus this grace (plus the few
     /// milliseconds it takes to delete the sandbox), and its reported duration includes all of it.
     public var teardownGrace: Duration
+    /// Ends the run early as if its deadline had passed, when it `cancelsInFlight` (a signal).
+    public var stop: RunStop?
 
     public init(deadline: Duration? = nil, keepSandbox: Bool = false, sandboxBase: String? = nil,
-                teardownGrace: Duration = .seconds(1)) {
+                teardownGrace: Duration = .seconds(1), stop: RunStop? = nil) {
+        self.stop = stop
         self.deadline = deadline
         self.keepSandbox = keepSandbox
         self.sandboxBase = sandboxBase
@@ -187,6 +190,7 @@ public struct ScenarioExecution {
         var driver = RunDriver(ring: ring, scenario: scenario, plan: plan, resources: resources, observer: observer,
                                start: start, deadline: deadlineInstant)
         driver.inspect = inspect
+        driver.stop = options.stop
         driver.inspectionInterval = inspectionInterval
         var failure: ExecutionError?
         do {

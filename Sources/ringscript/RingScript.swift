@@ -3,6 +3,7 @@ import Glibc
 #endif
 import ArgumentParser
 import CMalloc
+import Checker
 import IoUring
 import Runner
 
@@ -11,6 +12,7 @@ struct RingScript: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ringscript",
         abstract: "Run io_uring scenarios on the real kernel and report where reality differs.",
+        version: "ringscript \(RingScriptRelease.version) (io_uring UAPI of \(RingScriptRelease.kernelUAPI))",
         subcommands: [RunCommand.self, CheckCommand.self, PlanCommand.self, SchemaCommand.self, OpsCommand.self, ProbeCommand.self, BenchCommand.self]
     )
 

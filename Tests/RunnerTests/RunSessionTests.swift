@@ -42,6 +42,8 @@ import Testing
           FIX/wrong-res.yaml:6:3: n: res  (first divergence)
             expected | actual
             -EAGAIN  ≠ -EBADF
+        Failed (1):
+          FAIL    FIX/wrong-res.yaml (a wrong result is reported at its expectation)
         0 passed, 1 failed, 0 skipped (TIME)
         """)
     }
@@ -52,6 +54,8 @@ import Testing
           FIX/missing-flag.yaml:6:3: n: flags  (first divergence)
             expected     | actual
             exactly more ≠ none
+        Failed (1):
+          FAIL    FIX/missing-flag.yaml (a missing CQE flag is reported)
         0 passed, 1 failed, 0 skipped (TIME)
         """)
         #expect(run(["wrong-order.yaml"]).1 == """
@@ -59,6 +63,8 @@ import Testing
           FIX/wrong-order.yaml:8:19: order  (first divergence)
             expected            | actual
             second before first ≠ first (#0) before second (#1)
+        Failed (1):
+          FAIL    FIX/wrong-order.yaml (a wrong order is reported with both ids)
         0 passed, 1 failed, 0 skipped (TIME)
         """)
         #expect(run(["extra-cqe.yaml"]).1 == """
@@ -66,6 +72,8 @@ import Testing
           FIX/extra-cqe.yaml:18:13: watch: CQEs with more  (first divergence)
             expected | actual
             1        ≠ 2
+        Failed (1):
+          FAIL    FIX/extra-cqe.yaml (a CQE more than expected is reported)
         0 passed, 1 failed, 0 skipped (TIME)
         """)
         #expect(run(["postcondition.yaml"]).1 == """
@@ -73,6 +81,8 @@ import Testing
           FIX/postcondition.yaml:9:12: file out: content  (first divergence)
             expected        | actual
             "abd" (3 bytes) ≠ "abc" (3 bytes), differs from byte 2
+        Failed (1):
+          FAIL    FIX/postcondition.yaml (a file post-condition that does not hold is reported)
         0 passed, 1 failed, 0 skipped (TIME)
         """)
     }
@@ -85,6 +95,8 @@ import Testing
         #expect(output == """
         TIMEOUT a read that never completes is stopped by the deadline (TIME)
           FIX/forever.yaml:10:3: stuck: never completed
+        Failed (1):
+          TIMEOUT FIX/forever.yaml (a read that never completes is stopped by the deadline)
         0 passed, 0 failed, 0 skipped, 1 timed out (TIME)
         """)
         // --deadline overrides the file's.
@@ -109,6 +121,8 @@ import Testing
         #expect(xpass == """
         XPASS a known failure that now passes (TIME)
           expected to fail (fixed upstream?), but every expectation held
+        Failed (1):
+          XPASS   FIX/xpass.yaml (a known failure that now passes)
         0 passed, 0 failed, 0 skipped, 1 xpassed (TIME)
         """)
     }
@@ -129,10 +143,11 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: path) }
         _ = run(["pass.yaml", "wrong-res.yaml", "skip.yaml", "xfail.yaml"], RunSessionOptions(junitPath: path))
         let document = try XMLDocument(contentsOf: URL(fileURLWithPath: path))
-        let suite = try #require(try document.nodes(forXPath: "/testsuites/testsuite").first as? XMLElement)
-        #expect(suite.attribute(forName: "tests")?.stringValue == "4")
-        #expect(suite.attribute(forName: "failures")?.stringValue == "1")
-        #expect(suite.attribute(forName: "skipped")?.stringValue == "1")
+        let root = try #require(document.rootElement())
+        #expect(root.attribute(forName: "tests")?.stringValue == "4")
+        #expect(root.attribute(forName: "failures")?.stringValue == "1")
+        #expect(root.attribute(forName: "skipped") == nil)
+        #expect(try document.nodes(forXPath: "/testsuites/testsuite").count == 4)
         let cases = try document.nodes(forXPath: "//testcase").compactMap { $0 as? XMLElement }
         #expect(cases.count == 4)
         #expect(cases.allSatisfy { Double($0.attribute(forName: "time")?.stringValue ?? "") != nil })
@@ -143,21 +158,21 @@ import Testing
     }
 
     @Test func tapReportHasVersionPlanAndOnePointPerScenario() {
-        let (_, output, _) = run(["pass.yaml", "wrong-res.yaml", "skip.yaml", "xfail.yaml"], RunSessionOptions(tap: true))
+        let (_, output, _) = run(["pass.yaml", "wrong-res.yaml", "skip.yaml", "xfail.yaml"], RunSessionOptions(tap: .v13))
         let lines = output.split(separator: "\n").map(String.init)
-        #expect(lines.prefix(2) == ["TAP version 14", "1..4"])
+        #expect(lines.prefix(2) == ["TAP version 13", "1..4"])
         #expect(lines.contains("ok 1 - nop and write pass"))
         #expect(lines.contains("not ok 2 - a wrong result is reported at its expectation"))
         #expect(lines.contains { $0.hasPrefix("ok 3 - needs a kernel from the future # SKIP requires kernel 99.0") })
         #expect(lines.contains("not ok 4 - a known failure # TODO the result is not what the bug report expects"))
-        #expect(lines.contains("    - at: \"FIX/wrong-res.yaml:6:3\""))
+        #expect(lines.contains("  - at: 'FIX/wrong-res.yaml:6:3'"))
         #expect(lines.filter { $0.hasPrefix("ok ") || $0.hasPrefix("not ok ") }.count == 4)
     }
 
     @Test func jsonReportCountsVerdicts() {
         let (_, output, _) = run(["pass.yaml", "wrong-res.yaml"], RunSessionOptions(format: .json))
-        #expect(output.contains("\"summary\":{\"pass\":1,\"fail\":1,\"timeout\":0,\"skip\":0"))
-        #expect(output.contains("\"location\":\"FIX/wrong-res.yaml:6:3\""))
+        #expect(output.contains("\"pass\": 1,\n    \"fail\": 1,\n    \"timeout\": 0,"))
+        #expect(output.contains("\"location\": \"FIX/wrong-res.yaml:6:3\""))
     }
 
     @Test func traceLogsEverySQEEnterAndCQE() {

@@ -38,8 +38,10 @@ private final class Events: Sendable {
         log.withLock { log in
             switch event {
             case .invalid(let file): log.append("invalid \(file.path.split(separator: "/").last!)")
-            case .started: break
-            case .finished(let outcome): log.append("\(outcome.verdict.rawValue) \(outcome.name) #\(outcome.iteration)")
+            case .started, .planned, .iteration: break
+            case .finished(let outcome):
+                let name = outcome.diagnostics.isEmpty ? outcome.name : String(outcome.name.split(separator: "/").last!)
+                log.append("\(outcome.verdict.rawValue) \(name) #\(outcome.iteration)\(outcome.notRun != nil ? " not run" : "")")
             }
         }
     }
@@ -57,9 +59,9 @@ private final class Events: Sendable {
             let events = Events()
             let result = SuiteRunner(options: SuiteOptions(jobs: jobs))
                 .run(files: files, execute: verdictByName(["beta": .fail])) { events.record($0) }
-            #expect(events.log.withLock { $0 } == ["invalid d.yaml", "PASS alpha #1", "FAIL beta #1", "PASS gamma #1"])
+            #expect(events.log.withLock { $0 } == ["invalid d.yaml", "PASS alpha #1", "FAIL beta #1", "PASS gamma #1", "ERROR d.yaml #1"])
             #expect(result.exitStatus == .invalidInput)
-            #expect(result.summary.line == "2 passed, 1 failed, 0 skipped")
+            #expect(result.summary.line == "2 passed, 1 failed, 0 skipped, 1 error")
         }
     }
 
@@ -79,7 +81,7 @@ private final class Events: Sendable {
         let events = Events()
         _ = SuiteRunner(options: SuiteOptions(failFast: true))
             .run(files: try ScenarioDiscovery.find([directory.path]), execute: verdictByName(["alpha": .fail])) { events.record($0) }
-        #expect(events.log.withLock { $0 } == ["FAIL alpha #1"])
+        #expect(events.log.withLock { $0 } == ["FAIL alpha #1", "SKIP beta #1 not run", "SKIP gamma #1 not run"])
     }
 
     @Test func filterTagsShardAndTheSkipExitCode() throws {

@@ -355,7 +355,10 @@ extension ScenarioBuilder {
         }
         if explicitUserData[value] == nil { explicitUserData[value] = mark }
         explicitUserDataUses.append((value, mark))
-        return UserDataRule(base: value, strides: [UInt64](repeating: 0, count: depth), isExplicit: true)
+        var rule = UserDataRule(base: value, strides: [UInt64](repeating: 0, count: depth), isExplicit: true)
+        let prefix = pair.value.scalar?.lowercased().prefix(2)
+        rule.radix = prefix == "0x" ? 16 : prefix == "0o" ? 8 : prefix == "0b" ? 2 : 10
+        return rule
     }
 
     /// Explicit user_data must not land on a number given to a request automatically (1…N in order).

@@ -199,6 +199,9 @@ public struct UserDataRule: Hashable, Sendable, CustomStringConvertible {
     public var strides: [UInt64]
     /// Whether the scenario wrote the number (`user_data:`) rather than ringscript numbering the request.
     public var isExplicit: Bool
+    /// The base the scenario wrote an explicit number in (16 for `0x…`, 8 for `0o…`, 2 for `0b…`), so
+    /// logs can show it the same way.
+    public var radix = 10
 
     public init(base: UInt64, strides: [UInt64] = [], isExplicit: Bool = false) {
         self.base = base
