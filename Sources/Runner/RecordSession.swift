@@ -160,7 +160,7 @@ public enum RecordSession {
         var problems: [String] = []
         for iteration in 1...options.runs {
             let checker = ExpectationChecker(scenario: observed)
-            let recorder = RecordingObserver()
+            let recorder = RecordObserver(graph: observed.graph)
             let execution = ScenarioExecution(scenario: observed, plan: plan,
                                               options: ExecutionOptions(deadline: options.deadline),
                                               observer: TraceFanOut([checker, recorder]))

@@ -37,14 +37,23 @@ struct RecordedRun: Sendable {
 
 /// A `TraceObserver` that keeps what `record` needs of one run: every request instance with its CQEs.
 /// It runs next to the checker (`TraceFanOut`), so the run is the one `ringscript run` makes.
-final class RecordingObserver: TraceObserver {
+final class RecordObserver: TraceObserver {
     private(set) var run = RecordedRun()
     /// user_data → the instances that still owe a CQE without IORING_CQE_F_MORE, oldest first.
     private var open: [UInt64: [Int]] = [:]
     /// user_data → the last instance queued with it (a late notification finds its send here).
     private var last: [UInt64: Int] = [:]
     private var tornDown = false
-    private var arrivals = 0
+    /// Per node: whether its CQEs with IORING_CQE_F_MORE keep it open (multishot requests, zero-copy
+    /// sends, raw SQEs); a single-shot request ends with its first CQE, as the checker has it.
+    private let followsMore: [Bool]
+
+    init(graph: ScenarioGraph) {
+        followsMore = graph.nodes.map { node in
+            guard let spec = graph.request(node.id) else { return false }
+            return spec.isMultishot || spec.operation == "raw"
+        }
+    }
 
     func observe(_ event: TraceEvent) {
         switch event {
@@ -60,7 +69,6 @@ final class RecordingObserver: TraceObserver {
             }
         case .completed(let observed):
             let cqe = observed.cqe
-            arrivals += 1
             let isNotification = cqe.flags.contains(.notification)
             let index: Int?
             if isNotification {
@@ -72,7 +80,8 @@ final class RecordingObserver: TraceObserver {
                 if !tornDown { run.unclaimed.append(cqe) }
                 return
             }
-            if !cqe.flags.contains(.more) {
+            let final = !cqe.flags.contains(.more) || !followsMore[run.instances[index].node]
+            if final, open[cqe.userData]?.first == index {
                 open[cqe.userData]?.removeFirst()
                 if open[cqe.userData]?.isEmpty == true { open[cqe.userData] = nil }
             }
@@ -86,7 +95,7 @@ final class RecordingObserver: TraceObserver {
             } else {
                 run.instances[index].completions.append(cqe)
             }
-            if !cqe.flags.contains(.more) { run.instances[index].finished = true }
+            if final { run.instances[index].finished = true }
         case .registered(let outcome):
             run.registrations.append(outcome)
         case .controlled:
