@@ -264,63 +264,125 @@ struct ExpectationRecorder {
 
     // MARK: - Order
 
-    /// The order of first CQEs that held in every run, as the edges of its transitive reduction, written
-    /// as the fewest chains.
+    /// The order of first CQEs that held in every run and that the steps guarantee, as the edges of its
+    /// transitive reduction, written as the fewest chains. An order is guaranteed when the runner waits
+    /// for the earlier CQE before it queues the later request (a `wait` step naming it, or a capture
+    /// from it used on the way), when both are in one link chain without a link_timeout, or when either
+    /// drains (IOSQE_IO_DRAIN: it starts after every earlier request, and later ones start after it).
+    /// Orders that only happened to hold (requests of one submission racing in io-wq) are left out: a
+    /// golden must not flake.
     private func recordOrder(into result: inout RecordedExpectations) {
         // Subjects: named requests outside repeat blocks, queued once and posting in every run.
         var names: [String] = []
-        var arrivals: [[Int]] = []   // per subject, per run
+        var nodes: [NodeID] = []
+        var observed: [[RecordedInstance]] = []   // per subject, per run
         for node in scenario.graph.nodes {
             guard node.block == nil, let spec = scenario.graph.request(node.id), let id = spec.id?.text else { continue }
-            var perRun: [Int] = []
+            var perRun: [RecordedInstance] = []
             for run in runs {
                 let instances = run.instances.filter { $0.node == node.id }
-                guard instances.count == 1, let first = instances[0].firstArrival else { break }
-                perRun.append(first)
+                guard instances.count == 1, instances[0].firstArrival != nil else { break }
+                perRun.append(instances[0])
             }
             guard perRun.count == runs.count, !runs.isEmpty else { continue }
             names.append(id)
-            arrivals.append(perRun)
+            nodes.append(node.id)
+            observed.append(perRun)
         }
         let count = names.count
         guard count >= 2, count <= 400 else {
             if count > 400 { result.notRecorded.append("order: \(count) named requests; order not recorded above 400") }
             return
         }
-        var before = Array(repeating: Array(repeating: false, count: count), count: count)
+        let chains = linkChains()
+        var held = Array(repeating: Array(repeating: false, count: count), count: count)
+        var kept = held
         for a in 0..<count {
             for b in 0..<count where a != b {
-                before[a][b] = (0..<runs.count).allSatisfy { arrivals[a][$0] < arrivals[b][$0] }
+                held[a][b] = (0..<runs.count).allSatisfy { observed[a][$0].firstArrival! < observed[b][$0].firstArrival! }
+                guard held[a][b] else { continue }
+                guard nodes[a] < nodes[b] else { continue }
+                let chained = chains[nodes[a]] != nil && chains[nodes[a]] == chains[nodes[b]]
+                let drained = scenario.graph.request(nodes[b])!.flags.contains(.drain)
+                    || scenario.graph.request(nodes[a])!.flags.contains(.drain)
+                kept[a][b] = chained || drained || awaited(nodes[a], before: nodes[b])
             }
         }
-        // Transitive reduction: a → b unless some c has a → c → b (the relation is a strict partial order).
+        // Orders that held but nothing guarantees, beyond what the kept ones imply.
+        var implied = kept
+        for via in 0..<count {
+            for a in 0..<count where implied[a][via] {
+                for b in 0..<count where implied[via][b] { implied[a][b] = true }
+            }
+        }
+        var unguaranteed: [String] = []
+        for a in 0..<count {
+            for b in 0..<count where held[a][b] && !implied[a][b] {
+                if !(0..<count).contains(where: { held[a][$0] && held[$0][b] }) { unguaranteed.append("\(names[a]) before \(names[b])") }
+            }
+        }
+        if !unguaranteed.isEmpty {
+            result.notRecorded.append("order: \(unguaranteed.joined(separator: ", ")) held in every run, but nothing in the steps"
+                                      + " guarantees it (one submission, no link): not recorded")
+        }
+        // Transitive reduction: a → b unless some c has a → c → b.
         var edges: [(Int, Int)] = []
         for a in 0..<count {
-            for b in 0..<count where before[a][b] {
-                if !(0..<count).contains(where: { before[a][$0] && before[$0][b] }) { edges.append((a, b)) }
+            for b in 0..<count where implied[a][b] {
+                if !(0..<count).contains(where: { implied[a][$0] && implied[$0][b] }) { edges.append((a, b)) }
             }
         }
         guard !edges.isEmpty else { return }
         result.ordersKept = edges.count
         // Chains: follow unused edges from their source, in arrival order of the first run.
-        let position = (0..<count).sorted { arrivals[$0][0] < arrivals[$1][0] }
+        let position = (0..<count).sorted { observed[$0][0].firstArrival! < observed[$1][0].firstArrival! }
         let rank = Dictionary(uniqueKeysWithValues: position.enumerated().map { ($1, $0) })
         var unused = edges.sorted { (rank[$0.0]!, rank[$0.1]!) < (rank[$1.0]!, rank[$1.1]!) }
-        var chains: [[Int]] = []
+        var lists: [[Int]] = []
         while let first = unused.first {
             unused.removeFirst()
-            var chain = [first.0, first.1]
-            while let next = unused.firstIndex(where: { $0.0 == chain.last! }) {
-                chain.append(unused[next].1)
+            var list = [first.0, first.1]
+            while let next = unused.firstIndex(where: { $0.0 == list.last! }) {
+                list.append(unused[next].1)
                 unused.remove(at: next)
             }
-            chains.append(chain)
+            lists.append(list)
         }
-        func text(_ chain: [Int]) -> String { "[" + chain.map { RecordedEntry.quotedKey(names[$0]) }.joined(separator: ", ") + "]" }
-        result.entries.append(RecordedEntry(key: "order", name: "order", inline: " " + text(chains[0])))
-        if chains.count > 1 {
-            result.entries.append(RecordedEntry(key: "orders", name: "orders", inline: "", nested: chains.dropFirst().map { "- " + text($0) }))
+        func text(_ list: [Int]) -> String { "[" + list.map { RecordedEntry.quotedKey(names[$0]) }.joined(separator: ", ") + "]" }
+        result.entries.append(RecordedEntry(key: "order", name: "order", inline: " " + text(lists[0])))
+        if lists.count > 1 {
+            result.entries.append(RecordedEntry(key: "orders", name: "orders", inline: "", nested: lists.dropFirst().map { "- " + text($0) }))
         }
+    }
+
+    /// Whether the runner waits for `earlier`'s CQE before it queues `later`: a `wait` step between them
+    /// names it, or a request from it up to `later` uses a value it captures.
+    private func awaited(_ earlier: NodeID, before later: NodeID) -> Bool {
+        for node in scenario.graph.nodes[(earlier + 1)...later] {
+            if case .control(let step) = node.kind, node.id < later, case .wait(let references, _) = step.action,
+               references.contains(where: { if case .request(earlier, _, _) = $0 { return true } else { return false } }) {
+                return true
+            }
+        }
+        return scenario.graph.edges.contains { edge in
+            if case .capture = edge.kind { return edge.from == earlier && edge.to > earlier && edge.to <= later }
+            return false
+        }
+    }
+
+    /// Each request of a link chain (IOSQE_IO_LINK / IOSQE_IO_HARDLINK) → its chain's first node, for
+    /// chains without a link_timeout (whose timer may post before the request it guards).
+    private func linkChains() -> [NodeID: NodeID] {
+        var head: [NodeID: NodeID] = [:]
+        for edge in scenario.graph.edges.sorted(by: { $0.from < $1.from }) {
+            guard edge.kind == .link || edge.kind == .hardlink else { continue }
+            let first = head[edge.from] ?? edge.from
+            head[edge.from] = first
+            head[edge.to] = first
+        }
+        var timed: Set<NodeID> = []
+        for (node, first) in head where scenario.graph.request(node)?.operation == "link_timeout" { timed.insert(first) }
+        return head.filter { !timed.contains($0.value) }
     }
 
     // MARK: - Other CQEs and contents

@@ -186,8 +186,7 @@ public enum RecordSession {
                 outcomes.append(outcome)
             }
         }
-        let newWarnings = KernelLog.warnings().dropFirst(warningsBefore.count)
-        if let warning = newWarnings.first {
+        if let warning = KernelLog.warnings().subtracting(warningsBefore).sorted().first {
             problems.append("the kernel logged a warning while the scenario ran: \(warning)")
         }
         if !problems.isEmpty, !options.allowTimeout {
@@ -341,14 +340,15 @@ public enum RecordSession {
     }
 }
 
-/// The kernel log's warnings (`WARNING:`, `BUG:` lines of dmesg), to tell whether a run provoked one.
+/// The kernel log's warnings (`WARNING:`, `BUG:`, `Oops` lines of dmesg), to tell whether a run
+/// provoked one: the lines present after the runs and not before.
 enum KernelLog {
-    static func warnings() -> [String] {
-        let output = "/tmp/.ringscript-dmesg-\(getpid())"
+    static func warnings() -> Set<String> {
+        let output = "/tmp/.ringscript-dmesg-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
         defer { unlink(output) }
         guard system("dmesg 2>/dev/null | grep -E 'WARNING:|BUG:|Oops' > \(output)") >= 0,
               case .success(let text) = readTextFile(output) else { return [] }
-        return text.split(separator: "\n").map(String.init)
+        return Set(text.split(separator: "\n").map(String.init))
     }
 }
 

@@ -47,11 +47,19 @@ final class RecordObserver: TraceObserver {
     /// Per node: whether its CQEs with IORING_CQE_F_MORE keep it open (multishot requests, zero-copy
     /// sends, raw SQEs); a single-shot request ends with its first CQE, as the checker has it.
     private let followsMore: [Bool]
+    /// IORING_POLL_UPDATE_USER_DATA: the new user_data → the poll's old one. The poll's CQEs then carry
+    /// the new value, and belong to it (as the checker has it).
+    private var renames: [UInt64: UInt64] = [:]
+    private let newUserData: [UInt64?]
 
     init(graph: ScenarioGraph) {
         followsMore = graph.nodes.map { node in
             guard let spec = graph.request(node.id) else { return false }
             return spec.isMultishot || spec.operation == "raw"
+        }
+        newUserData = graph.nodes.map { node in
+            guard let spec = graph.request(node.id), spec.operation == "poll_update" else { return nil }
+            return spec.arguments.unsigned("new_user_data")
         }
     }
 
@@ -61,6 +69,7 @@ final class RecordObserver: TraceObserver {
             let index = run.instances.count
             run.instances.append(RecordedInstance(node: request.node, iterations: request.iterations, id: request.id,
                                                   userData: request.userData))
+            if let renamed = newUserData[request.node] { renames[renamed] = request.sqe.addr }
             open[request.userData, default: []].append(index)
             last[request.userData] = index
         case .entered(let call):
@@ -73,8 +82,16 @@ final class RecordObserver: TraceObserver {
             let index: Int?
             if isNotification {
                 index = open[cqe.userData]?.first ?? last[cqe.userData]
+            } else if let first = open[cqe.userData]?.first {
+                index = first
+            } else if let old = renames[cqe.userData], let poll = open[old]?.first {
+                // A renamed poll: from now on its CQEs carry the new user_data.
+                open[old]?.removeFirst()
+                if open[old]?.isEmpty == true { open[old] = nil }
+                open[cqe.userData, default: []].insert(poll, at: 0)
+                index = poll
             } else {
-                index = open[cqe.userData]?.first
+                index = nil
             }
             guard let index else {
                 if !tornDown { run.unclaimed.append(cqe) }

@@ -16,14 +16,14 @@ enum UnifiedDiff {
         let b = ExpectBlock.splitLines(new)
         let script = edits(a, b)
         var out = "--- \(from)\n+++ \(to)\n"
-        // Hunks: runs of changes with up to 2×context unchanged lines between them.
+        // Hunks: runs of changes with at most 2×context unchanged lines between them (GNU merges those).
         let changed = script.indices.filter { if case .same = script[$0] { return false } else { return true } }
         guard !changed.isEmpty else { return "" }
         var hunks: [Range<Int>] = []
         var start = changed[0]
         var last = changed[0]
         for position in changed.dropFirst() {
-            if position - last > 2 * context {
+            if position - last - 1 > 2 * context {
                 hunks.append(max(0, start - context)..<min(script.count, last + context + 1))
                 start = position
             }
