@@ -323,7 +323,7 @@ struct ExpectationRecorder {
         }
         if !unguaranteed.isEmpty {
             result.notRecorded.append("order: \(unguaranteed.joined(separator: ", ")) held in every run, but nothing in the steps"
-                                      + " guarantees it (one submission, no link): not recorded")
+                                      + " guarantees it (no wait, capture, link chain or drain between them): not recorded")
         }
         // Transitive reduction: a → b unless some c has a → c → b.
         var edges: [(Int, Int)] = []

@@ -368,4 +368,28 @@ let provenance = "# recorded on Linux \(KernelRelease.current.string) by ringscr
         #expect(call.status == .success, "\(call.errorText)")
         #expect(directory.read(path).hasSuffix("  zc: { res: 9, flags: [more], notification: { res: 0, flags: [notif] } }\n"))
     }
+
+    /// A file under git with uncommitted changes is recorded (the normal workflow) and the diff printed;
+    /// a committed one is recorded without it (`git diff` shows it).
+    @Test func aFileWithUncommittedChangesIsRecordedAndItsDiffPrinted() throws {
+        let directory = try GoldenDirectory()
+        let path = directory.write("g.yaml", "name: g\nsteps:\n  - nop: {}\n    id: n\n")
+        let git = "cd \(directory.sandbox.path) && git -c user.name=t -c user.email=t@t"
+        guard system("\(git) init -q . && \(git) add g.yaml && \(git) commit -qm draft >/dev/null 2>&1") == 0 else {
+            Issue.record("git is needed for this test")
+            return
+        }
+        #expect(!VersionControl.hasUncommittedChanges(path))
+        let committed = record([path])
+        #expect(committed.status == .success)
+        #expect(committed.output.count == 1)   // the summary only
+        #expect(VersionControl.hasUncommittedChanges(path))
+
+        _ = directory.write("g.yaml", "name: g\nsteps:\n  - nop: {}\n    id: n\n  - nop: {}\n    id: m\n")
+        let changed = record([path])
+        #expect(changed.status == .success)
+        #expect(changed.output.first?.hasPrefix("--- \(path)\n+++ \(path)\n") == true)
+        #expect(changed.output.first?.contains("+  m: { res: 0, flags: [] }") == true)
+        #expect(!VersionControl.hasUncommittedChanges(directory.sandbox.path + "/untracked.yaml"))
+    }
 }
