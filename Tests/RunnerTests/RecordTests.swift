@@ -392,4 +392,41 @@ let provenance = "# recorded on Linux \(KernelRelease.current.string) by ringscr
         #expect(changed.output.first?.contains("+  m: { res: 0, flags: [] }") == true)
         #expect(!VersionControl.hasUncommittedChanges(directory.sandbox.path + "/untracked.yaml"))
     }
+
+    /// The golden is a real check: after recording, changing one step argument that alters a result (a
+    /// length, an fd, a link flag) makes `run` fail.
+    @Test(arguments: [("len: 64", "len: 4"), ("fd: -1", "fd: out"), ("    link: true\n  - nop", "    link: false\n  - nop")])
+    func aMutatedStepFailsTheRecordedGolden(_ mutation: (String, String)) throws {
+        let directory = try GoldenDirectory()
+        let path = directory.write("m.yaml", """
+            name: mutations
+            resources:
+              data: { file: { content: "only eleven" } }
+              buf:  { buffer: { size: 64 } }
+              out:  { file: { size: 0 } }
+            steps:
+              - read: { fd: data, buf: buf, len: 64 }
+                id: short
+              - write: { fd: -1, data: "x" }
+                id: bad
+                link: true
+              - nop: {}
+                id: after
+
+            """)
+        #expect(record([path]).status == .success)
+        let quiet = RunSessionOptions()
+        #expect(RunSession.run(paths: [path], options: quiet, writeOutput: { _ in }, writeError: { _ in }) == .success)
+        let golden = directory.read(path)
+        #expect(golden.contains(mutation.0))
+        _ = directory.write("m.yaml", golden.replacingFirst(mutation.0, with: mutation.1))
+        #expect(RunSession.run(paths: [path], options: quiet, writeOutput: { _ in }, writeError: { _ in }) == .failure)
+    }
+}
+
+extension String {
+    func replacingFirst(_ target: String, with replacement: String) -> String {
+        guard let range = range(of: target) else { return self }
+        return replacingCharacters(in: range, with: replacement)
+    }
 }
