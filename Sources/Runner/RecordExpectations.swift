@@ -246,7 +246,7 @@ struct ExpectationRecorder {
         let more = observations.flatMap { $0.finished ? Array($0.completions.dropLast()) : $0.completions }
         if !more.isEmpty {
             let each = CQESummary(more, descriptor: descriptor, exactDescriptors: style.exactDescriptors, perCQE: true)
-            lines.append("each: " + each.text + each.comment)
+            lines.append("each: " + each.text + (each.varied ? "  # varied between the stream's CQEs or between runs" : ""))
             kinds += each.kinds
         }
         if finished.isEmpty {

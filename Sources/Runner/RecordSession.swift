@@ -220,7 +220,8 @@ public enum RecordSession {
         }
         if !outside.isEmpty {
             for line in Set(outside).sorted() { writeError(line) }
-            return refuse("the kernel contradicts expectations written in the steps, outside 'expect:'; fix them by hand")
+            return refuse("the kernel contradicts expectations of the steps, outside 'expect:' (an 'expect:' in a step, or a"
+                          + " registration's default success); fix them by hand")
         }
         if !contradicted.isEmpty, !options.overwrite {
             for name in contradicted.keys.sorted() {
@@ -307,7 +308,7 @@ public enum RecordSession {
         let total = result.kinds.values.reduce(0, +)
         let kinds = RecordedKind.allCases.compactMap { kind in result.kinds[kind].map { "\($0) \(kind.rawValue)" } }
         let verb = options.diffOnly ? "would record" : "recorded"
-        return "\(path): \(verb) \(total) value\(total == 1 ? "" : "s") (\(kinds.joined(separator: ", "))),"
+        return "\(path): \(verb) \(total) value\(total == 1 ? "" : "s")" + (kinds.isEmpty ? "," : " (\(kinds.joined(separator: ", "))),")
             + " \(result.ordersKept) order constraint\(result.ordersKept == 1 ? "" : "s"), \(timing)"
     }
 

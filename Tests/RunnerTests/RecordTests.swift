@@ -340,6 +340,13 @@ let provenance = "# recorded on Linux \(KernelRelease.current.string) by ringscr
         #expect(directory.read(path) == original)
     }
 
+    @Test func anEmptyFlowExpectBecomesABlock() throws {
+        let directory = try GoldenDirectory()
+        let path = directory.write("e.yaml", "name: e\nsteps:\n  - nop: {}\n    id: n\nexpect: {}   # to do\ndeadline: 1s\n")
+        #expect(record([path]).status == .success)
+        #expect(directory.read(path) == "name: e\nsteps:\n  - nop: {}\n    id: n\nexpect:  \(provenance)\n  n: { res: 0, flags: [] }\ndeadline: 1s\n")
+    }
+
     @Test func theFileKeepsItsPermissions() throws {
         let directory = try GoldenDirectory()
         let path = directory.write("p.yaml", "name: p\nsteps:\n  - nop: {}\n    id: n\n")
