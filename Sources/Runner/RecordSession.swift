@@ -184,6 +184,8 @@ public enum RecordSession {
                 }
                 runs.append(run)
                 outcomes.append(outcome)
+                // Without --allow-timeout the recording is refused anyway: no need to wait out more deadlines.
+                if !problems.isEmpty, !options.allowTimeout { break }
             }
         }
         if let warning = KernelLog.warnings().subtracting(warningsBefore).sorted().first {
