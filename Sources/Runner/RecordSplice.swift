@@ -43,8 +43,7 @@ struct ExpectBlock {
         // Blank lines and comments at column 0 before the next key are not the block's.
         while end > keyLine + 1 {
             let line = lines[end - 1]
-            let trimmed = line.drop { $0 == " " || $0 == "\t" }
-            if trimmed.isEmpty || trimmed == "\n" || trimmed == "\r\n" || line.hasPrefix("#") { end -= 1 } else { break }
+            if line.hasPrefix("#") || line.allSatisfy({ $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r\n" }) { end -= 1 } else { break }
         }
         self.end = end
         let value = pair.value
@@ -68,6 +67,12 @@ struct ExpectBlock {
         } else {
             throw .notAMapping
         }
+    }
+
+    /// Whether a line holds nothing but spaces or a comment.
+    static func isBlankOrComment(_ line: String) -> Bool {
+        let text = line.drop { $0 == " " || $0 == "\t" }
+        return text.isEmpty || text == "\n" || text == "\r\n" || text.hasPrefix("#")
     }
 
     /// `text` split after each `\n`.
@@ -122,17 +127,13 @@ struct ExpectEdit {
         for entry in block.entries {
             out += block.lines[cursor..<entry.start]
             cursor = entry.end
-            if removals.contains(entry.name) { continue }
-            if let replacement = replacements[entry.name] {
-                out += replacement.lines(indent: block.indent).map { $0 + newline }
-                // Keep the blank lines that followed the entry.
+            let replacement = replacements[entry.name]
+            if replacement != nil || removals.contains(entry.name) {
+                out += replacement?.lines(indent: block.indent).map { $0 + newline } ?? []
+                // The blank and comment lines after the entry are about what follows it: they stay.
                 var trailing = entry.end
-                var blank: [String] = []
-                while trailing > entry.start + 1, block.lines[trailing - 1].allSatisfy({ $0 == " " || $0 == "\n" || $0 == "\r\n" }) {
-                    blank.insert(block.lines[trailing - 1], at: 0)
-                    trailing -= 1
-                }
-                out += blank
+                while trailing > entry.start + 1, ExpectBlock.isBlankOrComment(block.lines[trailing - 1]) { trailing -= 1 }
+                out += block.lines[trailing..<entry.end]
             } else {
                 out += block.lines[entry.start..<entry.end]
             }

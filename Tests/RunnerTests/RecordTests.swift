@@ -284,7 +284,7 @@ let provenance = "# recorded on Linux \(KernelRelease.current.string) by ringscr
 
     @Test func aContradictedEntryIsReportedAndLeftUnlessOverwritten() throws {
         let directory = try GoldenDirectory()
-        let original = "name: c\nsteps:\n  - nop: {}\n    id: n\n  - nop: {}\n    id: m\nexpect:\n  n: 5   # wrong\n  m: 0\n"
+        let original = "name: c\nsteps:\n  - nop: {}\n    id: n\n  - nop: {}\n    id: m\nexpect:\n  n: 5   # wrong\n\n  # about m\n  m: 0\n"
         let path = directory.write("c.yaml", original)
         let call = record([path])
         #expect(call.status == .failure)
@@ -296,7 +296,7 @@ let provenance = "# recorded on Linux \(KernelRelease.current.string) by ringscr
         let overwritten = record([path], RecordOptions(runs: 2, overwrite: true))
         #expect(overwritten.status == .success, "\(overwritten.errorText)")
         #expect(directory.read(path) == "name: c\nsteps:\n  - nop: {}\n    id: n\n  - nop: {}\n    id: m\nexpect:  \(provenance)\n"
-                + "  n: { res: 0, flags: [] }\n  m: 0\n")
+                + "  n: { res: 0, flags: [] }\n\n  # about m\n  m: 0\n")
     }
 
     @Test func aRunThatHitsTheDeadlineRecordsNothingUnlessAllowed() throws {
