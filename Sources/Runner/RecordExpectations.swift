@@ -246,7 +246,20 @@ struct ExpectationRecorder {
         let more = observations.flatMap { $0.finished ? Array($0.completions.dropLast()) : $0.completions }
         if !more.isEmpty {
             let each = CQESummary(more, descriptor: descriptor, exactDescriptors: style.exactDescriptors, perCQE: true)
-            lines.append("each: " + each.text + (each.varied ? "  # varied between the stream's CQEs or between runs" : ""))
+            var comment = ""
+            if each.varied {
+                // The same sequence in every run: the CQEs differ from one another, not between runs.
+                let sequences = observations.map { instance in
+                    (instance.finished ? Array(instance.completions.dropLast()) : instance.completions).map { [Int64($0.res), Int64($0.flags.rawValue)] }
+                }
+                if sequences.dropFirst().allSatisfy({ $0 == sequences[0] }) {
+                    let results = sequences[0].map { ResultPattern.exact($0[0]).description }
+                    comment = "  # CQE by CQE, the same in every run: res " + results.joined(separator: ", ")
+                } else {
+                    comment = "  # varied between the stream's CQEs and between runs"
+                }
+            }
+            lines.append("each: " + each.text + comment)
             kinds += each.kinds
         }
         if finished.isEmpty {

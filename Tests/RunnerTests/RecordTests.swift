@@ -340,6 +340,39 @@ let provenance = "# recorded on Linux \(KernelRelease.current.string) by ringscr
         #expect(directory.read(path) == original)
     }
 
+    /// A multishot stream whose CQEs differ from one another (but not between runs) says so, CQE by CQE.
+    @Test func aStreamIsRecordedWithItsCQEsInOrder() throws {
+        let directory = try GoldenDirectory()
+        let path = directory.write("s.yaml", """
+            name: a stream
+            resources:
+              s:  { socketpair: {} }
+              br: { buffer_ring: { group: 1, entries: 4, size: 32 } }
+            steps:
+              - recv: { fd: s.b, buffer_group: br, multishot: true }
+                id: rx
+              - submit
+              - peer_write: { fd: s.a, data: "one" }
+              - sleep: 5ms
+              - peer_write: { fd: s.a, data: "three" }
+              - sleep: 5ms
+              - peer_close: s.a
+              - wait: [rx]
+
+            """)
+        let call = record([path])
+        #expect(call.status == .success, "\(call.errorText)")
+        #expect(directory.read(path).hasSuffix("""
+            expect:  \(provenance)
+              rx:
+                stream:
+                  count: 3
+                  each: { res: [3, 5], flags: [buffer, more], buffer: [0, 1] }  # CQE by CQE, the same in every run: res 3, 5
+                  final: { res: 0, flags: [] }
+
+            """))
+    }
+
     @Test func anEmptyFlowExpectBecomesABlock() throws {
         let directory = try GoldenDirectory()
         let path = directory.write("e.yaml", "name: e\nsteps:\n  - nop: {}\n    id: n\nexpect: {}   # to do\ndeadline: 1s\n")
