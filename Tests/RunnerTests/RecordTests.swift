@@ -37,16 +37,12 @@ final class GoldenDirectory {
         (try? readTextFile(path).get()) ?? "<unreadable>"
     }
 
-    /// The names in the directory (to see that no temporary file was left behind).
+    /// The names in the directory (to see that no temporary file was left behind), as `ls -A` lists them.
     func names() -> [String] {
-        guard let directory = opendir(sandbox.path) else { return [] }
-        defer { closedir(directory) }
-        var names: [String] = []
-        while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        return names.sorted()
+        let listing = "/tmp/.record-test-ls-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
+        defer { unlink(listing) }
+        guard system("ls -A \(sandbox.path) > \(listing)") == 0, case .success(let text) = readTextFile(listing) else { return [] }
+        return text.split(separator: "\n").map(String.init).sorted()
     }
 }
 
