@@ -155,6 +155,14 @@ extension CheckerCore {
             }
         }
 
+        if scenario.hasNothingToCheck {
+            // A draft (steps, no expectations) must not pass: `ringscript record` writes its expectations.
+            log.record(.run, "draft", position: end) {
+                .init(mark: scenarioMark, subject: "nothing to check", family: nil,
+                      expected: "expectations ('ringscript record' writes them into a draft)",
+                      actual: "none: the scenario has only steps")
+            }
+        }
         let failed = !log.isEmpty || !neverCompleted.isEmpty || !unclaimed.isEmpty
         // A run the deadline cut short is a TIMEOUT, kept apart from a plain FAIL.
         var verdict: Verdict = failed ? (ending.deadlineExpired ? .timeout : .fail) : .pass

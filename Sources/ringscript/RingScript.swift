@@ -13,7 +13,7 @@ struct RingScript: ParsableCommand {
         commandName: "ringscript",
         abstract: "Run io_uring scenarios on the real kernel and report where reality differs.",
         version: "ringscript \(RingScriptRelease.version) (io_uring UAPI of \(RingScriptRelease.kernelUAPI))",
-        subcommands: [RunCommand.self, CheckCommand.self, PlanCommand.self, SchemaCommand.self, OpsCommand.self, ProbeCommand.self, BenchCommand.self]
+        subcommands: [RunCommand.self, RecordCommand.self, CheckCommand.self, PlanCommand.self, SchemaCommand.self, OpsCommand.self, ProbeCommand.self, BenchCommand.self]
     )
 
     /// Parses and runs; usage errors exit with 2 (ringscript's "invalid input or usage") rather than

@@ -480,6 +480,8 @@ struct ResultForm: CustomTestStringConvertible, Sendable {
               - nop: {}
                 id: r
               - write: { fd: -1, data: "x" }
+            expect:
+              r: 0
             """
         let passing = try CheckerHarness(yaml)
         passing.queueAll()

@@ -151,6 +151,8 @@ import Testing
               - sleep: 20s
               - nop: {}
                 id: second
+            expect:
+              first: 0
             """)
         run.queue("first")
         run.complete("first", res: 0)
@@ -169,6 +171,8 @@ import Testing
               - nop: {}
                 id: first
               - sleep: 20s
+            expect:
+              first: 0
             """)
         run.queueAll()
         run.complete("first", res: 0)

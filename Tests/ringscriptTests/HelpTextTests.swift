@@ -18,6 +18,8 @@ import Testing
         SUBCOMMANDS:
           run                     Run scenarios on the real kernel and check every CQE
                                   against the expectations.
+          record                  Run scenarios on the real kernel and write what it
+                                  did into their expect: blocks (golden tests).
           check                   Validate scenario files without running them;
                                   diagnostics go to stderr.
           plan                    Print how a scenario would run: its submissions,
