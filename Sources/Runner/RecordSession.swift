@@ -171,6 +171,14 @@ public enum RecordSession {
                 return RecordFileResult(status: .skipped(reason), duration: ContinuousClock.now - start)
             case .failed(let error):
                 return refuse("run \(iteration) of \(options.runs) failed: \(error)")
+            case .setupDecided(let mismatch, let call):
+                // A scenario about ring setup (`ring.expect`) runs no steps: there is no expect: to record.
+                guard let mismatch else {
+                    let reason = "the ring setup was refused as ring.expect says (\(call)); no steps ran"
+                    writeOutput("\(path): \(reason) (nothing recorded)")
+                    return RecordFileResult(status: .skipped(reason), duration: ContinuousClock.now - start)
+                }
+                return refuse("run \(iteration) of \(options.runs): \(mismatch.mark): \(mismatch.subject): expected \(mismatch.expected), got \(mismatch.actual)")
             case .ran(let facts, let ending):
                 let run = recorder.finish(facts: facts)
                 let outcome = checker.finish(facts: facts, ending: ending)

@@ -26,14 +26,8 @@ import Testing
         let checker = ExpectationChecker(scenario: checked, fastPaths: fastPaths)
         let result = ScenarioExecution(scenario: scenario, plan: plan, options: ExecutionOptions(deadline: deadline),
                                        observer: checker).run()
-        switch result.outcome {
-        case .ran(let facts, let ending): return checker.finish(facts: facts, ending: ending)
-        case .skipped(let reason):
-            return ScenarioOutcome(name: scenario.name, file: scenario.file, verdict: .skip, duration: .zero, reason: reason)
-        case .failed(let error):
-            return ScenarioOutcome(name: scenario.name, file: scenario.file, verdict: .error, duration: .zero,
-                                   reason: error.description)
-        }
+        return ScenarioExecution.outcome(of: result, scenario: scenario, checker: checker,
+                                         expectedFailure: checked.expectedFailure, iteration: 1)
     }
 
     /// Every scenario under `paths`, run one way, with its durations and CQE times zeroed.

@@ -21,7 +21,7 @@ import Testing
 
         func file(_ path: String, _ text: String? = nil) throws {
             let name = (path as NSString).lastPathComponent
-            try (text ?? "name: \(name)\nsteps: [nop]\n").write(toFile: base + "/" + path, atomically: false, encoding: .utf8)
+            try (text ?? "name: \(name)\nsteps: [{ nop: {}, id: n }]\nexpect: { n: 0 }\n").write(toFile: base + "/" + path, atomically: false, encoding: .utf8)
         }
 
         func symlink(_ path: String, to target: String) throws {

@@ -21,6 +21,7 @@ import Testing
         "IoUring/Registration.swift",
         "IoUring/SQETemplate.swift",
         "IoUring/ScratchArena.swift",
+        "IoUring/SilentRequests.swift",
         // The runner's system calls (helpers "runner" and "sandbox" own these; SystemCalls.swift is the one
         // place meant for them, the others are listed as they are).
         "Runner/SystemCalls.swift",
@@ -36,6 +37,8 @@ import Testing
         // Scenario: the YAML event hand-over (helper "loader"), the integer parser over UTF-8 bytes, and the
         // user_data table (helper "checker"), as they are.
         "Scenario/YAML/EventStream.swift",
+        // libyaml's emitter, for the TAP diagnostic blocks: its C API takes pointers to the text.
+        "Scenario/YAML/YAMLEmitter.swift",
         "Scenario/Load/Reader.swift",
         "Scenario/Model/UserDataTable.swift",
         // Checker: the dense tracking fast path (helper "checker").

@@ -41,6 +41,7 @@ import Testing
                                   10s, 500ms).
           --allow-outside-sandbox Allow paths outside the scenario's sandbox (absolute,
                                   .., symlinks).
+          --version               Show the version.
           -h, --help              Show help information.
 
         """)

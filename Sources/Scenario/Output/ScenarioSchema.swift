@@ -193,17 +193,16 @@ public enum ScenarioSchema {
     }
 
     static var cqeProperties: [(String, JSONValue)] {
-        let flagNames = ConstantFamily.completionFlags.names
+        // The loader reads a bare value and `set` / `clear` alike, as completion-flag constants.
+        let names = ref("constants." + familyKey(.completionFlags))
         let flags = JSONValue.object([("anyOf", .array([
-            .object([("type", .string("array")), ("items", enumeration(flagNames))]),
-            enumeration(flagNames),
-            .object([("type", .string("object")), ("properties", .object([("set", .object([("type", .string("array")), ("items", enumeration(flagNames))])),
-                                                                          ("clear", .object([("type", .string("array")), ("items", enumeration(flagNames))]))])),
+            names,
+            .object([("type", .string("object")), ("properties", .object([("set", names), ("clear", names)])),
                      ("additionalProperties", .bool(false))]),
         ]))])
         return [
             ("res", ref("result")),
-            ("flags", described(flags, "CQE flags that must be set, or { set, clear }.")),
+            ("flags", described(flags, "CQE flags, exactly: every other bit clear (the buffer id aside unless `buffer` is given); or { set, clear }, which checks only the bits named.")),
             ("buffer", described(.object([("anyOf", .array([unsigned(bits: 16), .object([("type", .string("array")), ("items", unsigned(bits: 16))])]))]), "The selected buffer id (any of).")),
             ("data", described(ref("bytes"), "The bytes the CQE delivered into its buffer-ring buffer.")),
         ]
