@@ -134,6 +134,9 @@ public struct JSONReporter: Sendable {
             ("iteration", .integer(Int64(outcome.iteration))),
             ("reason", outcome.reason.map(JSONValue.string) ?? .null),
             ("not_run", outcome.notRun.map(JSONValue.string) ?? .null),
+            ("folded_iterations", .object(Verdict.allCases.compactMap { verdict in
+                outcome.foldedIterations[verdict].map { (verdict.rawValue, .integer(Int64($0))) }
+            })),
             ("ring", outcome.ringSetup.map(JSONValue.string) ?? .null),
             ("diagnostics", .array(outcome.diagnostics.map { diagnostic in
                 .object([

@@ -90,6 +90,10 @@ public struct ScenarioOutcome: Sendable {
     public var iteration: Int
     /// Notes for the reader, whatever the verdict (an ambiguous assignment of shared user_data CQEs).
     public var notes: [Note]
+    /// With `--repeat`: later iterations only counted here, by verdict, not listed — every pass after the
+    /// first, and failures past the first `SuiteRunner.listedFailingIterations` — so a long repeat runs in
+    /// constant memory. Summaries count them.
+    public var foldedIterations: [Verdict: Int] = [:]
     /// For a file that could not be loaded (verdict ERROR): the loader's diagnostics.
     public var diagnostics: [Diagnostic]
     /// Why the scenario did not run at all, or not to its end (verdict SKIP): `--fail-fast`, a signal.
@@ -142,6 +146,7 @@ public struct RunSummary: Hashable, Sendable {
     public init(_ outcomes: [ScenarioOutcome]) {
         for outcome in outcomes {
             if outcome.notRun != nil { notRun += 1 } else { counts[outcome.verdict, default: 0] += 1 }
+            for (verdict, count) in outcome.foldedIterations { counts[verdict, default: 0] += count }
         }
     }
 

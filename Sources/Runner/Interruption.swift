@@ -185,8 +185,8 @@ public enum SignalHandling {
         pthread_sigmask(SIG_UNBLOCK, &set, nil)
     }
 
-    /// Where the signal path kills every live child process of the run's scenarios (`child_process`
-    /// resources). The process-wide registry of live children comes with helper "sandbox"'s work: its
-    /// kill-all call goes here. Teardown of each scenario kills its own children as well.
-    static func killChildProcesses() {}
+    /// Kills every live child process of the run's scenarios (`child_process` resources, each the leader
+    /// of its own process group) and reaps them, from the watcher thread. Each scenario's teardown would kill
+    /// its own as well, but a child must not outlive a signal that ends the run.
+    static func killChildProcesses() { _ = ChildProcesses.killAllChildren() }
 }

@@ -114,6 +114,10 @@ public struct SuiteResult: Sendable {
 public struct SuiteRunner: Sendable {
     public var options: SuiteOptions
 
+    /// Failing iterations of one scenario listed in full under `--repeat`; later ones are only counted
+    /// (`ScenarioOutcome.foldedIterations`), as every pass after the first is.
+    public static let listedFailingIterations = 100
+
     public init(options: SuiteOptions) { self.options = options }
 
     enum Entry: Sendable {
@@ -171,6 +175,7 @@ public struct SuiteRunner: Sendable {
                     break
                 }
                 emission.withLock { _ in emit(.started(name: scenario.name, position: position + 1, total: total)) }
+                var listedFailures = 0
                 for iteration in 1...options.repetitions {
                     if iteration > 1, stop.isStopped { break }
                     if options.repetitions > 1 {
@@ -183,7 +188,13 @@ public struct SuiteRunner: Sendable {
                         outcome = .notRun(name: scenario.name, file: scenario.file,
                                           why: reason.description + " while it ran", iteration: iteration)
                     }
-                    outcomes.append(outcome)
+                    if iteration > 1, outcome.notRun == nil,
+                       outcome.verdict == .pass || listedFailures >= SuiteRunner.listedFailingIterations {
+                        outcomes[0].foldedIterations[outcome.verdict, default: 0] += 1
+                    } else {
+                        outcomes.append(outcome)
+                        if outcome.verdict.isFailure { listedFailures += 1 }
+                    }
                     if outcome.verdict.isFailure {
                         let count = failures.add(1, ordering: .relaxed).newValue
                         if let limit = options.maxFailures, count >= limit { stop.request(.failures(count)) }

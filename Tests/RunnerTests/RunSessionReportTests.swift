@@ -157,13 +157,16 @@ import Testing
         #expect(!tap.contains("Bail out!"), "a failure limit is not an interruption")
     }
 
-    @Test func passingRepeatsAfterTheFirstKeepNoTrace() {
+    @Test func passingRepeatsAfterTheFirstAreCountedNotListed() {
         let lines = run([fixture("pass.yaml"), fixture("wrong-res.yaml")],
                         RunSessionOptions(suite: SuiteOptions(repetitions: 3), format: .jsonl)).1.split(separator: "\n")
         let scenarios = lines.filter { $0.hasPrefix("{\"type\":\"scenario\"") }
-        #expect(scenarios.count == 6)
-        // pass.yaml: iteration 1 keeps its trace, 2 and 3 do not; wrong-res.yaml fails every time and keeps all.
-        #expect(scenarios.map { $0.contains("\"trace\":null") } == [false, true, true, false, false, false])
+        // pass.yaml: iteration 1 with its trace, 2 and 3 folded into it; wrong-res.yaml fails every time and
+        // keeps every iteration, each with its trace.
+        #expect(scenarios.count == 4)
+        #expect(scenarios.map { $0.contains("\"trace\":null") } == [false, false, false, false])
+        #expect(scenarios.first?.contains("\"folded_iterations\":{\"PASS\":2}") == true)
+        #expect(lines.last?.contains("\"pass\":3,\"fail\":3") == true, "\(lines.last ?? "")")
     }
 
     @Test func provePassesTheWholeCorpus() throws {

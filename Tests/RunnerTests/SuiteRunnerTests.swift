@@ -71,8 +71,29 @@ private final class Events: Sendable {
         let events = Events()
         let result = SuiteRunner(options: SuiteOptions(repetitions: 10, untilFail: true))
             .run(files: [directory.resolve("f.yaml")], execute: verdictByName([:])) { events.record($0) }
-        #expect(events.log.withLock { $0 } == ["PASS flaky #1", "PASS flaky #2", "FAIL flaky #3"])
+        // The passing second run is counted with the first, not listed.
+        #expect(events.log.withLock { $0 } == ["PASS flaky #1", "FAIL flaky #3"])
+        #expect(result.outcomes.first?.foldedIterations == [.pass: 1])
+        #expect(result.summary[.pass] == 2)
         #expect(result.exitStatus == .failure)
+    }
+
+    @Test func longRepeatsKeepTheFirstIterationAndFailuresAndCountTheRest() throws {
+        // Constant memory over --repeat: passes after the first are counted, not kept; failures are kept
+        // up to SuiteRunner.listedFailingIterations and counted past it.
+        let directory = try suiteDirectory(["a.yaml": scenario("steady"), "b.yaml": scenario("broken")])
+        defer { directory.remove() }
+        let files = try ScenarioDiscovery.find([directory.path])
+        let result = SuiteRunner(options: SuiteOptions(repetitions: 300))
+            .run(files: files, execute: verdictByName(["broken": .fail]), emit: { _ in })
+        let steady = result.outcomes.filter { $0.name == "steady" }
+        let broken = result.outcomes.filter { $0.name == "broken" }
+        #expect(steady.map(\.iteration) == [1])
+        #expect(steady.first?.foldedIterations == [.pass: 299])
+        #expect(broken.count == SuiteRunner.listedFailingIterations)
+        #expect(broken.first?.foldedIterations == [.fail: 300 - SuiteRunner.listedFailingIterations])
+        #expect(result.summary[.pass] == 300 && result.summary[.fail] == 300)
+        #expect(result.summary.line == "300 passed, 300 failed, 0 skipped")
     }
 
     @Test func failFastStartsNothingAfterAFailure() throws {
