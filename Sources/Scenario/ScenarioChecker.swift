@@ -62,14 +62,12 @@ public enum ScenarioChecker {
     public static func check(paths: [String], options: LoadOptions = LoadOptions()) -> CheckReport {
         var results: [CheckReport.FileResult] = []
         for path in paths.flatMap(scenarioFiles) {
-            switch readTextFile(path) {
+            switch ScenarioFileReader.read(path, limits: options.limits) {
             case .success(let text):
                 results.append(check(text: text, file: path, options: options))
             case .failure(let failure):
-                let mark = SourceMark(file: path, line: 1, column: 1)
-                results.append(CheckReport.FileResult(path: path, text: "", scenario: nil,
-                                                      diagnostics: [Diagnostic(at: mark, failure.message)],
-                                                      loadDuration: .zero))
+                results.append(CheckReport.FileResult(path: path, text: failure.displayText, scenario: nil,
+                                                      diagnostics: [failure.diagnostic], loadDuration: .zero))
             }
         }
         return CheckReport(files: results)
@@ -106,33 +104,5 @@ public enum ScenarioChecker {
             }
         }
         return found.sorted()
-    }
-
-    /// Reads a whole file as UTF-8, or says why not.
-    static func readTextFile(_ path: String) -> Result<String, FileReadError> {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return .failure(FileReadError(message: "cannot read '\(path)': \(errnoText())")) }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                return .failure(FileReadError(message: "cannot read '\(path)': \(errnoText())"))
-            }
-            if count == 0 { break }
-            bytes.append(contentsOf: chunk[0..<count])
-        }
-        return .success(String(decoding: bytes, as: UTF8.self))
-    }
-
-    private static func errnoText() -> String {
-        let code = errno
-        return "\(Errno(rawValue: code).name) (\(String(cString: strerror(code))))"
-    }
-
-    struct FileReadError: Error {
-        let message: String
     }
 }

@@ -42,16 +42,8 @@ struct CheckCommand: ParsableCommand {
         } else {
             report = ScenarioChecker.check(paths: paths, options: options)
         }
-        if timing {
-            // Planning is what `run` does next with a valid scenario; timed, not reported (`plan` shows it).
-            let clock = ContinuousClock()
-            for index in report.files.indices {
-                guard let scenario = report.files[index].scenario else { continue }
-                let start = clock.now
-                _ = Planner.plan(scenario)
-                report.files[index].planDuration = clock.now - start
-            }
-        }
+        // Planning is what `run` does next with a valid scenario: its refusals are check's too.
+        report.planValidFiles()
         if dump {
             for file in report.files {
                 if let scenario = file.scenario { print(scenario.dump(), terminator: "") }

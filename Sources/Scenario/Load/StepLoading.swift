@@ -497,7 +497,7 @@ extension ScenarioBuilder {
             return
         }
         if slot >= slots {
-            let valid = slots == 1 ? "only slot 0" : "slots 0…\(slots - 1)"
+            let valid = slots == 0 ? "no slots" : slots == 1 ? "only slot 0" : "slots 0…\(slots - 1)"
             error(mark, "slot \(slot) is out of range: the registered file table has \(valid)")
         }
     }
