@@ -19,6 +19,9 @@ struct CheckCommand: ParsableCommand {
     @Flag(help: "Accept paths outside the sandbox, as if each scenario said allow_outside_sandbox: true.")
     var allowOutsideSandbox = false
 
+    @OptionGroup
+    var limitOptions: LimitOptions
+
     @Flag(help: "Print how long parsing, validation and planning took for each file.")
     var timing = false
 
@@ -34,7 +37,7 @@ struct CheckCommand: ParsableCommand {
     }
 
     func run() throws {
-        let options = LoadOptions(allowOutsideSandbox: allowOutsideSandbox)
+        let options = LoadOptions(allowOutsideSandbox: allowOutsideSandbox, limits: limitOptions.limits)
         var report: CheckReport
         if let synthetic {
             let text = SyntheticScenario.text(requests: synthetic)

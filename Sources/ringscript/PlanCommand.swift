@@ -24,9 +24,12 @@ struct PlanCommand: ParsableCommand {
     @Flag(help: "Accept paths outside the sandbox, as if the scenario said allow_outside_sandbox: true.")
     var allowOutsideSandbox = false
 
+    @OptionGroup
+    var limitOptions: LimitOptions
+
     func run() throws {
         let outcome = PlanOutput.render(path: file, format: format == .dot ? .dot : .text,
-                                        options: LoadOptions(allowOutsideSandbox: allowOutsideSandbox))
+                                        options: LoadOptions(allowOutsideSandbox: allowOutsideSandbox, limits: limitOptions.limits))
         switch outcome {
         case .success(let text):
             print(text, terminator: "")

@@ -60,6 +60,9 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Allow paths outside the scenario's sandbox (absolute, .., symlinks).")
     var allowOutsideSandbox = false
 
+    @OptionGroup
+    var limitOptions: LimitOptions
+
     func validate() throws {
         guard jobs >= 1 else { throw ValidationError("-j must be at least 1") }
         guard `repeat` >= 1 else { throw ValidationError("--repeat must be at least 1") }
@@ -77,7 +80,7 @@ struct RunCommand: ParsableCommand {
             suite: SuiteOptions(
                 selection: Selection(filter: filter, tags: tags, shard: shard.flatMap(Selection.parseShard)),
                 jobs: jobs, repetitions: `repeat`, untilFail: untilFail, failFast: failFast,
-                loadOptions: LoadOptions(allowOutsideSandbox: allowOutsideSandbox)),
+                loadOptions: LoadOptions(allowOutsideSandbox: allowOutsideSandbox, limits: limitOptions.limits)),
             deadline: deadline.flatMap(DurationText.parse),
             keepSandbox: keepSandbox, trace: trace, format: format, junitPath: junit, tap: tap,
             color: interactive && getenv("NO_COLOR") == nil,

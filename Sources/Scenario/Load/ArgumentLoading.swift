@@ -186,8 +186,9 @@ extension ScenarioBuilder {
             }
         }
         if let buffer, spec.name == "provide_buffers", let available, let count = values["count"], let size = values["size"],
-           case .unsigned(let buffers) = count.value, case .unsigned(let bytes) = size.value, buffers * bytes > available {
-            error(buffer.mark, "\(buffers) buffers of \(bytes) bytes need \(buffers * bytes) bytes, but \(source) \(available)")
+           case .unsigned(let buffers) = count.value, case .unsigned(let bytes) = size.value,
+           case let (needed, overflow) = buffers.multipliedReportingOverflow(by: bytes), overflow || needed > available {
+            error(buffer.mark, "\(buffers) buffers of \(bytes) bytes need \(overflow ? "more than \(UInt64.max)" : String(needed)) bytes, but \(source) \(available)")
         }
         if let lengthIndex = spec.lengthIndex, length == nil, case .derived = spec.arguments[lengthIndex].presence,
            spec.iovecsIndex.flatMap({ values[$0] }) == nil {

@@ -165,6 +165,7 @@ final class ScenarioBuilder: NodeReader {
     init(file: String, options: LoadOptions) {
         self.options = options
         super.init(file: file)
+        limits = options.limits
     }
 
     var allowsOutsideSandbox: Bool { options.allowOutsideSandbox || scenarioOptions.allowOutsideSandbox }

@@ -461,6 +461,9 @@ extension ScenarioBuilder {
             let group = UInt16(arguments.unsigned("group") ?? 0)
             let entries = arguments.unsigned("entries") ?? 0
             if let mark = arguments.argument("entries")?.mark { checkRingEntries(entries, at: mark) }
+            if let mark = arguments.argument("size")?.mark {
+                checkBufferGroupSize(arguments.unsigned("size") ?? 0, count: entries, what: "'register_buffer_ring'", at: mark)
+            }
             if succeeds { bufferGroups.insert(group) }
             registration = .bufferRing(BufferRingSpec(group: group, entries: UInt32(entries), size: UInt32(arguments.unsigned("size") ?? 0),
                                                       incremental: arguments.bool("incremental") ?? false))
@@ -650,7 +653,9 @@ extension ScenarioBuilder {
         }
         let (automaticTotal, overflow1) = automaticPerIteration.multipliedReportingOverflow(by: UInt64(count))
         let (requestTotal, overflow2) = requestsPerIteration.multipliedReportingOverflow(by: UInt64(count))
-        if overflow1 || overflow2 || automaticTotal > UInt64(1) << 48 {
+        // Cursors stay below 2^48 + 2^48, so the sums below cannot overflow.
+        if overflow1 || overflow2 || automaticTotal > UInt64(1) << 48 || requestTotal > UInt64(1) << 48
+            || requestStart + requestTotal > UInt64(1) << 48 || automaticStart + automaticTotal > UInt64(1) << 48 {
             error(node.mark, "this repeat block issues too many requests")
             return
         }
