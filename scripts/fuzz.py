@@ -26,6 +26,10 @@ ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)),
 LOCATED = re.compile(rb"^.+:\d+:\d+: (error|warning|note): ")
 # Lines that are diagnostics at all: `error: ...` or `...: error: ...`.
 DIAGNOSTIC = re.compile(rb"(^|: )error: ")
+# What the engine refuses at run time that only depends on the scenario's text: `check` must refuse it.
+STATIC_REFUSALS = re.compile(rb"a buffer group's buffers hold|contains a NUL byte|does not fit an SQE's 32-bit length|"
+                             rb"a unix socket path has at most|need application-provided ring memory|"
+                             rb"slot \d+ is too large|cannot plan:|overflow")
 
 WRONG_VALUES = [
     "-1", "0", "1", "-0", "4294967295", "4294967296", "2147483648", "-2147483649", "65536", "65535",
@@ -381,11 +385,12 @@ class Fuzzer:
         self.stats["run"] += 1
         self.note_costs(rss, seconds, "run of a %d-byte input" % len(data))
         left = os.listdir(sandboxes)
+        static = STATIC_REFUSALS.search(output)
         if status == "timeout" or (isinstance(status, int) and (status < 0 or status not in (0, 1, 77))) \
-                or self.unlocated(output) or leftovers or left:
+                or self.unlocated(output) or leftovers or left or static:
             kind = ("hang" if status == "timeout" else "crash" if status < 0 else "leftover-process" if leftovers
                     else "leftover-sandbox" if left else "unlocated" if self.unlocated(output)
-                    else "check-accepts-run-refuses" if status == 2 else "exit-%d" % status)
+                    else "check-accepts-run-refuses" if status == 2 or static else "exit-%d" % status)
             self.record("run-" + kind, [data], output, ["run", "--deadline", self.args.deadline, "input.yaml"])
 
     def main(self):

@@ -306,7 +306,7 @@ extension ScenarioBuilder {
         case .duration:
             return duration(node, what).map { ArgumentValue.duration(nanoseconds: $0) }
         case .path:
-            guard let text = string(node, what) else { return nil }
+            guard let text = pathString(node, what) else { return nil }
             let template = TemplateText(parsing: text)
             guard checkPlaceholders(template, at: node.mark) else { return nil }
             return .text(template)

@@ -477,7 +477,7 @@ extension ScenarioBuilder {
         guard let pairs = mapping(node, "'files'") else { return [] }
         var conditions: [FileCondition] = []
         for pair in pairs {
-            guard let key = string(pair.key, "a file name or path") else { continue }
+            guard let key = pathString(pair.key, "a file name or path") else { continue }
             var path = key
             var resourceName: String?
             if let index = resourceIndex[key] {

@@ -107,6 +107,16 @@ class NodeReader {
         return text
     }
 
+    /// A path's text: a string without NUL bytes (the kernel would end the path at the first one).
+    func pathString(_ node: YAMLNode, _ what: String) -> String? {
+        guard let text = string(node, what) else { return nil }
+        guard !text.utf8.contains(0) else {
+            error(node.mark, "\(what) contains a NUL byte; a path ends at the first one")
+            return nil
+        }
+        return text
+    }
+
     func bool(_ node: YAMLNode, _ what: String) -> Bool? {
         if node.isPlain, let text = node.scalar {
             switch text {

@@ -130,7 +130,7 @@ extension ScenarioBuilder {
             let keys = checkKeys(pairs, allowed: ResourceTable.keys(of: kind), in: context)
             let path = readResourcePath(keys["path"], name: name)
             var target = ""
-            if let pair = keys["target"], let text = string(pair.value, "'target'") {
+            if let pair = keys["target"], let text = pathString(pair.value, "'target'") {
                 target = text
                 checkSandbox(path: text, at: pair.value.mark, what: "symlink target")
             } else if keys["target"] == nil {
@@ -306,7 +306,7 @@ extension ScenarioBuilder {
 
     private func readResourcePath(_ pair: YAMLPair?, name: String) -> String {
         guard let pair else { return name }
-        guard let text = string(pair.value, "'path'") else { return name }
+        guard let text = pathString(pair.value, "'path'") else { return name }
         checkSandbox(path: text, at: pair.value.mark, what: "path")
         return text
     }
