@@ -403,6 +403,7 @@ class Fuzzer:
         start = time.monotonic()
         done = 0
         runs_wanted = args.runs if args.runs is not None else args.count
+        interrupted = False
         try:
             while done < args.count:
                 batch = [mutator.mutate(rng.choice(seeds)) for _ in range(min(args.batch, args.count - done))]
@@ -416,6 +417,9 @@ class Fuzzer:
                     print("fuzz: %d/%d checked, %d accepted, %d run, %d failures, %.0f s" % (
                         done, args.count, self.stats["accepted"], self.stats["run"], self.failures,
                         time.monotonic() - start), flush=True)
+        except KeyboardInterrupt:
+            interrupted = True
+            print("fuzz: interrupted after %d inputs" % done)
         finally:
             shutil.rmtree(self.work, ignore_errors=True)
         print("fuzz: seed %d: %d checked, %d accepted, %d planned, %d run in %.0f s; %d failures %s" % (
@@ -425,7 +429,7 @@ class Fuzzer:
             self.peak_rss[0] / 1024, self.peak_rss[1], self.slowest[0], self.slowest[1]))
         if self.failures:
             print("fuzz: failing inputs are in %s" % args.failures)
-        return 1 if self.failures else 0
+        return 1 if self.failures or interrupted else 0
 
 
 def main():
@@ -448,6 +452,9 @@ def main():
     if not os.access(args.binary, os.X_OK):
         parser.error("no ringscript binary at %s (build it first: swift build)" % args.binary)
     args.binary = os.path.abspath(args.binary)
+    # SIGTERM and SIGHUP end the pass like ^C: the work directory is removed and the figures printed.
+    for number in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(number, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     sys.exit(Fuzzer(args).main())
 
 

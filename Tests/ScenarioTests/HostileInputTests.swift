@@ -100,13 +100,35 @@ import Testing
     }
 
     @Test func provideBuffersCountTimesSizeCannotOverflow() {
-        #expect(firstError("name: s\nresources: { b: { buffer: { size: 16 } } }\nsteps:\n  - provide_buffers: { group: 7, count: 4294967295, size: 4294967295, buf: b }\n")
-            == "test.yaml:4:76: error: 4294967295 buffers of 4294967295 bytes need 18446744065119617025 bytes, but buffer 'b' holds 16")
+        #expect(errorLines("name: s\nresources: { b: { buffer: { size: 16 } } }\nsteps:\n  - provide_buffers: { group: 7, count: 4294967295, size: 4294967295, buf: b }\n") == [
+            "test.yaml:4:41: error: 'count' of provide_buffers is at most 65535 (the SQE's 16-bit buffer count), not 4294967295",
+            "test.yaml:4:76: error: 4294967295 buffers of 4294967295 bytes need 18446744065119617025 bytes, but buffer 'b' holds 16",
+        ])
     }
 
     @Test func registeredBufferRingsNeedBytesInEveryBuffer() {
         #expect(firstError("name: s\nsteps:\n  - register_buffer_ring: { group: 1, entries: 8, size: 0 }\n")
             == "test.yaml:3:57: error: the buffers of 'register_buffer_ring' need at least one byte each, not 0")
+    }
+
+    @Test func memoryTheRunnerAllocatesForAnOpIsBounded() {
+        let text = """
+            name: s
+            resources: { e: { epoll: {} } }
+            steps:
+              - provide_buffers: { group: 7, count: 65535, size: 4294967295 }
+              - epoll_wait: { epfd: e, max_events: 4294967295 }
+              - provide_buffers: { group: 8, count: 65536, size: 1 }
+              - repeat: 1000000
+                steps:
+                  - provide_buffers: { group: 9, count: 16, size: 4096 }
+            """
+        #expect(errorLines(text + "\n") == [
+            "test.yaml:4:54: error: 'provide_buffers' needs 281470681677825 bytes, more than the 256 MiB one buffer or file may have (--max-buffer raises it)",
+            "test.yaml:5:40: error: 'epoll_wait' needs 51539607540 bytes, more than the 256 MiB one buffer or file may have (--max-buffer raises it)",
+            "test.yaml:6:41: error: 'count' of provide_buffers is at most 65535 (the SQE's 16-bit buffer count), not 65536",
+            "test.yaml:9:55: error: 'provide_buffers' repeated 1000000 times brings the scenario's buffers and files to more than the 1 GiB a scenario may use in all (--max-memory raises it)",
+        ])
     }
 
     // MARK: - Repeat counts and their products

@@ -15,10 +15,11 @@ class NodeReader {
     init(file: String) { self.file = file }
 
     /// Admits `bytes` of memory or file content that `what` asks for (a buffer, a file, a buffer ring),
-    /// or reports at `mark` that it is over the per-buffer or per-scenario limit; returns whether it fits.
+    /// or reports at `mark` that it is over the per-buffer (when `inOneBuffer`) or per-scenario limit;
+    /// returns whether it fits.
     @discardableResult
-    func admitMemory(_ bytes: UInt64, for what: String, at mark: SourceMark) -> Bool {
-        guard bytes <= limits.bufferBytes else {
+    func admitMemory(_ bytes: UInt64, for what: String, at mark: SourceMark, inOneBuffer: Bool = true) -> Bool {
+        guard !inOneBuffer || bytes <= limits.bufferBytes else {
             error(mark, "\(what) needs \(bytes) bytes, more than the \(ScenarioLimits.describe(limits.bufferBytes)) one buffer or file may have (--max-buffer raises it)")
             return false
         }
