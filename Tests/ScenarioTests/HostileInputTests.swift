@@ -190,6 +190,17 @@ import Testing
         #expect(firstError(text).contains("error: alias '*a"))
     }
 
+    @Test func anAliasBombInABigDocumentIsStoppedOnTheScanningThread() {
+        // Over EventStream.threadedThreshold, so libyaml and the tree run on a second thread.
+        var lines = ["name: big bomb", "steps:"]
+        for index in 0..<12_000 { lines.append("  - nop: {}\n    id: n\(index)") }
+        lines.append("  - &a0 [x, x, x, x, x, x, x, x, x, x]")
+        for level in 1..<9 { lines.append("  - &a\(level) [" + Array(repeating: "*a\(level - 1)", count: 10).joined(separator: ", ") + "]") }
+        let text = lines.joined(separator: "\n") + "\n"
+        #expect(text.utf8.count > EventStream.threadedThreshold)
+        #expect(errorLines(text) == ["test.yaml:24008:45: error: alias '*a4' stands for 111111 nodes, more than the 98783 left of the 1000000 that aliases may expand to in one document (an alias bomb?)"])
+    }
+
     @Test func aliasesWithinTheLimitStillExpand() throws {
         let scenario = try load("name: s\nsteps: [&step { nop: {} }, *step, *step]\n")
         #expect(scenario.graph.requestCount == 3)
