@@ -5,6 +5,11 @@ import Musl
 #endif
 import IoUring
 
+/// read(2), under a name the reader's own `read` does not hide.
+private func systemRead(_ fd: Int32, _ buffer: UnsafeMutableRawPointer?, _ count: Int) -> Int {
+    read(fd, buffer, count)
+}
+
 /// Reads scenario files for every command (`check`, `plan`, `run`, `ops --coverage`): a regular file of at
 /// most `ScenarioLimits.scenarioFileBytes`, in valid UTF-8. Anything else is refused at once with its
 /// path: a FIFO or a device is never read from (it is opened with O_NONBLOCK and looked at with fstat
@@ -36,25 +41,20 @@ public enum ScenarioFileReader {
             refuse("'\(path)' is \(size) bytes, more than the \(ScenarioLimits.describe(UInt64(limit))) a scenario file may be (--max-scenario-size raises it)")
         }
         if status.st_size > limit { return tooBig(Int(status.st_size)) }
-        // The size fstat gave, and one byte more to see a file that grew since.
-        var bytes = [UInt8](repeating: 0, count: Int(status.st_size) + 1)
-        var count = 0
+        // Read to the end, in case the file grew since fstat, but never past the limit.
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(Int(status.st_size))
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
         while true {
-            if count == bytes.count {
-                guard bytes.count <= limit else { return tooBig(bytes.count) }
-                bytes += [UInt8](repeating: 0, count: min(max(bytes.count, 4096), limit + 1 - bytes.count))
-            }
-            let got = bytes.withUnsafeMutableBytes { buffer in
-                Glibc.read(fd, buffer.baseAddress! + count, buffer.count - count)
-            }
-            if got < 0 {
+            let count = chunk.withUnsafeMutableBytes { systemRead(fd, $0.baseAddress, $0.count) }
+            if count < 0 {
                 if errno == EINTR { continue }
                 return refuse("cannot read '\(path)': read: \(errnoText())")
             }
-            if got == 0 { break }
-            count += got
+            if count == 0 { break }
+            guard bytes.count + count <= limit else { return tooBig(bytes.count + count) }
+            bytes += chunk[0..<count]
         }
-        bytes.removeSubrange(count...)
         if let bad = firstInvalidUTF8Byte(in: bytes) {
             let position = position(ofByte: bad, in: bytes)
             let mark = SourceMark(file: path, line: position.line, column: position.column)
