@@ -33,7 +33,7 @@ public struct CheckReport: Sendable {
         let diagnostics = self.diagnostics
         if diagnostics.isEmpty { return DiagnosticRenderer.summary(of: []) }
         var sources: [String: String] = [:]
-        for file in files where !file.diagnostics.isEmpty { sources[file.path] = file.text }
+        for file in files where !file.diagnostics.isEmpty && !file.text.isEmpty { sources[file.path] = file.text }
         return DiagnosticRenderer(sources: sources).render(diagnostics)
     }
 

@@ -98,5 +98,7 @@ import Testing
         let report = ScenarioChecker.check(paths: [directory, "/dev/null"])
         #expect(report.diagnostics.map { "\($0.mark)" } == ["\(directory)/bad.yaml:4:10", "/dev/null:1:1"])
         #expect(report.exitCode == 2)
+        // A file that was never read has no source line to show.
+        #expect(report.renderedDiagnostics.hasPrefix("/dev/null:1:1: error: '/dev/null' is a character device, not a regular file: a scenario is read from a file\n\(directory)/bad.yaml:4:10: error: invalid UTF-8"))
     }
 }
