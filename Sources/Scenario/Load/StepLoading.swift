@@ -653,7 +653,7 @@ extension ScenarioBuilder {
         }
         let (automaticTotal, overflow1) = automaticPerIteration.multipliedReportingOverflow(by: UInt64(count))
         let (requestTotal, overflow2) = requestsPerIteration.multipliedReportingOverflow(by: UInt64(count))
-        // Cursors stay below 2^48 + 2^48, so the sums below cannot overflow.
+        // Both cursors stay at most 2^48 (checked here), so none of these sums can overflow.
         if overflow1 || overflow2 || automaticTotal > UInt64(1) << 48 || requestTotal > UInt64(1) << 48
             || requestStart + requestTotal > UInt64(1) << 48 || automaticStart + automaticTotal > UInt64(1) << 48 {
             error(node.mark, "this repeat block issues too many requests")
