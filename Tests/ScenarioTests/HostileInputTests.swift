@@ -131,6 +131,25 @@ import Testing
         ])
     }
 
+    @Test func postConditionOffsetsDoNotOverflow() {
+        let text = """
+            name: s
+            resources:
+              b: { buffer: { size: 8 } }
+              f: { file: { content: abc } }
+            steps: [nop: {}]
+            expect:
+              buffers:
+                b: { at: 18446744073709551615, hex_prefix: "03 00 00 00" }
+              files:
+                f: { at: 18446744073709551615, prefix: "x" }
+            """
+        #expect(errorLines(text + "\n") == [
+            "test.yaml:8:48: error: 'hex_prefix' at 18446744073709551615 gives 4 bytes, past the end of buffer 'b' (8)",
+            "test.yaml:10:14: error: 'at' 18446744073709551615 reads past the 256 MiB a file post-condition may read (--max-buffer raises it)",
+        ])
+    }
+
     // MARK: - Repeat counts and their products
 
     @Test func nestedRepeatCountsDoNotOverflow() {
