@@ -224,8 +224,8 @@ class Fuzzer:
         self.failures = 0
         self.kinds = {}
         self.stats = {"check": 0, "accepted": 0, "plan": 0, "run": 0}
-        self.peak_rss = (0, None)  # KiB, description
-        self.slowest = (0.0, None)
+        self.peak_rss = (0, None, None)  # KiB, description, input (when one input was measured alone)
+        self.slowest = (0.0, None, None)
         os.makedirs(args.failures, exist_ok=True)
         self.work = tempfile.mkdtemp(prefix="ringscript-fuzz-")
         self.unshare = self.probe_unshare()
@@ -324,11 +324,11 @@ class Fuzzer:
             paths.append(path)
         return paths
 
-    def note_costs(self, rss, seconds, description):
+    def note_costs(self, rss, seconds, description, data=None):
         if rss > self.peak_rss[0]:
-            self.peak_rss = (rss, description)
+            self.peak_rss = (rss, description, data)
         if seconds > self.slowest[0]:
-            self.slowest = (seconds, description)
+            self.slowest = (seconds, description, data)
 
     def check_batch(self, inputs):
         """Checks a batch in one process; a batch that fails is split until the failing input is alone."""
@@ -341,7 +341,7 @@ class Fuzzer:
         status, output, seconds, rss, leftovers = self.execute(command, self.args.timeout * max(1, len(inputs) // 10), env=env)
         if len(inputs) == 1:
             self.stats["check"] += 1
-            self.note_costs(rss, seconds, "check of a %d-byte input" % len(inputs[0]))
+            self.note_costs(rss, seconds, "check of a %d-byte input" % len(inputs[0]), inputs[0])
         bad = status == "timeout" or (isinstance(status, int) and status not in (0, 2)) or self.unlocated(output) or leftovers
         if bad and len(inputs) > 1:
             middle = len(inputs) // 2
@@ -368,7 +368,7 @@ class Fuzzer:
         command = [self.binary, "plan", path]
         status, output, seconds, rss, _ = self.execute(command, self.args.timeout)
         self.stats["plan"] += 1
-        self.note_costs(rss, seconds, "plan of a %d-byte input" % len(data))
+        self.note_costs(rss, seconds, "plan of a %d-byte input" % len(data), data)
         if status == "timeout" or status not in (0,) or self.unlocated(output):
             kind = ("hang" if status == "timeout" else "crash" if status < 0 else "unlocated" if self.unlocated(output)
                     else "check-accepts-plan-refuses" if status == 2 else "exit-%d" % status)
@@ -383,7 +383,7 @@ class Fuzzer:
         command = self.unshare + [self.binary, "run", "--deadline", self.args.deadline, path]
         status, output, seconds, rss, leftovers = self.execute(command, self.args.timeout + 10, env=env)
         self.stats["run"] += 1
-        self.note_costs(rss, seconds, "run of a %d-byte input" % len(data))
+        self.note_costs(rss, seconds, "run of a %d-byte input" % len(data), data)
         left = os.listdir(sandboxes)
         static = STATIC_REFUSALS.search(output)
         if status == "timeout" or (isinstance(status, int) and (status < 0 or status not in (0, 1, 77))) \
@@ -427,6 +427,11 @@ class Fuzzer:
             time.monotonic() - start, self.failures, self.kinds or ""))
         print("fuzz: peak RSS %.1f MiB (%s); slowest %.2f s (%s)" % (
             self.peak_rss[0] / 1024, self.peak_rss[1], self.slowest[0], self.slowest[1]))
+        # The costliest inputs measured alone, kept for a look (they are not failures).
+        for name, (_, _, data) in (("peak-rss", self.peak_rss), ("slowest", self.slowest)):
+            if data is not None:
+                with open(os.path.join(args.failures, "%s-input-seed-%d.yaml" % (name, args.seed)), "wb") as f:
+                    f.write(data)
         if self.failures:
             print("fuzz: failing inputs are in %s" % args.failures)
         return 1 if self.failures or interrupted else 0
