@@ -132,3 +132,23 @@ extension CheckerCore {
         }
     }
 }
+
+extension FileCondition {
+    /// The most bytes of the file that decide this condition's content check, so the runner reads no
+    /// more however big the file grew: one past the expected bytes for an equality (a longer file fails
+    /// whatever follows), the expected bytes for a prefix, the initial size plus one for `unchanged`.
+    /// Nil when the condition checks no content.
+    public func contentBytesToRead(in scenario: Scenario) -> UInt64? {
+        guard let content else { return nil }
+        switch content {
+        case .equals(let bytes): return UInt64(bytes.count) + 1
+        case .prefix(let bytes): return UInt64(bytes.count)
+        case .at(let offset, let bytes):
+            let (end, overflow) = offset.addingReportingOverflow(UInt64(bytes.count))
+            return overflow ? UInt64.max : end
+        case .unchanged:
+            guard let name = resource, case .file(let file)? = scenario.resource(named: name)?.kind else { return 1 }
+            return (file.size ?? UInt64(file.content.count)) + 1
+        }
+    }
+}

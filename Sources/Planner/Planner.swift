@@ -184,3 +184,22 @@ public enum Planner {
         return shift >= 32 ? UInt32(1) << 31 : UInt32(1) << UInt32(shift)
     }
 }
+
+extension CheckReport {
+    /// Plans every valid file as `run` will, timing it, so that `check` refuses whatever `plan` and `run`
+    /// would (a link chain longer than the submission queue): a file the planner refuses loses its
+    /// scenario and gets the planner's diagnostics.
+    public mutating func planValidFiles() {
+        let clock = ContinuousClock()
+        for index in files.indices {
+            guard let scenario = files[index].scenario else { continue }
+            let start = clock.now
+            let planned = Planner.plan(scenario)
+            files[index].planDuration = clock.now - start
+            if case .failure(let list) = planned {
+                files[index].scenario = nil
+                files[index].diagnostics += list.diagnostics
+            }
+        }
+    }
+}

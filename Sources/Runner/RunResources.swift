@@ -562,37 +562,46 @@ final class RunResources: OperandResolver {
         for condition in expectations.buffers where facts.buffers[condition.buffer] == nil {
             if let buffer = handles[condition.buffer]?.buffer { facts.buffers[condition.buffer] = buffer.bytes() }
         }
+        // Content is read only as far as the checks on a path need (`contentBytesToRead`).
+        var readLimits: [String: UInt64] = [:]
         for condition in expectations.files {
-            let wantsContent = condition.content != nil
-            if let known = facts.files[condition.path], known.content != nil || !wantsContent { continue }
-            facts.files[condition.path] = fileFacts(condition.path, withContent: wantsContent)
+            guard let limit = condition.contentBytesToRead(in: scenario) else { continue }
+            readLimits[condition.path] = max(readLimits[condition.path] ?? 0, limit)
+        }
+        for condition in expectations.files where facts.files[condition.path] == nil {
+            facts.files[condition.path] = fileFacts(condition.path, readingUpTo: readLimits[condition.path])
         }
         return facts
     }
 
-    private func fileFacts(_ relative: String, withContent: Bool) -> FileFacts {
+    /// The kind and size of the file at `relative`, and for a regular file its first `limit` bytes, if a
+    /// limit is given.
+    private func fileFacts(_ relative: String, readingUpTo limit: UInt64?) -> FileFacts {
         let path = sandbox.resolve(relative)
         var status = stat()
         guard lstat(path, &status) == 0 else { return FileFacts(kind: .missing) }
         let size = UInt64(clamping: status.st_size)
         switch status.st_mode & S_IFMT {
         case S_IFREG:
-            guard withContent else { return FileFacts(kind: .file, size: size) }
-            return FileFacts(kind: .file, size: size, content: readFile(path))
+            guard let limit else { return FileFacts(kind: .file, size: size) }
+            return FileFacts(kind: .file, size: size, content: readFile(path, upTo: limit))
         case S_IFDIR: return FileFacts(kind: .directory, size: size)
         case S_IFLNK: return FileFacts(kind: .symlink, size: size)
         default: return FileFacts(kind: .other, size: size)
         }
     }
 
-    private func readFile(_ path: String) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+    /// The first `limit` bytes of the regular file at `path` (O_NONBLOCK: a path that became a FIFO since
+    /// `lstat` cannot block the read).
+    private func readFile(_ path: String, upTo limit: UInt64) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        while UInt64(bytes.count) < limit {
+            let wanted = Int(min(UInt64(chunk.count), limit - UInt64(bytes.count)))
+            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, wanted) }
             if count < 0 && System.errno == .EINTR { continue }
             if count <= 0 { break }
             bytes += chunk[0..<count]

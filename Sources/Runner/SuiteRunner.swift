@@ -6,6 +6,7 @@ import Musl
 import Checker
 import Dispatch
 import IoUring
+import Planner
 import Scenario
 import Synchronization
 
@@ -47,15 +48,19 @@ public struct LoadedFile: Sendable {
     public var scenario: Scenario?
     public var diagnostics: [Diagnostic]
 
-    /// Reads and loads `path`; an unreadable file becomes a diagnostic at line 1.
+    /// Reads (`ScenarioFileReader`), loads and plans `path`; an unreadable file becomes a diagnostic at
+    /// line 1, a plan the planner refuses the planner's diagnostics, as `check` gives them.
     public static func load(_ path: String, options: LoadOptions) -> LoadedFile {
-        switch path == ScenarioDiscovery.standardInput ? readStandardInput() : readTextFile(path) {
-        case .failure(let error):
-            let diagnostic = Diagnostic(at: SourceMark(file: path, line: 1, column: 1), "cannot read the file: \(error)")
-            return LoadedFile(path: path, text: "", scenario: nil, diagnostics: [diagnostic])
+        switch ScenarioFileReader.read(path, limits: options.limits) {
+        case .failure(let failure):
+            return LoadedFile(path: path, text: failure.displayText, scenario: nil, diagnostics: [failure.diagnostic])
         case .success(let text):
             switch ScenarioLoader.load(text, file: path, options: options) {
-            case .success(let scenario): return LoadedFile(path: path, text: text, scenario: scenario, diagnostics: [])
+            case .success(let scenario):
+                if case .failure(let list) = Planner.plan(scenario) {
+                    return LoadedFile(path: path, text: text, scenario: nil, diagnostics: list.diagnostics)
+                }
+                return LoadedFile(path: path, text: text, scenario: scenario, diagnostics: [])
             case .failure(let list): return LoadedFile(path: path, text: text, scenario: nil, diagnostics: list.diagnostics)
             }
         }
@@ -243,31 +248,4 @@ struct SplitMix64: RandomNumberGenerator {
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
     }
-}
-
-/// Standard input as text (`-` as a scenario path).
-func readStandardInput() -> Result<String, RunnerError> { readAll(fd: 0, name: "standard input") }
-
-/// The whole content of a text file, or the errno of the call that failed.
-func readTextFile(_ path: String) -> Result<String, RunnerError> {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { return .failure(.system("open(\(path))", Errno(rawValue: errno))) }
-    defer { close(fd) }
-    return readAll(fd: fd, name: path)
-}
-
-/// Everything `fd` holds until end of file.
-func readAll(fd: Int32, name path: String) -> Result<String, RunnerError> {
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if count < 0 {
-            if errno == EINTR { continue }
-            return .failure(.system("read(\(path))", Errno(rawValue: errno)))
-        }
-        if count == 0 { break }
-        bytes += chunk[0..<count]
-    }
-    return .success(String(decoding: bytes, as: UTF8.self))
 }

@@ -33,7 +33,7 @@ public struct CheckReport: Sendable {
         let diagnostics = self.diagnostics
         if diagnostics.isEmpty { return DiagnosticRenderer.summary(of: []) }
         var sources: [String: String] = [:]
-        for file in files where !file.diagnostics.isEmpty { sources[file.path] = file.text }
+        for file in files where !file.diagnostics.isEmpty && !file.text.isEmpty { sources[file.path] = file.text }
         return DiagnosticRenderer(sources: sources).render(diagnostics)
     }
 
@@ -68,14 +68,12 @@ public enum ScenarioChecker {
                                                   loadDuration: .zero))
         }
         for path in listing.files {
-            switch readTextFile(path) {
+            switch ScenarioFileReader.read(path, limits: options.limits) {
             case .success(let text):
                 results.append(check(text: text, file: path, options: options))
             case .failure(let failure):
-                let mark = SourceMark(file: path, line: 1, column: 1)
-                results.append(CheckReport.FileResult(path: path, text: "", scenario: nil,
-                                                      diagnostics: [Diagnostic(at: mark, failure.message)],
-                                                      loadDuration: .zero))
+                results.append(CheckReport.FileResult(path: path, text: failure.displayText, scenario: nil,
+                                                      diagnostics: [failure.diagnostic], loadDuration: .zero))
             }
         }
         return CheckReport(files: results)
@@ -94,12 +92,5 @@ public enum ScenarioChecker {
         return result
     }
 
-    /// Reads a whole file as UTF-8, or says why not (`TextFile.read`).
-    static func readTextFile(_ path: String) -> Result<String, FileReadError> {
-        TextFile.read(path).mapError { FileReadError(message: "cannot read '\(path)': \($0.name) (\($0.message))") }
-    }
-
-    struct FileReadError: Error {
-        let message: String
     }
 }

@@ -19,6 +19,9 @@ struct CheckCommand: ParsableCommand {
     @Flag(help: "Accept paths outside the sandbox, as if each scenario said allow_outside_sandbox: true.")
     var allowOutsideSandbox = false
 
+    @OptionGroup
+    var limitOptions: LimitOptions
+
     @Flag(help: "Print how long parsing, validation and planning took for each file.")
     var timing = false
 
@@ -34,7 +37,7 @@ struct CheckCommand: ParsableCommand {
     }
 
     func run() throws {
-        let options = LoadOptions(allowOutsideSandbox: allowOutsideSandbox)
+        let options = LoadOptions(allowOutsideSandbox: allowOutsideSandbox, limits: limitOptions.limits)
         var report: CheckReport
         if let synthetic {
             let text = SyntheticScenario.text(requests: synthetic)
@@ -42,16 +45,8 @@ struct CheckCommand: ParsableCommand {
         } else {
             report = ScenarioChecker.check(paths: paths, options: options)
         }
-        if timing {
-            // Planning is what `run` does next with a valid scenario; timed, not reported (`plan` shows it).
-            let clock = ContinuousClock()
-            for index in report.files.indices {
-                guard let scenario = report.files[index].scenario else { continue }
-                let start = clock.now
-                _ = Planner.plan(scenario)
-                report.files[index].planDuration = clock.now - start
-            }
-        }
+        // Planning is what `run` does next with a valid scenario: its refusals are check's too.
+        report.planValidFiles()
         if dump {
             for file in report.files {
                 if let scenario = file.scenario { print(scenario.dump(), terminator: "") }

@@ -31,6 +31,9 @@ struct PlanCommand: ParsableCommand {
     @Flag(help: "Accept paths outside the sandbox, as if the scenario said allow_outside_sandbox: true.")
     var allowOutsideSandbox = false
 
+    @OptionGroup
+    var limitOptions: LimitOptions
+
     func validate() throws {
         if paths.isEmpty { throw ValidationError("give at least one scenario file or directory") }
     }
@@ -50,7 +53,8 @@ struct PlanCommand: ParsableCommand {
         var failed = false
         for file in files {
             let outcome = PlanOutput.render(path: file, format: format == .dot ? .dot : .text,
-                                            options: LoadOptions(allowOutsideSandbox: allowOutsideSandbox))
+                                            options: LoadOptions(allowOutsideSandbox: allowOutsideSandbox,
+                                                                 limits: limitOptions.limits))
             switch outcome {
             case .success(let text):
                 // dot reads several graphs from one input; the text listing gets a header per file.

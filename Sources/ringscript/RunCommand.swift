@@ -95,6 +95,9 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Allow paths outside the scenario's sandbox (absolute, .., symlinks).")
     var allowOutsideSandbox = false
 
+    @OptionGroup
+    var limitOptions: LimitOptions
+
     func validate() throws {
         guard jobs >= 1 else { throw ValidationError("-j must be at least 1, not \(jobs)") }
         guard `repeat` >= 1 else { throw ValidationError("--repeat must be at least 1, not \(`repeat`)") }
@@ -131,7 +134,7 @@ struct RunCommand: ParsableCommand {
             selection: Selection(filter: filter, exclude: exclude, tags: tags, shard: shard.flatMap(Selection.parseShard)),
             jobs: jobs, repetitions: `repeat`, untilFail: untilFail, failFast: failFast, maxFailures: maxFailures,
             shuffleSeed: seed ?? (shuffle ? UInt64.random(in: 0...UInt64(UInt32.max)) : nil),
-            loadOptions: LoadOptions(allowOutsideSandbox: allowOutsideSandbox))
+            loadOptions: LoadOptions(allowOutsideSandbox: allowOutsideSandbox, limits: limitOptions.limits))
         if list {
             let status = RunSession.list(paths: paths, suite: suite)
             if status != .success { throw ExitCode(status.rawValue) }

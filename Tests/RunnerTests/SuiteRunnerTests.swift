@@ -126,6 +126,6 @@ private final class Events: Sendable {
     @Test func unreadableFilesAreDiagnosed() {
         let file = LoadedFile.load("/nonexistent/x.yaml", options: LoadOptions())
         #expect(file.scenario == nil)
-        #expect(file.renderedDiagnostics == "/nonexistent/x.yaml:1:1: error: cannot read the file: open(/nonexistent/x.yaml): ENOENT (No such file or directory)\n1 error")
+        #expect(file.renderedDiagnostics == "/nonexistent/x.yaml:1:1: error: cannot read '/nonexistent/x.yaml': open: ENOENT (No such file or directory)\n1 error")
     }
 }

@@ -96,6 +96,12 @@ import Testing
                                   where it is.
           --allow-outside-sandbox Allow paths outside the scenario's sandbox (absolute,
                                   .., symlinks).
+          --max-memory <size>     Memory and file bytes a scenario may ask for in all
+                                  (default 1GiB).
+          --max-buffer <size>     Bytes one buffer, file or buffer ring may have
+                                  (default 256MiB).
+          --max-scenario-size <size>
+                                  Bytes a scenario file may have (default 64MiB).
           --version               Show the version.
           -h, --help              Show help information.
 

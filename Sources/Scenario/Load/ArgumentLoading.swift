@@ -93,6 +93,7 @@ extension ScenarioBuilder {
             checkRules(spec, given: written & ~writtenFalse, key: key, value: value)
         }
         deriveLengths(spec, &values, key: key)
+        checkIssuerAllocations(spec, values, key: key)
         checkSlotArguments(spec, values)
         if spec.hasPaths { checkPathArguments(spec, values) }
         if spec.isRaw { checkRawSandbox(spec, values, key: key) }
@@ -188,8 +189,9 @@ extension ScenarioBuilder {
             }
         }
         if let buffer, spec.name == "provide_buffers", let available, let count = values["count"], let size = values["size"],
-           case .unsigned(let buffers) = count.value, case .unsigned(let bytes) = size.value, buffers * bytes > available {
-            error(buffer.mark, "\(buffers) buffers of \(bytes) bytes need \(buffers * bytes) bytes, but \(source) \(available)")
+           case .unsigned(let buffers) = count.value, case .unsigned(let bytes) = size.value,
+           case let (needed, overflow) = buffers.multipliedReportingOverflow(by: bytes), overflow || needed > available {
+            error(buffer.mark, "\(buffers) buffers of \(bytes) bytes need \(overflow ? "more than \(UInt64.max)" : String(needed)) bytes, but \(source) \(available)")
         }
         if let lengthIndex = spec.lengthIndex, length == nil, case .derived = spec.arguments[lengthIndex].presence,
            spec.iovecsIndex.flatMap({ values[$0] }) == nil {
@@ -202,6 +204,45 @@ extension ScenarioBuilder {
     private func resourceBuffer(_ name: String) -> BufferResource? {
         guard let index = resourceIndex[name], case .buffer(let buffer) = resources[index].kind else { return nil }
         return buffer
+    }
+
+    /// Memory the runner allocates for an op from its numbers (provide_buffers without `buf`, the events
+    /// of epoll_wait, getsockopt's value without `buf`) counts against the scenario's limits, once per
+    /// iteration of the enclosing repeat blocks: provided buffers stay with the ring.
+    private func checkIssuerAllocations(_ spec: StepSpec, _ values: ArgumentDraft, key: YAMLNode) {
+        func number(_ name: String) -> UInt64 {
+            if case .unsigned(let value)? = values[name]?.value { return value }
+            return 0
+        }
+        let hasBuffer = spec.bufferIndex.flatMap { values[$0] } != nil
+        if spec.name == "provide_buffers", number("count") > 65535, let mark = values["count"]?.mark {
+            error(mark, "'count' of provide_buffers is at most 65535 (the SQE's 16-bit buffer count), not \(number("count"))")
+            return
+        }
+        let bytes: UInt64
+        let mark: SourceMark
+        switch spec.name {
+        case "provide_buffers" where !hasBuffer:
+            bytes = number("count") * number("size")  // two 32-bit numbers
+            mark = values["size"]?.mark ?? key.mark
+        case "epoll_wait":
+            bytes = number("max_events") * 12  // struct epoll_event, packed on x86-64
+            mark = values["max_events"]?.mark ?? key.mark
+        case "getsockopt" where !hasBuffer:
+            bytes = number("len")
+            mark = values["len"]?.mark ?? key.mark
+        default:
+            return
+        }
+        guard admitMemory(bytes, for: "'\(spec.name)'", at: mark) else { return }
+        var iterations: UInt64 = 1
+        for block in openBlocks {
+            let (product, overflow) = iterations.multipliedReportingOverflow(by: UInt64(blocks[block].count))
+            iterations = overflow ? .max : product
+        }
+        guard iterations > 1 else { return }
+        let (rest, overflow) = bytes.multipliedReportingOverflow(by: iterations - 1)
+        admitMemory(overflow ? .max : rest, for: "'\(spec.name)' repeated \(iterations) times", at: mark, inOneBuffer: false)
     }
 
     /// Slot numbers must exist in the file table registered at this point.
@@ -309,7 +350,7 @@ extension ScenarioBuilder {
         case .duration:
             return duration(node, what).map { ArgumentValue.duration(nanoseconds: $0) }
         case .path:
-            guard let text = string(node, what) else { return nil }
+            guard let text = pathString(node, what) else { return nil }
             let template = TemplateText(parsing: text)
             guard checkPlaceholders(template, at: node.mark) else { return nil }
             return .text(template)

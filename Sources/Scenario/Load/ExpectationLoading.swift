@@ -442,7 +442,7 @@ extension ScenarioBuilder {
                           var content = readContentCheck(key, check.value) else { continue }
                     if let offset, case .prefix(let bytes) = content {
                         content = .at(offset: offset, bytes)
-                        if offset + UInt64(bytes.count) > buffer.size {
+                        if offset > buffer.size || UInt64(bytes.count) > buffer.size - offset {
                             error(check.value.mark, "'\(key)' at \(offset) gives \(bytes.count) bytes, past the end of buffer '\(name)' (\(buffer.size))")
                             continue
                         }
@@ -497,7 +497,7 @@ extension ScenarioBuilder {
         guard let pairs = mapping(node, "'files'") else { return [] }
         var conditions: [FileCondition] = []
         for pair in pairs {
-            guard let key = string(pair.key, "a file name or path") else { continue }
+            guard let key = pathString(pair.key, "a file name or path") else { continue }
             var path = key
             var resourceName: String?
             if let index = resourceIndex[key] {
@@ -526,7 +526,13 @@ extension ScenarioBuilder {
                 error(keys[contentKeys[1]]!.key.mark, "the expectation of '\(key)' takes one of content, prefix, hex or hex_prefix")
             } else if let contentKey = contentKeys.first {
                 condition.content = readContentCheck(contentKey == "content" ? "equals" : contentKey, keys[contentKey]!.value)
-                if let offset, case .prefix(let bytes)? = condition.content { condition.content = .at(offset: offset, bytes) }
+                if let offset, case .prefix(let bytes)? = condition.content {
+                    condition.content = .at(offset: offset, bytes)
+                    // The runner reads the file up to the end of the expected bytes: no further than a file may be.
+                    if offset > limits.bufferBytes || UInt64(bytes.count) > limits.bufferBytes - offset, let at = keys["at"] {
+                        error(at.value.mark, "'at' \(offset) reads past the \(ScenarioLimits.describe(limits.bufferBytes)) a file post-condition may read (--max-buffer raises it)")
+                    }
+                }
             }
             if condition.exists == false, let other = ["type", "size", "content", "prefix", "hex", "hex_prefix"].first(where: { keys[$0] != nil }) {
                 error(keys[other]!.key.mark, "'\(other)' describes a file, but 'exists: false' says there is none")

@@ -6,7 +6,34 @@ class NodeReader {
     let file: String
     @exclusivity(unchecked) private(set) var diagnostics: [Diagnostic] = []
 
+    /// The most a scenario may ask for; the scenario builder sets it from its load options.
+    @exclusivity(unchecked) var limits = ScenarioLimits()
+    /// Bytes of buffers, files, buffer rings and inline data admitted so far (`admitMemory`).
+    @exclusivity(unchecked) private(set) var admittedBytes: UInt64 = 0
+    @exclusivity(unchecked) private var reportedScenarioLimit = false
+
     init(file: String) { self.file = file }
+
+    /// Admits `bytes` of memory or file content that `what` asks for (a buffer, a file, a buffer ring),
+    /// or reports at `mark` that it is over the per-buffer (when `inOneBuffer`) or per-scenario limit;
+    /// returns whether it fits.
+    @discardableResult
+    func admitMemory(_ bytes: UInt64, for what: String, at mark: SourceMark, inOneBuffer: Bool = true) -> Bool {
+        guard !inOneBuffer || bytes <= limits.bufferBytes else {
+            error(mark, "\(what) needs \(bytes) bytes, more than the \(ScenarioLimits.describe(limits.bufferBytes)) one buffer or file may have (--max-buffer raises it)")
+            return false
+        }
+        let (total, overflow) = admittedBytes.addingReportingOverflow(bytes)
+        guard !overflow, total <= limits.scenarioBytes else {
+            if !reportedScenarioLimit {
+                reportedScenarioLimit = true
+                error(mark, "\(what) brings the scenario's buffers and files to more than the \(ScenarioLimits.describe(limits.scenarioBytes)) a scenario may use in all (--max-memory raises it)")
+            }
+            return false
+        }
+        admittedBytes = total
+        return true
+    }
 
     func error(_ mark: SourceMark, _ message: String, notes: [Diagnostic] = []) {
         diagnostics.append(Diagnostic(.error, at: mark, message, notes: notes))
@@ -76,6 +103,16 @@ class NodeReader {
     func string(_ node: YAMLNode, _ what: String) -> String? {
         guard let text = node.scalar, !node.isNull else {
             error(node.mark, "\(what) must be a string, not \(node.kindDescription)")
+            return nil
+        }
+        return text
+    }
+
+    /// A path's text: a string without NUL bytes (the kernel would end the path at the first one).
+    func pathString(_ node: YAMLNode, _ what: String) -> String? {
+        guard let text = string(node, what) else { return nil }
+        guard !text.utf8.contains(0) else {
+            error(node.mark, "\(what) contains a NUL byte; a path ends at the first one")
             return nil
         }
         return text
@@ -255,6 +292,7 @@ class NodeReader {
         }
         if let size = keys["size"] {
             guard let count = unsigned(size.value, "'size'", bits: 32) else { return nil }
+            guard admitMemory(max(count, UInt64(content.count)), for: what, at: size.value.mark) else { return nil }
             if let pattern = keys["pattern"] {
                 guard let text = string(pattern.value, "'pattern'") else { return nil }
                 let unit = Array(text.utf8)

@@ -102,16 +102,14 @@ extension ScenarioBuilder {
                     error(pair.value.mark, "'hex' must be pairs of hex digits, as in \"68 65 6c 6c 6f\"")
                 }
             }
+            let bytes = max(size ?? 0, UInt64(content.count))
+            guard admitMemory(bytes, for: context, at: keys["size"]?.value.mark ?? body.mark) else { return nil }
             if let pair = keys["pattern"], let text = string(pair.value, "'pattern'") {
                 if size == nil {
                     error(pair.key.mark, "'pattern' needs a 'size' to fill")
                 } else if text.isEmpty {
                     error(pair.value.mark, "'pattern' must not be empty")
                 } else if let size {
-                    guard size <= 1 << 30 else {
-                        error(keys["size"]!.value.mark, "a pattern-filled file is at most 1 GiB")
-                        return nil
-                    }
                     let unit = Array(text.utf8)
                     content = (0..<Int(size)).map { unit[$0 % unit.count] }
                 }
@@ -151,7 +149,7 @@ extension ScenarioBuilder {
             let keys = checkKeys(pairs, allowed: ResourceTable.keys(of: kind), in: context)
             let path = readResourcePath(keys["path"], name: name)
             var target = ""
-            if let pair = keys["target"], let text = string(pair.value, "'target'") {
+            if let pair = keys["target"], let text = pathString(pair.value, "'target'") {
                 target = text
                 // A relative target resolves from the link's own directory.
                 let directory = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
@@ -219,6 +217,7 @@ extension ScenarioBuilder {
                 error(body.mark, "\(context) needs a 'size' (or 'content')")
             }
             if size == 0, keys["size"] != nil { error(keys["size"]!.value.mark, "a buffer needs at least one byte") }
+            admitMemory(size, for: context, at: keys["size"]?.value.mark ?? body.mark)
             let fill = keys["fill"].flatMap { unsigned($0.value, "'fill' (a byte value)", bits: 8) }.map(UInt8.init) ?? 0
             var alignment: UInt64 = 0
             if let pair = keys["align"], let value = unsigned(pair.value, "'align'", bits: 32) {
@@ -251,6 +250,13 @@ extension ScenarioBuilder {
             } else {
                 error(body.mark, "\(context) needs 'files' or 'sparse'")
             }
+            // io_uring_register(IORING_REGISTER_FILES) refuses 0 entries (EINVAL) and more than
+            // IORING_MAX_FIXED_FILES (EMFILE).
+            if let pair = keys["files"] ?? keys["sparse"], table.sparse == 0 || pair.value.sequence?.isEmpty == true {
+                error(pair.value.mark, "a file table needs at least one slot (IORING_REGISTER_FILES refuses an empty one)")
+            } else if let pair = keys["sparse"], let slots = table.sparse, slots > 1 << 20 {
+                error(pair.value.mark, "a file table has at most 1048576 slots (IORING_MAX_FIXED_FILES), not \(slots)")
+            }
             fileTableSlots = table.slotCount
             return .fileTable(table)
         case "registered_buffers":
@@ -265,6 +271,7 @@ extension ScenarioBuilder {
             guard let group = requiredUnsigned(keys, "group", bits: 16, context, body),
                   let count = requiredUnsigned(keys, "count", bits: 16, context, body),
                   let size = requiredUnsigned(keys, "size", bits: 31, context, body) else { return nil }
+            checkBufferGroupSize(size, count: count, what: context, at: keys["size"]!.value.mark)
             let start = keys["start_id"].flatMap { unsigned($0.value, "'start_id'", bits: 16) } ?? 0
             declareBufferGroup(UInt16(group), at: keys["group"]!.value.mark)
             return .providedBuffers(ProvidedBuffersResource(group: UInt16(group), count: UInt32(count), size: UInt32(size), startID: UInt16(start)))
@@ -274,6 +281,7 @@ extension ScenarioBuilder {
                   let entries = requiredUnsigned(keys, "entries", bits: 16, context, body),
                   let size = requiredUnsigned(keys, "size", bits: 31, context, body) else { return nil }
             checkRingEntries(entries, at: keys["entries"]!.value.mark)
+            checkBufferGroupSize(size, count: entries, what: context, at: keys["size"]!.value.mark)
             let incremental = keys["incremental"].flatMap { bool($0.value, "'incremental'") } ?? false
             declareBufferGroup(UInt16(group), at: keys["group"]!.value.mark)
             return .bufferRing(BufferRingSpec(group: UInt16(group), entries: UInt32(entries), size: UInt32(size), incremental: incremental))
@@ -299,6 +307,16 @@ extension ScenarioBuilder {
         }
     }
 
+    /// A group's buffers hold at least a byte each (the engine refuses 0), and all of them together are
+    /// memory the scenario asks for.
+    func checkBufferGroupSize(_ size: UInt64, count: UInt64, what: String, at mark: SourceMark) {
+        guard size > 0 else {
+            error(mark, "the buffers of \(what) need at least one byte each, not 0")
+            return
+        }
+        admitMemory(size * count, for: what, at: mark)
+    }
+
     /// Records a provided-buffer group id; two groups may not share one.
     func declareBufferGroup(_ group: UInt16, at mark: SourceMark) {
         if bufferGroups.contains(group) {
@@ -309,7 +327,7 @@ extension ScenarioBuilder {
 
     private func readResourcePath(_ pair: YAMLPair?, name: String) -> String {
         guard let pair else { return name }
-        guard let text = string(pair.value, "'path'") else { return name }
+        guard let text = pathString(pair.value, "'path'") else { return name }
         checkSandbox(path: text, at: pair.value.mark, what: "path")
         return text
     }

@@ -6,15 +6,19 @@ public struct LoadOptions: Hashable, Sendable {
     public var allowOutsideSandbox: Bool
     /// Accept addresses beyond loopback even when the scenario does not say `allow_network: true`.
     public var allowNetwork: Bool
+    /// The most a scenario may ask for (file size, aliases, buffer sizes).
+    public var limits: ScenarioLimits
 
-    public init(allowOutsideSandbox: Bool = false) {
+    public init(allowOutsideSandbox: Bool = false, limits: ScenarioLimits = ScenarioLimits()) {
         self.allowOutsideSandbox = allowOutsideSandbox
         self.allowNetwork = false
+        self.limits = limits
     }
 
-    public init(allowOutsideSandbox: Bool = false, allowNetwork: Bool) {
+    public init(allowOutsideSandbox: Bool = false, allowNetwork: Bool, limits: ScenarioLimits = ScenarioLimits()) {
         self.allowOutsideSandbox = allowOutsideSandbox
         self.allowNetwork = allowNetwork
+        self.limits = limits
     }
 }
 
@@ -27,12 +31,12 @@ public enum ScenarioLoader {
     /// they usually do.
     public static func load(_ text: String, file: String, options: LoadOptions = LoadOptions()) -> Result<Scenario, DiagnosticList> {
         let streaming = StreamingLoad(file: file, options: options)
-        switch YAMLParser.parse(text, file: file, stepObserver: streaming) {
+        switch YAMLParser.parse(text, file: file, limits: options.limits, stepObserver: streaming) {
         case .success(let root):
             if let result = streaming.finish(root) { return result }
             // The streamed steps were dropped from the tree: read the whole document again.
             guard streaming.hasReadSteps else { return load(root, file: file, options: options) }
-            return YAMLParser.parse(text, file: file).flatMap { load($0, file: file, options: options) }
+            return YAMLParser.parse(text, file: file, limits: options.limits).flatMap { load($0, file: file, options: options) }
         case .failure(let list): return .failure(list)
         }
     }
@@ -170,6 +174,7 @@ final class ScenarioBuilder: NodeReader {
     init(file: String, options: LoadOptions) {
         self.options = options
         super.init(file: file)
+        limits = options.limits
     }
 
     var allowsOutsideSandbox: Bool { options.allowOutsideSandbox || scenarioOptions.allowOutsideSandbox }

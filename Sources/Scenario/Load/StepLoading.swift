@@ -464,6 +464,9 @@ extension ScenarioBuilder {
             let group = UInt16(arguments.unsigned("group") ?? 0)
             let entries = arguments.unsigned("entries") ?? 0
             if let mark = arguments.argument("entries")?.mark { checkRingEntries(entries, at: mark) }
+            if let mark = arguments.argument("size")?.mark {
+                checkBufferGroupSize(arguments.unsigned("size") ?? 0, count: entries, what: "'register_buffer_ring'", at: mark)
+            }
             if succeeds { bufferGroups.insert(group) }
             registration = .bufferRing(BufferRingSpec(group: group, entries: UInt32(entries), size: UInt32(arguments.unsigned("size") ?? 0),
                                                       incremental: arguments.bool("incremental") ?? false))
@@ -500,7 +503,7 @@ extension ScenarioBuilder {
             return
         }
         if slot >= slots {
-            let valid = slots == 1 ? "only slot 0" : "slots 0…\(slots - 1)"
+            let valid = slots == 0 ? "no slots" : slots == 1 ? "only slot 0" : "slots 0…\(slots - 1)"
             error(mark, "slot \(slot) is out of range: the registered file table has \(valid)")
         }
     }
@@ -653,7 +656,9 @@ extension ScenarioBuilder {
         }
         let (automaticTotal, overflow1) = automaticPerIteration.multipliedReportingOverflow(by: UInt64(count))
         let (requestTotal, overflow2) = requestsPerIteration.multipliedReportingOverflow(by: UInt64(count))
-        if overflow1 || overflow2 || automaticTotal > UInt64(1) << 48 {
+        // Both cursors stay at most 2^48 (checked here), so none of these sums can overflow.
+        if overflow1 || overflow2 || automaticTotal > UInt64(1) << 48 || requestTotal > UInt64(1) << 48
+            || requestStart + requestTotal > UInt64(1) << 48 || automaticStart + automaticTotal > UInt64(1) << 48 {
             error(node.mark, "this repeat block issues too many requests")
             return
         }

@@ -60,9 +60,9 @@ enum EventStream {
     static let messagesAhead = 32
 
     /// Runs libyaml over `bytes`, passing each batch of events to `build` (on the scanning thread), which
-    /// sends messages that `consume` receives in order on this thread; then returns libyaml's error, if
-    /// the text has one. When it returns, `build` has run for the last time.
-    static func scan<Message: Sendable>(_ bytes: [UInt8], build: @escaping @Sendable (EventBatch, (Message) -> Void) -> Void,
+    /// sends messages that `consume` receives in order on this thread, and returns false to stop the scan;
+    /// then returns libyaml's error, if the text has one. When it returns, `build` has run for the last time.
+    static func scan<Message: Sendable>(_ bytes: [UInt8], build: @escaping @Sendable (EventBatch, (Message) -> Void) -> Bool,
                                         consume: (Message) -> Void) -> LibyamlFailure? {
         if bytes.count < threadedThreshold {
             return produce(bytes) { batch in build(batch, consume) }
@@ -79,8 +79,9 @@ enum EventStream {
         return channel.failure
     }
 
-    /// Runs libyaml over `bytes`, sending full batches as they fill; returns its error, if any.
-    private static func produce(_ bytes: [UInt8], send: (EventBatch) -> Void) -> LibyamlFailure? {
+    /// Runs libyaml over `bytes`, sending full batches as they fill until `send` returns false; returns
+    /// its error, if any.
+    private static func produce(_ bytes: [UInt8], send: (EventBatch) -> Bool) -> LibyamlFailure? {
         var parser = yaml_parser_t()
         guard yaml_parser_initialize(&parser) != 0 else {
             return LibyamlFailure(problem: "libyaml could not initialise a parser", context: nil,
@@ -95,17 +96,17 @@ enum EventStream {
             while true {
                 var event = yaml_event_t()
                 guard yaml_parser_parse(&parser, &event) != 0 else {
-                    if !batch.events.isEmpty { send(batch) }
-                    return failure(of: parser)
+                    if !batch.events.isEmpty, !send(batch) { return nil }
+                    return failure(of: parser, in: buffer)
                 }
                 let kind = append(event, to: &batch)
                 yaml_event_delete(&event)
                 if kind == .streamEnd {
-                    send(batch)
+                    _ = send(batch)
                     return nil
                 }
                 if batch.events.count == batchSize {
-                    send(batch)
+                    guard send(batch) else { return nil }
                     batch = EventBatch()
                     batch.events.reserveCapacity(batchSize)
                     batch.scalars.reserveCapacity(batchSize)
@@ -161,11 +162,39 @@ enum EventStream {
         return parsed.kind
     }
 
-    private static func failure(of parser: yaml_parser_t) -> LibyamlFailure {
-        LibyamlFailure(problem: parser.problem.map { String(cString: $0) } ?? "YAML syntax error",
-                       context: parser.context.map { String(cString: $0) },
-                       problemLine: Int(parser.problem_mark.line), problemColumn: Int(parser.problem_mark.column),
-                       contextLine: Int(parser.context_mark.line), contextColumn: Int(parser.context_mark.column))
+    private static func failure(of parser: yaml_parser_t, in bytes: UnsafeBufferPointer<UInt8>) -> LibyamlFailure {
+        var failure = LibyamlFailure(problem: parser.problem.map { String(cString: $0) } ?? "YAML syntax error",
+                                     context: parser.context.map { String(cString: $0) },
+                                     problemLine: Int(parser.problem_mark.line), problemColumn: Int(parser.problem_mark.column),
+                                     contextLine: Int(parser.context_mark.line), contextColumn: Int(parser.context_mark.column))
+        if parser.error == YAML_READER_ERROR {
+            // The reader (bad bytes, control characters) says where by byte offset and leaves the marks at
+            // 0:0; the offending value goes into the message as libyaml's own tools print it.
+            let (line, column) = position(ofByte: Int(parser.problem_offset), in: bytes)
+            failure.problemLine = line
+            failure.problemColumn = column
+            failure.contextLine = line
+            failure.contextColumn = column
+            if parser.problem_value >= 0 {
+                failure.problem += " (#x\(String(parser.problem_value, radix: 16, uppercase: true)))"
+            }
+        }
+        return failure
+    }
+
+    /// The 0-based line and column (in characters, as libyaml counts them) of byte `offset`.
+    static func position(ofByte offset: Int, in bytes: UnsafeBufferPointer<UInt8>) -> (line: Int, column: Int) {
+        var line = 0
+        var column = 0
+        for byte in bytes.prefix(max(0, min(offset, bytes.count))) {
+            if byte == UInt8(ascii: "\n") {
+                line += 1
+                column = 0
+            } else if byte & 0xC0 != 0x80 {
+                column += 1
+            }
+        }
+        return (line, column)
     }
 }
 

@@ -2,8 +2,10 @@
 public enum YAMLParser {
     /// Parses a single document. Anchors and aliases are expanded, `<<` merge keys are merged, and
     /// libyaml's own errors and duplicate keys come back as diagnostics at their line and column.
-    public static func parse(_ text: String, file: String) -> Result<YAMLNode, DiagnosticList> {
-        parse(text, file: file, stepObserver: nil)
+    /// Aliases that would materialise more than `limits.aliasNodes` nodes, and collections nested deeper
+    /// than `limits.nestingDepth`, stop the parse with a diagnostic where it happened.
+    public static func parse(_ text: String, file: String, limits: ScenarioLimits = ScenarioLimits()) -> Result<YAMLNode, DiagnosticList> {
+        parse(text, file: file, limits: limits, stepObserver: nil)
     }
 
     /// Parses as `parse(_:file:)` does, handing `stepObserver` the top-level `steps` list step by step as
@@ -12,10 +14,12 @@ public enum YAMLParser {
     ///
     /// For a big text, libyaml and the tree building both run on a second thread; the observer is
     /// called on this one, with steps in documents of their own (`StepStreamObserver`).
-    static func parse(_ text: String, file: String, stepObserver: (any StepStreamObserver)?) -> Result<YAMLNode, DiagnosticList> {
-        let builder = TreeBuilder(file: file, streamsSteps: stepObserver != nil)
+    static func parse(_ text: String, file: String, limits: ScenarioLimits = ScenarioLimits(),
+                      stepObserver: (any StepStreamObserver)?) -> Result<YAMLNode, DiagnosticList> {
+        let builder = TreeBuilder(file: file, streamsSteps: stepObserver != nil, limits: limits)
         let failure = EventStream.scan(Array(text.utf8), build: { batch, send in
-            for event in batch.events { builder.handle(event, in: batch, send: send) }
+            for event in batch.events where !builder.isHalted { builder.handle(event, in: batch, send: send) }
+            return !builder.isHalted
         }, consume: { (message: StepStreamMessage) in
             switch message {
             case .stepsStart(let rootMark, let before, let list):
@@ -25,6 +29,7 @@ public enum YAMLParser {
             }
         })
         // The builder's thread has finished with it: `scan` returns after its last hand-over.
+        if builder.isHalted { return .failure(DiagnosticList(builder.diagnostics)) }
         if let failure { return .failure(DiagnosticList([diagnostic(failure, file: file)])) }
         if !builder.diagnostics.isEmpty { return .failure(DiagnosticList(builder.diagnostics)) }
         return .success(builder.finish())
@@ -82,8 +87,16 @@ private final class TreeBuilder: @unchecked Sendable {
     private let rootDocument = YAMLDocument()
     /// Where new nodes go: the root document, or the chunk of streamed steps being filled.
     @exclusivity(unchecked) private var document: YAMLDocument
-    /// Anchored nodes, with the document that holds them; an alias from another document copies the node.
-    @exclusivity(unchecked) private var anchors: [String: (document: YAMLDocument, node: Int32)] = [:]
+    /// Anchored nodes, with the document that holds them and how many nodes they stand for with every
+    /// alias inside expanded; an alias from another document copies the node.
+    @exclusivity(unchecked) private var anchors: [String: (document: YAMLDocument, node: Int32, size: Int)] = [:]
+    let limits: ScenarioLimits
+    /// Nodes written out in the text, and nodes aliases stand for (every copy counted): the document's
+    /// expanded size is their sum.
+    @exclusivity(unchecked) private var literalNodes = 0
+    @exclusivity(unchecked) private var aliasedNodes = 0
+    /// Set when a limit stops the parse: later events are not handled.
+    @exclusivity(unchecked) private(set) var isHalted = false
     @exclusivity(unchecked) private var stack: [Frame] = []
     private var documents = 0
     /// The items of every open collection, innermost last.
@@ -102,10 +115,14 @@ private final class TreeBuilder: @unchecked Sendable {
         var anchor: String?
         /// Where this collection's items start in `openItems`.
         var firstItem: Int
+        /// `literalNodes` and `aliasedNodes` when it opened, for its expanded size.
+        var literalNodesBefore: Int
+        var aliasedNodesBefore: Int
     }
 
-    init(file: String, streamsSteps: Bool) {
+    init(file: String, streamsSteps: Bool, limits: ScenarioLimits) {
         self.file = file
+        self.limits = limits
         fileID = SourceFiles.id(of: file)
         self.streamsSteps = streamsSteps
         document = rootDocument
@@ -132,19 +149,30 @@ private final class TreeBuilder: @unchecked Sendable {
         case .scalar:
             let tag = self.tag(batch.string(event.tag))
             let node = newScalar(batch.scalars[Int(event.value)], mark: mark, tag: tag, isPlain: event.isPlainScalar && tag < 0)
-            if let anchor = batch.string(event.anchor) { anchors[anchor] = (document, node) }
+            literalNodes += 1
+            if let anchor = batch.string(event.anchor) { anchors[anchor] = (document, node, 1) }
             add(node, send: send)
         case .alias:
             let name = batch.string(event.anchor) ?? ""
-            if let (source, node) = anchors[name] {
+            if let (source, node, size) = anchors[name] {
+                guard size <= limits.aliasNodes - aliasedNodes else {
+                    halt(Diagnostic(at: mark, "alias '*\(name)' stands for \(size) nodes, more than the \(limits.aliasNodes - aliasedNodes) left of the \(limits.aliasNodes) that aliases may expand to in one document (an alias bomb?)"))
+                    return
+                }
+                aliasedNodes += size
                 add(source === document ? node : copy(node, from: source), send: send)
             } else {
                 diagnostics.append(Diagnostic(at: mark, "unknown alias '*\(name)'"))
                 add(newScalar("", mark: mark, tag: -1, isPlain: true), send: send)
             }
         case .sequenceStart, .mappingStart:
+            guard stack.count < limits.nestingDepth else {
+                halt(Diagnostic(at: mark, "collections are nested more than \(limits.nestingDepth) deep"))
+                return
+            }
             let frame = Frame(isMapping: event.kind == .mappingStart, mark: mark, tag: tag(batch.string(event.tag)),
-                              anchor: batch.string(event.anchor), firstItem: openItems.count)
+                              anchor: batch.string(event.anchor), firstItem: openItems.count,
+                              literalNodesBefore: literalNodes, aliasedNodesBefore: aliasedNodes)
             if event.kind == .sequenceStart, streamsSteps { startStreamingIfSteps(at: mark, send: send) }
             stack.append(frame)
         case .sequenceEnd, .mappingEnd:
@@ -165,9 +193,19 @@ private final class TreeBuilder: @unchecked Sendable {
             openItems.removeSubrange(frame.firstItem...)
             let node = newRecord(Record(mark: frame.mark, first: first, count: Int32(count), tag: frame.tag,
                                         shape: frame.isMapping ? .mapping : .sequence, isPlain: false))
-            if let anchor = frame.anchor { anchors[anchor] = (document, node) }
+            literalNodes += 1
+            if let anchor = frame.anchor {
+                let size = (literalNodes - frame.literalNodesBefore) + (aliasedNodes - frame.aliasedNodesBefore)
+                anchors[anchor] = (document, node, size)
+            }
             add(node, send: send)
         }
+    }
+
+    /// Stops the parse at a limit: `diagnostic` says which; no event after this one is handled.
+    private func halt(_ diagnostic: Diagnostic) {
+        diagnostics.append(diagnostic)
+        isHalted = true
     }
 
     private func tag(_ text: String?) -> Int32 {
