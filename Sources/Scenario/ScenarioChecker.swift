@@ -91,6 +91,4 @@ public enum ScenarioChecker {
         }
         return result
     }
-
-    }
 }
