@@ -37,7 +37,8 @@ public enum FastPaths {
 ///   run unless `allow_other_cqes: true` (or a user_data expectation names that number, which claims it).
 /// - Every expected request must post its final CQE before `.teardown`, except when an expectation says
 ///   `completes: false` or `final: none`, or the SQE had IOSQE_CQE_SKIP_SUCCESS (which posts nothing on
-///   success; an expectation that rules success out then fails). Those that did not are `neverCompleted`:
+///   success; an expectation that rules success out then fails, when the first CQE of a later visible member
+///   of its link chain proves it done, or else at the end). Those that did not are `neverCompleted`:
 ///   that is how a deadline shows up. CQEs after `.teardown` (the final cancel-and-drain) are not checked,
 ///   except that a IOSQE_CQE_SKIP_SUCCESS request that posted nothing before it and something after it was
 ///   still in flight when the steps ended, which fails its expectation (it never succeeded in the run).
