@@ -1,3 +1,4 @@
+import IoUring
 import Scenario
 
 /// A scenario's expectations indexed for checking: for every queued request instance, the expectations
@@ -30,6 +31,14 @@ struct CheckPlan {
     let indexNames: [[String]]
     /// Per node: how many instances one run issues.
     let instanceCounts: [UInt64]
+    /// Per node: whether it is an IORING_OP_LINK_TIMEOUT request (`link_timeout`, or `raw` with that
+    /// opcode), which a link chain's proof of its silent members passes over (it is armed beside the
+    /// request before it, so its CQE proves nothing).
+    let isLinkTimeout: [Bool]
+    /// Whether some request may be an IOSQE_CQE_SKIP_SUCCESS member of a link chain (or is `raw`, whose
+    /// flags are its own): the first CQE of a later member then proves it done, which the checker sees
+    /// only through that member's record (so no request is tracked densely).
+    let linksSilentRequests: Bool
 
     init(_ scenario: Scenario) {
         let graph = scenario.graph
@@ -39,7 +48,15 @@ struct CheckPlan {
         var indexNames: [[String]] = []
         var instanceCounts: [UInt64] = []
         var explicitUserData: Set<UInt64> = []
+        var isLinkTimeout: [Bool] = []
+        var linksSilentRequests = false
         for node in graph.nodes {
+            let spec = graph.request(node.id)
+            isLinkTimeout.append(spec?.opcodeValue == Opcode.linkTimeout.rawValue)
+            if let spec, spec.operation == "raw"
+                || (spec.flags.contains(.skipSuccess) && !spec.flags.isDisjoint(with: [.link, .hardlink])) {
+                linksSilentRequests = true
+            }
             let blocks = graph.enclosingBlocks(of: node.id)
             let counts = blocks.map { graph.blocks[$0].count }
             blockCounts.append(counts)
@@ -50,8 +67,10 @@ struct CheckPlan {
                 total = overflow ? .max : product
             }
             instanceCounts.append(total)
-            if let spec = graph.request(node.id), spec.userData.isExplicit { explicitUserData.insert(spec.userData.base) }
+            if let spec, spec.userData.isExplicit { explicitUserData.insert(spec.userData.base) }
         }
+        self.isLinkTimeout = isLinkTimeout
+        self.linksSilentRequests = linksSilentRequests
         self.blockCounts = blockCounts
         self.indexNames = indexNames
         self.instanceCounts = instanceCounts

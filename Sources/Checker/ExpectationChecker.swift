@@ -37,7 +37,8 @@ public enum FastPaths {
 ///   run unless `allow_other_cqes: true` (or a user_data expectation names that number, which claims it).
 /// - Every expected request must post its final CQE before `.teardown`, except when an expectation says
 ///   `completes: false` or `final: none`, or the SQE had IOSQE_CQE_SKIP_SUCCESS (which posts nothing on
-///   success; an expectation that rules success out then fails). Those that did not are `neverCompleted`:
+///   success; an expectation that rules success out then fails, when the first CQE of a later visible member
+///   of its link chain proves it done, or else at the end). Those that did not are `neverCompleted`:
 ///   that is how a deadline shows up. CQEs after `.teardown` (the final cancel-and-drain) are not checked,
 ///   except that a IOSQE_CQE_SKIP_SUCCESS request that posted nothing before it and something after it was
 ///   still in flight when the steps ended, which fails its expectation (it never succeeded in the run).
@@ -168,8 +169,18 @@ public struct CheckerCore {
         var iterations: PackedIterations
         /// The resolved id is in `ids` (when the runner gave one).
         var hasID = false
+        /// Its first CQE proves IOSQE_CQE_SKIP_SUCCESS members of its link chain done (`silentProofs`).
+        var provesSilent = false
+        /// The slot is free (a stale `SilentMember` must not act on it).
+        var isFree = false
 
         var hasPosted: Bool { results + notifications > 0 }
+    }
+
+    /// An IOSQE_CQE_SKIP_SUCCESS record of a link chain: slots are reused, so its sequence is kept too.
+    struct SilentMember {
+        var slot: Int32
+        var sequence: Int
     }
 
     /// Per order constraint: earlier-side instances still owing their first CQE, by shared iterations.
@@ -244,6 +255,10 @@ public struct CheckerCore {
     var deepIterations: [Int32: [Int]] = [:]
     /// Per slot: the bytes its CQEs delivered, joined (only when the runner reads them).
     var recordData: [Int32: [UInt8]] = [:]
+    /// Silent members of the link chain being queued that no later member proves yet (queue order).
+    var silentChain: [SilentMember] = []
+    /// Per slot of a record with `provesSilent`: the silent members its first CQE proves done.
+    var silentProofs: [Int32: [SilentMember]] = [:]
     let queuedCounts: FlatArray<UInt64>
     /// Valid where `queuedCounts` is not 0.
     let lastQueued: FlatArray<PackedIterations>
@@ -300,7 +315,7 @@ public struct CheckerCore {
     /// records, stored unclaimed CQEs. It does not grow with the number of iterations.
     var retainedStateCount: Int {
         outstandingCount + requestless.count + renames.count + orderStates.reduce(0) { $0 + $1.pending.count }
-            + failures.records.count + unclaimed.count
+            + failures.records.count + unclaimed.count + silentChain.count + silentProofs.count
     }
 
     /// A core of an empty scenario, held by a checker whose core is lent out.
@@ -348,6 +363,8 @@ public struct CheckerCore {
             noteDenseCandidate(node.id, spec, automaticEnd: &automaticEnd, renamesPolls: &renamesPolls)
         }
         findDenseNodes(automaticEnd: automaticEnd, renamesPolls: renamesPolls)
+        // A dense instance has no record to prove silent members with (`noteLinkChain`).
+        if plan.linksSilentRequests { denseNodes = denseNodes.map { _ in false } }
         if sharesUserData { findUniformUserData(automaticEnd: automaticEnd) }
     }
 
@@ -459,6 +476,7 @@ public struct CheckerCore {
         if record.renames { renameOf[slot] = nil }
         if record.iterations.isDeep { deepIterations[slot] = nil }
         if record.hasData { recordData[slot] = nil }
+        records[Int(slot)].isFree = true
         freeSlots.append(slot)
     }
 
@@ -525,6 +543,92 @@ public struct CheckerCore {
         if packed.isDeep { deepIterations[slot] = iterations }
         if fastPaths && !sharesUserData { fifo.append(slot) } else { push(slot) }
         outstandingCount += 1
+        if skipSuccess || !silentChain.isEmpty { noteLinkChain(slot, node: node, sqeFlags: sqeFlags) }
+    }
+
+    /// Notes the record at `slot` in the link chain being queued, as the engine's `SilentRequestLedger`
+    /// does: a chain member starts only once the member before it has completed, so the first CQE of a
+    /// later member that is not IOSQE_CQE_SKIP_SUCCESS proves every silent member before it done. An
+    /// IORING_OP_LINK_TIMEOUT is neither member nor proof; a chain ends at an SQE without IOSQE_IO_LINK or
+    /// IOSQE_IO_HARDLINK. Not kept when requests may share a user_data (their CQEs may be held for
+    /// matching, so a record's first CQE is not known when it arrives), as the engine does not either.
+    mutating func noteLinkChain(_ slot: Int32, node: Int, sqeFlags: UInt8) {
+        let linked = sqeFlags & (SubmissionFlags.link.rawValue | SubmissionFlags.hardlink.rawValue) != 0
+        defer { if !linked { silentChain.removeAll(keepingCapacity: true) } }
+        guard !sharesUserData, !plan.isLinkTimeout[node] else { return }
+        let record = records[Int(slot)]
+        if record.skipSuccess {
+            silentChain.append(SilentMember(slot: slot, sequence: record.sequence))
+        } else if !silentChain.isEmpty {
+            silentProofs[slot] = silentChain
+            records[Int(slot)].provesSilent = true
+            silentChain.removeAll(keepingCapacity: true)
+        }
+    }
+
+    /// The first CQE of a later chain member came (at `position`): the silent `members` that have posted
+    /// nothing succeeded. Each is concluded as a silent success (`checkSilentSuccess`) and its record
+    /// dropped; a member that posted (it failed) or whose record is gone is left as it is.
+    mutating func concludeSilentMembers(_ members: [SilentMember], position: Int) {
+        for member in members {
+            let index = Int(member.slot)
+            let record = records[index]
+            guard !record.isFree, record.sequence == member.sequence, !record.hasPosted else { continue }
+            checkSilentSuccess(member.slot, position: position)
+            removeOutstanding(member.slot)
+            outstandingCount -= 1
+            if record.awaited {
+                records[index].awaited = false
+                awaitedCompletions -= 1
+            }
+            free(member.slot)
+        }
+    }
+
+    /// An IOSQE_CQE_SKIP_SUCCESS instance that posted nothing succeeded: every expectation of it that
+    /// rules success out fails (at `position`).
+    mutating func checkSilentSuccess(_ slot: Int32, position: Int) {
+        for index in expectationList(slot) where plan.expectations[index].completes {
+            guard let result = plan.expectations[index].cqe.result, !result.acceptsSuccess else { continue }
+            if !failures.bump(.expectation(index), "res") {
+                let text = FailureLog.Text(mark: plan.expectations[index].mark, subject: subjectName(index, slot) + ": res",
+                                           family: family(index), expected: result.description,
+                                           actual: "no CQE: with IOSQE_CQE_SKIP_SUCCESS that means it succeeded")
+                failures.add(.expectation(index), "res", position: position, text)
+            }
+        }
+    }
+
+    /// Takes the outstanding record at `slot` out of whichever holds it, the FIFO or `outstanding` (the
+    /// caller frees it and counts it).
+    mutating func removeOutstanding(_ slot: Int32) {
+        var position = fifoHead
+        while position < fifo.count {
+            if fifo[position] == slot {
+                endFifoRecord(at: position)
+                return
+            }
+            position += 1
+        }
+        let userData = records[Int(slot)].userData
+        guard var current = outstanding.value(for: userData) else { return }
+        if current == slot {
+            popHead(userData)
+            return
+        }
+        while true {
+            let next = records[Int(current)].next
+            guard next >= 0 else { return }
+            if next == slot {
+                records[Int(current)].next = records[Int(slot)].next
+                if let head = outstanding.value(for: userData), records[Int(head)].tail == slot {
+                    records[Int(head)].tail = current
+                }
+                records[Int(slot)].next = -1
+                return
+            }
+            current = next
+        }
     }
 
     /// Moves the records waiting in `fifo` into `outstanding`, oldest first.
@@ -670,6 +774,13 @@ public struct CheckerCore {
             if expectedUserData != nil { expectedUserDataSeen.insert(userData) }
         }
         if let head {
+            // Its first CQE: the silent members before it in its link chain are done.
+            var proven: [SilentMember]?
+            if records[Int(head)].provesSilent {
+                records[Int(head)].provesSilent = false
+                proven = silentProofs.removeValue(forKey: head)
+            }
+            defer { if let proven { concludeSilentMembers(proven, position: arrival) } }
             guard handle(head, cqe, arrival: arrival, elapsed: elapsed, data: data) else { return }
             let done: Int32?
             if let fifoPosition, fifoPosition < fifo.count, fifo[fifoPosition] == head {

@@ -77,15 +77,7 @@ extension CheckerCore {
                 continue
             }
             if !record.hasPosted && record.skipSuccess {
-                for index in expectations where plan.expectations[index].completes {
-                    guard let result = plan.expectations[index].cqe.result, !result.acceptsSuccess else { continue }
-                    if !failures.bump(.expectation(index), "res") {
-                        let text = FailureLog.Text(mark: plan.expectations[index].mark, subject: subjectName(index, slot) + ": res",
-                                                   family: family(index), expected: result.description,
-                                                   actual: "no CQE: with IOSQE_CQE_SKIP_SUCCESS that means it succeeded")
-                        failures.add(.expectation(index), "res", position: end, text)
-                    }
-                }
+                checkSilentSuccess(slot, position: end)
                 continue
             }
             if expectations.contains(where: { plan.relaxes[$0] }) {
