@@ -139,6 +139,7 @@ extension FileCondition {
     /// whatever follows), the expected bytes for a prefix, the initial size plus one for `unchanged`.
     /// Nil when the condition checks no content.
     public func contentBytesToRead(in scenario: Scenario) -> UInt64? {
+        if gathersContent { return ScenarioLimits().bufferBytes }
         guard let content else { return nil }
         switch content {
         case .equals(let bytes): return UInt64(bytes.count) + 1

@@ -96,7 +96,7 @@ import Testing
         #expect(report.exitCode == 2)
         #expect(report.diagnostics.map(\.message) == [
             "cannot read '\(tree.base)/nothing': ENOENT (No such file or directory)",
-            "cannot read '\(tree.root)/dangling.yaml': ENOENT (No such file or directory)",
+            "cannot read '\(tree.root)/dangling.yaml': open: ENOENT (No such file or directory)",
         ])
     }
 

@@ -30,7 +30,6 @@ import Testing
         "Runner/RunDriver.swift",
         "Runner/RunResources.swift",
         "Runner/Sandbox.swift",
-        "Runner/SuiteRunner.swift",
         "Runner/TraceLog.swift",
         // Scenario: its file-system calls (readdir's entry, read's buffer), in one file.
         "Scenario/Files/FileSystemCalls.swift",
@@ -40,6 +39,8 @@ import Testing
         // libyaml's emitter, for the TAP diagnostic blocks: its C API takes pointers to the text.
         "Scenario/YAML/YAMLEmitter.swift",
         "Scenario/Load/Reader.swift",
+        // The one scenario-file reader: read(2) into a chunk.
+        "Scenario/Load/ScenarioFileReader.swift",
         "Scenario/Model/UserDataTable.swift",
         // Checker: the dense tracking fast path (helper "checker").
         "Checker/DenseTracking.swift",

@@ -36,6 +36,7 @@ extension FileCondition {
     /// A condition on `path` that always holds: it makes the runner gather the path's state and content,
     /// for `ringscript record --contents`.
     public static func gathering(_ path: String, resource: String?, mark: SourceMark) -> FileCondition {
-        FileCondition(path: path, resource: resource, exists: nil, type: nil, size: nil, content: .prefix([]), mark: mark)
+        FileCondition(path: path, resource: resource, exists: nil, type: nil, size: nil, content: .prefix([]), mark: mark,
+                      gathersContent: true)
     }
 }

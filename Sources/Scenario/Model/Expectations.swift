@@ -299,6 +299,9 @@ public struct FileCondition: Hashable, Sendable {
     public var size: UInt64?
     public var content: ContentCheck?
     public var mark: SourceMark
+    /// For `ringscript record --contents`: read the whole content (up to the buffer limit), whatever
+    /// `content` needs.
+    public var gathersContent = false
 
     public enum FileType: String, Hashable, Sendable, CaseIterable {
         case file, directory, symlink
