@@ -31,7 +31,26 @@ enum RequirementCheck {
             let running = KernelRelease.current
             if running < minimum { reasons.append("requires kernel \(minimum) or newer (running \(running))") }
         }
+        if requirements.zcrx { reasons.append(zeroCopyReceiveRefusal()) }
         return reasons.isEmpty ? nil : reasons.joined(separator: "; ")
+    }
+
+    /// Why `requires: zcrx` is unmet: IORING_OP_RECV_ZC needs an interface queue registered with
+    /// IORING_REGISTER_ZCRX_IFQ on a NIC receive queue with header split; loopback and virtual devices
+    /// have none, and the runner has no step that registers one yet, so the requirement is never met.
+    static func zeroCopyReceiveRefusal() -> String {
+        var devices: [String] = []
+        if let directory = opendir("/sys/class/net") {
+            while let entry = readdir(directory) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+                // A NIC has a bus device behind it; lo, veth, bridges and tunnels do not.
+                if !name.hasPrefix("."), access("/sys/class/net/\(name)/device", F_OK) == 0 { devices.append(name) }
+            }
+            closedir(directory)
+        }
+        let base = "requires a zero-copy receive interface queue (IORING_REGISTER_ZCRX_IFQ) on a NIC receive queue with header split"
+        guard !devices.isEmpty else { return base + ", and this machine has no NIC (only loopback or virtual devices)" }
+        return base + " (NICs here: \(devices.sorted().joined(separator: ", "))), which ringscript does not register yet"
     }
 
     /// Ops through the probe (IORING_REGISTER_PROBE), setup flags by trying a ring with them, and the
