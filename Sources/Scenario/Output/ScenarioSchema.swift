@@ -279,6 +279,7 @@ public enum ScenarioSchema {
             ("root", described(.object([("type", .string("boolean"))]), "Needs root.")),
             ("napi", described(.object([("type", .string("boolean"))]), "Needs a kernel that accepts IORING_REGISTER_NAPI.")),
             ("zcrx", described(.object([("type", .string("boolean"))]), "Needs a zero-copy receive interface queue (IORING_REGISTER_ZCRX_IFQ) on a NIC, for recv_zc.")),
+            ("xattrs", described(.object([("type", .string("boolean"))]), "Needs a sandbox file system that accepts user.* extended attributes.")),
         ])), ("additionalProperties", .bool(false))]), "What the kernel must offer; otherwise the scenario is skipped.")
     }
 
