@@ -191,6 +191,8 @@ public struct ScenarioExecution {
         }
         inspectResources?(resources)
 
+        let ringIdentity = ring.identity
+        defer { OperationIssuer.closePipeEnds(ofRing: ringIdentity) }
         var driver = RunDriver(ring: ring, scenario: scenario, plan: plan, resources: resources, observer: observer,
                                start: start, deadline: deadlineInstant)
         driver.inspect = inspect

@@ -72,6 +72,27 @@ import Testing
         #expect(Set(observer.results) == ["m: 0", "119: 9"])
     }
 
+    /// The descriptors of plain `pipe` steps are closed with the ring: 300 pipes leave no 600 descriptors.
+    @Test func plainPipeDescriptorsAreClosedAfterTheRun() throws {
+        func openDescriptors() -> Int { (try? DirectoryEntries.names(in: "/proc/self/fd").get().count) ?? 0 }
+        let before = openDescriptors()
+        let observer = CountingObserver()
+        let result = try execute("""
+            name: many pipes
+            requires: { ops: [pipe] }
+            steps:
+              - repeat: 300
+                steps:
+                  - pipe: {}
+                    id: "p{i}"
+            expect:
+              "p{i}": 0
+            """, observer: observer)
+        if let reason = result.skipReason { try skip(reason) }
+        #expect(result.facts != nil && observer.completed == 300)
+        #expect(openDescriptors() - before < 100, "the pipes' descriptors stayed open")
+    }
+
     @Test func recvZCIsSkippedWithTheReasonItNeedsAnInterfaceQueue() throws {
         let result = try execute("""
             name: recv_zc

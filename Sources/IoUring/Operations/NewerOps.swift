@@ -55,6 +55,10 @@ private struct FutexWaitvLayout {
 public typealias MessageRingTarget = FileReference
 
 extension IoUring {
+    /// A number no other ring of this process has had or will have, for bookkeeping kept per ring
+    /// outside it (descriptors a plain IORING_OP_PIPE created, closed once the ring is gone).
+    public var identity: UInt64 { pinToken }
+
     // MARK: - Futexes
 
     /// The address of a futex word that must be 4 bytes inside `word` and 4-byte aligned.

@@ -1,5 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 import IoUring
 import Scenario
+import Synchronization
 
 // The ops of Linux 6.0–6.18 that had only `raw` before: futexes, msg_ring, pipe, the vectored fixed-buffer
 // reads and writes, extended attributes, madvise and zero-copy receive. Each calls its typed engine op.
@@ -70,10 +76,31 @@ extension OperationIssuer {
         return IoBuffer(count: 8).region
     }
 
-    /// IORING_OP_PIPE into two new descriptors.
+    /// IORING_OP_PIPE into two new descriptors. Without `buf` the runner's own int[2] starts as
+    /// { -1, -1 } and is kept in `PipeEnds`, so the descriptors the kernel writes there are closed once the
+    /// ring is gone (`closePipeEnds`); with a scenario's `buf` they are the scenario's to keep.
     static func pipe(_ op: Issue, _ ring: inout IoUring) throws {
-        try ring.pipe(userData: op.userData, descriptors: try pipeDescriptors(op), pipeFlags: op.constants32("flags"),
-                      flags: op.flags)
+        let descriptors = try pipeDescriptors(op)
+        let owned = op.spec.arguments.buffer("buf") == nil
+        if owned { descriptors.buffer.fill(0xff) }
+        try ring.pipe(userData: op.userData, descriptors: descriptors, pipeFlags: op.constants32("flags"), flags: op.flags)
+        if owned { PipeEnds.record(descriptors.buffer, ring: ring.identity) }
+    }
+
+    /// Closes the descriptors plain `pipe` steps without `buf` created on the ring `identity`
+    /// (`IoUring.identity`). Call once that ring is destroyed: the kernel writes nothing after.
+    public static func closePipeEnds(ofRing identity: UInt64) {
+        for buffer in PipeEnds.take(ring: identity) {
+            for offset in [0, 4] {
+                let fd = buffer.bytes(offset..<offset + 4).reduce(into: UInt32(0)) { $0 = $0 >> 8 | UInt32($1) << 24 }
+                guard Int32(bitPattern: fd) > 2 else { continue }
+                #if canImport(Glibc)
+                _ = Glibc.close(Int32(bitPattern: fd))
+                #else
+                _ = Musl.close(Int32(bitPattern: fd))
+                #endif
+            }
+        }
     }
 
     /// IORING_OP_PIPE into registered file slots (`file_index`).
@@ -153,5 +180,19 @@ extension OperationIssuer {
     static func receiveZeroCopy(_ op: Issue, _ ring: inout IoUring) throws {
         try ring.receiveZeroCopy(userData: op.userData, socket: try op.file("fd"), ifqIndex: try op.unsigned("ifq", as: UInt32.self),
                                  length: try op.unsigned("len", as: UInt32.self), flags: op.flags)
+    }
+}
+
+/// The runner's own int[2] buffers of plain `pipe` steps, per ring, until the ring is gone and the
+/// descriptors in them can be closed. Scenarios run in parallel: one lock for all rings.
+enum PipeEnds {
+    private static let buffers = Mutex<[UInt64: [IoBuffer]]>([:])
+
+    static func record(_ buffer: IoBuffer, ring: UInt64) {
+        buffers.withLock { $0[ring, default: []].append(buffer) }
+    }
+
+    static func take(ring: UInt64) -> [IoBuffer] {
+        buffers.withLock { $0.removeValue(forKey: ring) ?? [] }
     }
 }
