@@ -31,7 +31,42 @@ enum RequirementCheck {
             let running = KernelRelease.current
             if running < minimum { reasons.append("requires kernel \(minimum) or newer (running \(running))") }
         }
+        if requirements.zcrx { reasons.append(zeroCopyReceiveRefusal()) }
         return reasons.isEmpty ? nil : reasons.joined(separator: "; ")
+    }
+
+    /// Why `requires: zcrx` is unmet: IORING_OP_RECV_ZC needs an interface queue registered with
+    /// IORING_REGISTER_ZCRX_IFQ on a NIC receive queue with header split; loopback and virtual devices
+    /// have none, and the runner has no step that registers one yet, so the requirement is never met.
+    static func zeroCopyReceiveRefusal() -> String {
+        // A NIC has a bus device behind it; lo, veth, bridges and tunnels do not.
+        let names = (try? DirectoryEntries.names(in: "/sys/class/net").get()) ?? []
+        let devices = names.filter { access("/sys/class/net/\($0)/device", F_OK) == 0 }
+        let base = "requires a zero-copy receive interface queue (IORING_REGISTER_ZCRX_IFQ) on a NIC receive queue with header split"
+        guard !devices.isEmpty else { return base + ", and this machine has no NIC (only loopback or virtual devices)" }
+        return base + " (NICs here: \(devices.sorted().joined(separator: ", "))), which ringscript does not register yet"
+    }
+
+    /// Why `requires: xattrs` is unmet in the sandbox at `directory`, or nil: an IORING_OP_SETXATTR of a
+    /// `user.*` attribute on a file there, on a small ring of its own, as the scenario's xattr ops will do.
+    static func userXattrRefusal(in directory: String) -> String? {
+        let path = directory + "/.ringscript-xattr-probe"
+        let fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { return "requires user.* extended attributes, but open(\(path)) failed: \(Errno(rawValue: errno).name)" }
+        close(fd)
+        defer { unlink(path) }
+        var result: Int32?
+        do {
+            var ring = try IoUring(entries: 2)
+            try ring.setxattr(userData: 1, path: path, name: "user.ringscript.probe", value: IoBuffer([0x31]))
+            try ring.submit()
+            try ring.waitCQEs(1, timeout: .seconds(5)) { result = $0.res }
+        } catch {
+            return "requires user.* extended attributes, but the probe failed: \(error)"
+        }
+        guard let result else { return "requires user.* extended attributes, but the probe's IORING_OP_SETXATTR did not complete" }
+        if result == 0 { return nil }
+        return "requires user.* extended attributes, which the sandbox's file system refuses (IORING_OP_SETXATTR in \(directory): \(Errno(rawValue: -result).name))"
     }
 
     /// Ops through the probe (IORING_REGISTER_PROBE), setup flags by trying a ring with them, and the

@@ -170,6 +170,10 @@ public struct ScenarioExecution {
         } catch {
             return finished(.failed(ExecutionError(mark: nil, error)))
         }
+        if scenario.requirements.xattrs, let reason = RequirementCheck.userXattrRefusal(in: sandbox.path) {
+            sandbox.remove()
+            return finished(.skipped(reason: reason))
+        }
         let resources = RunResources(scenario: scenario, plan: plan, sandbox: sandbox)
         /// Children killed and reaped, descriptors closed, the sandbox gone: before the duration is taken.
         func cleanUp() {
@@ -187,6 +191,8 @@ public struct ScenarioExecution {
         }
         inspectResources?(resources)
 
+        let ringIdentity = ring.identity
+        defer { OperationIssuer.closePipeEnds(ofRing: ringIdentity) }
         var driver = RunDriver(ring: ring, scenario: scenario, plan: plan, resources: resources, observer: observer,
                                start: start, deadline: deadlineInstant)
         driver.inspect = inspect

@@ -7,8 +7,10 @@ struct OpsCommand: ParsableCommand {
         commandName: "ops",
         abstract: "List every SQE op and registration step of the op table; with --coverage, which have a scenario.",
         discussion: """
-            With --coverage DIR, counts the scenario files under DIR whose steps use each op and registration \
-            and exits 1 when some have none (they are listed last), 2 when a scenario file is invalid.
+            With --coverage DIR, counts the scenario files under DIR whose steps use each op and registration, \
+            then each kernel opcode (every IORING_OP_* of Linux 6.18) with its typed ops and scenario files, and \
+            exits 1 when an op or registration has no scenario or an opcode has no typed op or no scenario (they \
+            are listed), 2 when a scenario file is invalid.
             """
     )
 
@@ -32,7 +34,7 @@ struct OpsCommand: ParsableCommand {
             writeStandardError(DiagnosticRenderer(sources: sources).render(result.invalid.flatMap(\.diagnostics)))
             throw ExitCode(2)
         }
-        if !result.uncovered.isEmpty { throw ExitCode(1) }
+        if !result.uncovered.isEmpty || !result.uncoveredOpcodes.isEmpty { throw ExitCode(1) }
     }
 }
 

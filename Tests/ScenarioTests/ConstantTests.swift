@@ -11,7 +11,9 @@ import Testing
     static let notInTheCHeaders: Set<String> = ["setup flag", "feature", "CQE flag", "SQE flag", "send/receive flag",
                                                 "accept flag", "socket command"]
     /// Names newer than this system's headers may be (linux-libc-dev 6.1, glibc 2.36): checked when present.
-    static let newerThanTheHeaders: Set<String> = ["RWF_ATOMIC", "RWF_DONTCACHE"]
+    static let newerThanTheHeaders: Set<String> = ["RWF_ATOMIC", "RWF_DONTCACHE", "FUTEX2_SIZE_U8", "FUTEX2_SIZE_U16",
+                                                    "FUTEX2_SIZE_U32", "FUTEX2_SIZE_U64", "FUTEX2_NUMA", "FUTEX2_PRIVATE",
+                                                    "MADV_POPULATE_READ", "MADV_POPULATE_WRITE"]
 
     /// Names whose value is the kernel's where glibc's differs: glibc makes O_LARGEFILE 0 on 64-bit machines (every
     /// open is large there), while the kernel's flag (<asm-generic/fcntl.h>) is what a scenario's openat SQE carries.
@@ -19,7 +21,7 @@ import Testing
     static let kernelValues: [String: String] = ["O_LARGEFILE": "linux/fcntl.h"]
 
     static let headers = ["fcntl.h", "poll.h", "stdio.h", "sys/epoll.h", "sys/eventfd.h", "sys/socket.h", "sys/stat.h",
-                          "sys/uio.h", "sys/wait.h", "netinet/in.h", "netinet/tcp.h", "netinet/udp.h", "linux/openat2.h"]
+                          "sys/uio.h", "sys/wait.h", "sys/mman.h", "sys/xattr.h", "linux/futex.h", "netinet/in.h", "netinet/tcp.h", "netinet/udp.h", "linux/openat2.h"]
 
     @Test func everyValueMatchesTheCHeaders() throws {
         var expected: [String: UInt64] = [:]

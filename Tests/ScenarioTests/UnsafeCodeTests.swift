@@ -14,6 +14,7 @@ import Testing
         "IoUring/Operations/ControlOps.swift",
         "IoUring/Operations/FileOps.swift",
         "IoUring/Operations/NetworkOps.swift",
+        "IoUring/Operations/NewerOps.swift",
         "IoUring/Operations/SocketTypes.swift",
         "IoUring/Probe.swift",
         "IoUring/ProvidedBuffers.swift",

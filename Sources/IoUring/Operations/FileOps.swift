@@ -13,7 +13,7 @@ extension IoUring {
     // MARK: - Helpers
 
     /// A region's length as an SQE's 32-bit `len`.
-    private static func length(of count: Int, _ what: String) throws(IoUringError) -> UInt32 {
+    static func length(of count: Int, _ what: String) throws(IoUringError) -> UInt32 {
         guard count >= 0, count <= Int(UInt32.max) else {
             throw .invalidArgument("\(what) of \(count) bytes does not fit an SQE's 32-bit length")
         }
@@ -21,7 +21,7 @@ extension IoUring {
     }
 
     /// The address of a stable NUL-terminated copy of `path` in the arena.
-    private mutating func storePath(_ path: String, _ what: String) throws(IoUringError) -> UInt64 {
+    mutating func storePath(_ path: String, _ what: String) throws(IoUringError) -> UInt64 {
         guard !path.utf8.contains(0) else {
             throw .invalidArgument("\(what) \"\(path)\" contains a NUL byte")
         }
@@ -30,7 +30,7 @@ extension IoUring {
 
     /// Copies an iovec array for `regions` into the arena, retaining every buffer. Returns its address
     /// and the number of entries.
-    private mutating func storeVectors(_ regions: [any BufferRegion]) throws(IoUringError) -> (address: UInt64, count: UInt32) {
+    mutating func storeVectors(_ regions: [any BufferRegion]) throws(IoUringError) -> (address: UInt64, count: UInt32) {
         var vectors: [iovec] = []
         vectors.reserveCapacity(regions.count)
         for region in regions {
@@ -44,7 +44,7 @@ extension IoUring {
     }
 
     /// Checks that `region` lies in the buffer registered at `bufferIndex` and retains it.
-    private mutating func registeredRegion(_ region: IoBufferSlice, bufferIndex: UInt16) throws(IoUringError) {
+    mutating func registeredRegion(_ region: IoBufferSlice, bufferIndex: UInt16) throws(IoUringError) {
         let index = Int(bufferIndex)
         guard index < registeredBuffers.count else {
             throw .invalidArgument("buffer index \(bufferIndex) is not registered (\(registeredBuffers.count) buffers are)")

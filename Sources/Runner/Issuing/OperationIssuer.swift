@@ -65,6 +65,12 @@ public enum OperationIssuer {
         "timeout": timeout, "timeout_remove": timeoutRemove, "timeout_update": timeoutUpdate,
         "link_timeout": linkTimeout, "cancel": cancel,
         "provide_buffers": provideBuffers, "remove_buffers": removeBuffers,
+        // Newer ops (NewerIssuing.swift)
+        "futex_wait": futexWait, "futex_wake": futexWake, "futex_waitv": futexWaitv,
+        "msg_ring": messageRing, "msg_ring_fd": messageRingFile, "pipe": pipe, "pipe_direct": pipeDirect,
+        "readv_fixed": readvFixed, "writev_fixed": writevFixed,
+        "fgetxattr": fgetxattr, "getxattr": getxattr, "fsetxattr": fsetxattr, "setxattr": setxattr,
+        "madvise": madvise, "recv_zc": receiveZeroCopy,
         "raw": raw,
     ]
 

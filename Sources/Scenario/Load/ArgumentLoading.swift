@@ -298,6 +298,14 @@ extension ScenarioBuilder {
             // A raw SQE's `fd` is judged with its opcode (IORING_OP_SOCKET's is the domain).
             return readFile(node, what: what, allowDirectory: argument.type == .directory, checksNumber: !spec.isRaw)
                 .map(ArgumentValue.file)
+        case .ring:
+            // `$ring`: the scenario's own ring (second rings are not a resource yet); `{ slot: N }` a registered one.
+            if node.isPlain, node.scalar == "$ring" { return .text(TemplateText(parsing: "$ring")) }
+            guard node.mapping != nil else {
+                error(node.mark, "\(what) must be $ring (this scenario's ring) or { slot: N } (a registered ring descriptor)")
+                return nil
+            }
+            return readFile(node, what: what, allowDirectory: false).map(ArgumentValue.file)
         case .listener:
             guard let (reference, index) = readResourceReference(node, what: what) else { return nil }
             guard case .tcpListener = resources[index].kind else {

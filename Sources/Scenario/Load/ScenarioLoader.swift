@@ -306,7 +306,7 @@ final class ScenarioBuilder: NodeReader {
     func readRequirements(_ node: YAMLNode) -> Requirements {
         var requirements = Requirements()
         guard let pairs = mapping(node, "'requires'") else { return requirements }
-        let keys = checkKeys(pairs, allowed: ["ops", "setup", "features", "kernel", "root", "napi"], in: "'requires'")
+        let keys = checkKeys(pairs, allowed: ["ops", "setup", "features", "kernel", "root", "napi", "zcrx", "xattrs"], in: "'requires'")
         if let pair = keys["ops"] {
             for item in list(pair.value) {
                 if let opcode = readOpcode(item) { requirements.operations.append(opcode) }
@@ -331,6 +331,8 @@ final class ScenarioBuilder: NodeReader {
         }
         if let pair = keys["root"] { requirements.root = bool(pair.value, "'root'") ?? false }
         if let pair = keys["napi"] { requirements.napi = bool(pair.value, "'napi'") ?? false }
+        if let pair = keys["zcrx"] { requirements.zcrx = bool(pair.value, "'zcrx'") ?? false }
+        if let pair = keys["xattrs"] { requirements.xattrs = bool(pair.value, "'xattrs'") ?? false }
         return requirements
     }
 

@@ -248,7 +248,7 @@ extension ScenarioBuilder {
         lastRequest = nodeID
         lastRequestSinceBoundary = nodeID
         requestCursor += 1
-        if spec.takesNewUserData, let newUserData = arguments.unsigned("new_user_data") { extraUserData.insert(newUserData) }
+        if let name = spec.postedUserDataArgument, let newUserData = arguments.unsigned(name) { extraUserData.insert(newUserData) }
         applyRegistrationEffects(ofOperation: spec, arguments)
     }
 

@@ -61,6 +61,12 @@ public struct Requirements: Hashable, Sendable {
     public var root = false
     /// The kernel must accept IORING_REGISTER_NAPI (6.9, and built with CONFIG_NET_RX_BUSY_POLL).
     public var napi = false
+    /// A zero-copy receive interface queue (IORING_REGISTER_ZCRX_IFQ on a NIC queue with header split),
+    /// which IORING_OP_RECV_ZC needs.
+    public var zcrx = false
+    /// The sandbox's file system must accept `user.*` extended attributes (tmpfs, ext4 do; some refuse
+    /// with EOPNOTSUPP), for the xattr ops.
+    public var xattrs = false
 
     public init() {}
 }

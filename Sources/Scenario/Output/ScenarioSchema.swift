@@ -278,6 +278,8 @@ public enum ScenarioSchema {
             ("kernel", described(.object([("type", .string("string")), ("pattern", .string("^[0-9]+\\.[0-9]+(\\.[0-9]+)?"))]), "Minimum kernel release, e.g. \"6.1\".")),
             ("root", described(.object([("type", .string("boolean"))]), "Needs root.")),
             ("napi", described(.object([("type", .string("boolean"))]), "Needs a kernel that accepts IORING_REGISTER_NAPI.")),
+            ("zcrx", described(.object([("type", .string("boolean"))]), "Needs a zero-copy receive interface queue (IORING_REGISTER_ZCRX_IFQ) on a NIC, for recv_zc.")),
+            ("xattrs", described(.object([("type", .string("boolean"))]), "Needs a sandbox file system that accepts user.* extended attributes.")),
         ])), ("additionalProperties", .bool(false))]), "What the kernel must offer; otherwise the scenario is skipped.")
     }
 
@@ -400,6 +402,7 @@ public enum ScenarioSchema {
         case .rawAddress: return .object([("anyOf", .array([ref("buffer"), unsigned(bits: 64)]))])
         case .data: return ref("bytes")
         case .iovecs, .listener, .path, .text: return string
+        case .ring: return .object([("anyOf", .array([enumeration(["$ring"]), ref("file")]))])
         case .unsigned(let bits, let capturable):
             return capturable ? .object([("anyOf", .array([unsigned(bits: bits), .object([("type", .string("string")), ("pattern", .string("^\\$"))])]))]) : unsigned(bits: bits)
         case .signed(let bits): return signed(bits: bits)

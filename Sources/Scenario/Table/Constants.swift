@@ -210,6 +210,22 @@ extension ConstantFamily {
         "POSIX_FADV_DONTNEED": bits(POSIX_FADV_DONTNEED), "POSIX_FADV_NOREUSE": bits(POSIX_FADV_NOREUSE),
     ])
 
+    /// `madvise(2)` advice.
+    public static let madviseAdvice = ConstantFamily("madvise advice", bitSet: false, linux([
+        "MADV_NORMAL", "MADV_RANDOM", "MADV_SEQUENTIAL", "MADV_WILLNEED", "MADV_DONTNEED", "MADV_FREE", "MADV_REMOVE",
+        "MADV_DONTFORK", "MADV_DOFORK", "MADV_MERGEABLE", "MADV_UNMERGEABLE", "MADV_HUGEPAGE", "MADV_NOHUGEPAGE",
+        "MADV_DONTDUMP", "MADV_DODUMP", "MADV_WIPEONFORK", "MADV_KEEPONFORK", "MADV_COLD", "MADV_PAGEOUT",
+        "MADV_POPULATE_READ", "MADV_POPULATE_WRITE",
+    ]))
+
+    /// `setxattr(2)` flags.
+    public static let xattrFlags = ConstantFamily("xattr flag", bitSet: true, linux(["XATTR_CREATE", "XATTR_REPLACE"]))
+
+    /// `futex2` flags of a futex word (<linux/futex.h>): its size and whether it is private.
+    public static let futex2Flags = ConstantFamily("futex2 flag", bitSet: true, linux([
+        "FUTEX2_SIZE_U8", "FUTEX2_SIZE_U16", "FUTEX2_SIZE_U32", "FUTEX2_SIZE_U64", "FUTEX2_NUMA", "FUTEX2_PRIVATE",
+    ]))
+
     /// `waitid(2)` id types.
     public static let waitIDTypes = ConstantFamily("waitid id type", bitSet: false, [
         "P_ALL": bits(P_ALL), "P_PID": bits(P_PID), "P_PGID": bits(P_PGID), "P_PIDFD": bits(P_PIDFD),
@@ -258,7 +274,7 @@ extension ConstantFamily {
         openFlags, resolveFlags, messageFlags, pollEvents, epollEvents, epollOperations, atFlags, renameFlags,
         shutdownHow, addressFamilies, socketTypes, socketFlags, protocols, socketLevels, socketOptions,
         socketCommands, fallocateModes, statxMask, spliceFlags, readWriteFlags, syncFileRangeFlags,
-        fadviseAdvice, waitIDTypes, waitOptions, eventfdFlags, sendReceiveFlags, acceptFlags,
+        fadviseAdvice, madviseAdvice, xattrFlags, futex2Flags, waitIDTypes, waitOptions, eventfdFlags, sendReceiveFlags, acceptFlags,
         setupFlags, features, completionFlags, submissionFlags,
     ]
 
@@ -332,6 +348,13 @@ enum GlibcMissing {
         "RWF_NOAPPEND": 0x20, "RWF_ATOMIC": 0x40, "RWF_DONTCACHE": 0x80,
         "SYNC_FILE_RANGE_WAIT_BEFORE": 1, "SYNC_FILE_RANGE_WRITE": 2, "SYNC_FILE_RANGE_WAIT_AFTER": 4,
         "EFD_SEMAPHORE": 1, "EFD_NONBLOCK": bits(O_NONBLOCK), "EFD_CLOEXEC": bits(O_CLOEXEC),
+        "MADV_NORMAL": 0, "MADV_RANDOM": 1, "MADV_SEQUENTIAL": 2, "MADV_WILLNEED": 3, "MADV_DONTNEED": 4, "MADV_FREE": 8,
+        "MADV_REMOVE": 9, "MADV_DONTFORK": 10, "MADV_DOFORK": 11, "MADV_MERGEABLE": 12, "MADV_UNMERGEABLE": 13,
+        "MADV_HUGEPAGE": 14, "MADV_NOHUGEPAGE": 15, "MADV_DONTDUMP": 16, "MADV_DODUMP": 17, "MADV_WIPEONFORK": 18,
+        "MADV_KEEPONFORK": 19, "MADV_COLD": 20, "MADV_PAGEOUT": 21, "MADV_POPULATE_READ": 22, "MADV_POPULATE_WRITE": 23,
+        "XATTR_CREATE": 1, "XATTR_REPLACE": 2,
+        "FUTEX2_SIZE_U8": 0x00, "FUTEX2_SIZE_U16": 0x01, "FUTEX2_SIZE_U32": 0x02, "FUTEX2_SIZE_U64": 0x03,
+        "FUTEX2_NUMA": 0x04, "FUTEX2_PRIVATE": 0x80,
     ]
 }
 

@@ -68,6 +68,14 @@ public enum OpTable {
     private static let mode = defaulted("mode", u32, .unsigned(0o644), "0o644", "Permission bits for a new file.")
     private static let sendAddress = optional("address", .address, "Destination, for unconnected sockets (sendto).")
     private static let sendFlags: [StepSpec.Rule] = [.exactlyOne(["buf", "data"])]
+    private static let futexWord = required("word", .buffer, "The 32-bit futex word: a buffer resource or `{ buffer: b, offset: N }` (4-byte aligned).")
+    private static let futexMask = defaulted("mask", u64, .unsigned(0xffff_ffff), "0xffffffff", "Bitset the waiter and the waker must share (FUTEX_BITSET_MATCH_ANY by default).")
+    private static let futexFlags = defaulted("futex_flags", .constants(.futex2Flags),
+                                              .named(NamedValue(value: 0x82, names: ["FUTEX2_SIZE_U32", "FUTEX2_PRIVATE"])),
+                                              "[FUTEX2_SIZE_U32, FUTEX2_PRIVATE]", "FUTEX2_* flags of the word.")
+    private static let ringTarget = defaulted("ring", .ring, .text(TemplateText(parsing: "$ring")), "$ring",
+                                              "The ring to message: `$ring` (this scenario's ring) or `{ slot: N }` (a registered ring descriptor).")
+    private static let xattrName = required("name", .text, "The attribute's name, with its namespace (`user.note`).")
 
     // MARK: - Operations
 
@@ -351,6 +359,75 @@ public enum OpTable {
         StepSpec("cmd_sock", .operation(.uringCmd), "A socket command through IORING_OP_URING_CMD (SIOCINQ, SIOCOUTQ…).", [
             fd, required("cmd", .constants(.socketCommands), "SOCKET_URING_OP_* command."),
         ], captures: .value),
+        StepSpec("futex_wait", .operation(.futexWait), "Sleeps while a futex word holds `value`; 0 when woken, -EAGAIN at once when the word differs.", [
+            futexWord, required("value", u64, "The value the word must hold for the wait to sleep."), futexMask, futexFlags,
+        ]),
+        StepSpec("futex_wake", .operation(.futexWake), "Wakes waiters of a futex word; res is how many were woken.", [
+            futexWord, defaulted("count", u64, .unsigned(1), "1", "Wake at most this many waiters."), futexMask, futexFlags,
+        ]),
+        StepSpec("futex_waitv", .operation(.futexWaitv), "Sleeps on several futex words at once; res is the index of the one woken.", [
+            required("words", .iovecs, "An iovecs resource: each region's first 4 bytes are one futex word (at most 128)."),
+            defaulted("value", u64, .unsigned(0), "0", "The value every word must hold for the wait to sleep."),
+            futexFlags,
+        ]),
+        StepSpec("msg_ring", .operation(.msgRing), "Posts a CQE to a ring (IORING_MSG_DATA): `cqe_user_data` with res `data`; this request completes with 0.", [
+            ringTarget,
+            defaulted("data", u32, .unsigned(0), "0", "The posted CQE's res (the SQE's `len`)."),
+            required("cqe_user_data", u64, "The posted CQE's user_data: expectations claim it by this number."),
+            optional("cqe_flags", u32, "Flags of the posted CQE (IORING_MSG_RING_FLAGS_PASS)."),
+        ]),
+        StepSpec("msg_ring_fd", .operation(.msgRing), "Passes a registered file to another ring's file table (IORING_MSG_SEND_FD); to its own ring the kernel answers -EINVAL.", [
+            ringTarget,
+            required("source_slot", .slot, "This ring's registered file slot to pass."),
+            defaulted("target_slot", .slotOrAuto, .slot(.allocate), "auto", "The target's slot, or `auto`: a free one."),
+            required("cqe_user_data", u64, "The user_data of the CQE the target ring gets."),
+            no("skip_cqe", "IORING_MSG_RING_CQE_SKIP: the target ring gets no CQE."),
+        ]),
+        StepSpec("pipe", .operation(.pipe), "Creates a pipe (pipe2(2)); res is 0 and the kernel writes the two descriptors (read, write) as int[2] into `buf`.", [
+            optional("buf", .buffer, "Where the kernel writes int[2] (8 bytes); the runner allocates it when absent."),
+            constants("flags", .openFlags, "O_CLOEXEC, O_NONBLOCK, O_DIRECT (`pipe_flags`)."),
+        ]),
+        StepSpec("pipe_direct", .operation(.pipe), "Creates a pipe straight into registered file slots: the read end at `slot`, the write end at `slot` + 1.", [
+            defaulted("slot", .slotOrAuto, .slot(.allocate), "auto", "The read end's slot (the write end takes the next), or `auto`: two free slots."),
+            optional("buf", .buffer, "Where the kernel writes the two slot numbers as int[2]; the runner allocates it when absent."),
+            constants("flags", .openFlags, "O_NONBLOCK, O_DIRECT (O_CLOEXEC is -EINVAL for slots)."),
+        ]),
+        StepSpec("readv_fixed", .operation(.readvFixed), "Reads into the regions of an iovecs resource that lie in one registered buffer.", [
+            fd, required("iovecs", .iovecs, "The regions to fill, in order; each must lie in `buf`."),
+            required("buf", .registeredBuffer, "The registered buffer the regions lie in (its index becomes `buf_index`)."),
+            fileOffset, rwFlags,
+        ], captures: .count),
+        StepSpec("writev_fixed", .operation(.writevFixed), "Writes the regions of an iovecs resource that lie in one registered buffer.", [
+            fd, required("iovecs", .iovecs, "The regions to write, in order; each must lie in `buf`."),
+            required("buf", .registeredBuffer, "The registered buffer the regions lie in (its index becomes `buf_index`)."),
+            fileOffset, rwFlags,
+        ], captures: .count),
+        StepSpec("fgetxattr", .operation(.fgetxattr), "Reads an extended attribute of an open file into `buf`; res is its size.", [
+            fd, xattrName, required("buf", .buffer, "Where the value goes."),
+            derived("len", u32, "the buffer's size", "Room for the value; 0 asks only for its size."),
+        ]),
+        StepSpec("getxattr", .operation(.getxattr), "Reads an extended attribute of a path into `buf`; res is its size.", [
+            required("path", .path, "The path, inside the sandbox."), xattrName, required("buf", .buffer, "Where the value goes."),
+            derived("len", u32, "the buffer's size", "Room for the value; 0 asks only for its size."),
+        ]),
+        StepSpec("fsetxattr", .operation(.fsetxattr), "Sets an extended attribute of an open file.", [
+            fd, xattrName, buf, data, derived("len", u32, "the buffer's or data's size", "Bytes of the value."),
+            constants("flags", .xattrFlags, "XATTR_CREATE, XATTR_REPLACE."),
+        ], rules: [.exactlyOne(["buf", "data"])]),
+        StepSpec("setxattr", .operation(.setxattr), "Sets an extended attribute of a path.", [
+            required("path", .path, "The path, inside the sandbox."), xattrName, buf, data,
+            derived("len", u32, "the buffer's or data's size", "Bytes of the value."),
+            constants("flags", .xattrFlags, "XATTR_CREATE, XATTR_REPLACE."),
+        ], rules: [.exactlyOne(["buf", "data"])]),
+        StepSpec("madvise", .operation(.madvise), "madvise(2) over a buffer resource (page-aligned).", [
+            required("buf", .buffer, "The memory: a buffer resource (page-aligned) or `{ buffer, offset }` at a page boundary."),
+            derived("len", u64, "the buffer's size", "Bytes to advise."),
+            required("advice", .constants(.madviseAdvice), "MADV_* advice."),
+        ]),
+        StepSpec("recv_zc", .operation(.recvZC), "Zero-copy receive through a zcrx interface queue (IORING_REGISTER_ZCRX_IFQ on a NIC queue with header split); always multishot.", [
+            fd, defaulted("ifq", u32, .unsigned(0), "0", "The zero-copy receive interface queue (`zcrx_ifq_idx`)."),
+            defaulted("len", u32, .unsigned(0), "0", "Bytes to receive in all; 0: no limit."),
+        ], multishot: .always),
         StepSpec("raw", .operation(.nop), "An SQE with every field given by name or number, for bug reproduction.", [
             required("opcode", .opcode, "Op name, kernel name or number (any byte)."),
             defaulted("sqe_flags", .constants(.submissionFlags), .named(NamedValue(value: 0)), "0",

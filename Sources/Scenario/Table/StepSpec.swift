@@ -55,6 +55,8 @@ public enum ArgumentType: Hashable, Sendable {
     case rawAddress
     /// A `tcp_listener` (or `udp_socket`) resource.
     case listener
+    /// The ring an IORING_OP_MSG_RING goes to: `$ring` (the scenario's own ring) or `{ slot: N }`.
+    case ring
 
     /// How Grammar.md and messages name the type.
     public var title: String {
@@ -87,6 +89,7 @@ public enum ArgumentType: Hashable, Sendable {
         case .clock: return "clock"
         case .rawAddress: return "buffer or u64"
         case .listener: return "listener"
+        case .ring: return "ring"
         }
     }
 }
@@ -189,6 +192,9 @@ public final class StepSpec: Hashable, Sendable {
     let primaryFileArgument: String
     /// Facts the loader asks of every request, answered once here instead of by comparing names per step.
     let isRaw, isLinkTimeout, isCancel, takesBufferGroup, takesNewUserData: Bool
+    /// The argument holding a user_data that a CQE will carry though no request was queued with it
+    /// (poll_update's `new_user_data`, msg_ring's `cqe_user_data`): usable as an expectation key.
+    let postedUserDataArgument: String?
 
     public struct OpcodeVariant: Hashable, Sendable {
         public let argument: String
@@ -236,7 +242,8 @@ public final class StepSpec: Hashable, Sendable {
         isLinkTimeout = name == "link_timeout"
         isCancel = name == "cancel"
         takesBufferGroup = arguments.contains { $0.name == "buffer_group" }
-        takesNewUserData = arguments.contains { $0.name == "new_user_data" }
+        postedUserDataArgument = arguments.first { $0.name == "new_user_data" || $0.name == "cqe_user_data" }?.name
+        takesNewUserData = postedUserDataArgument != nil
     }
 
     public func argument(_ name: String) -> ArgumentSpec? { arguments.first { $0.name == name } }
