@@ -27,7 +27,7 @@ import Testing
         "Runner/SystemCalls.swift",
         "Runner/Issuing/IssueContext.swift",
         "Runner/PeerActions.swift",
-        "Runner/RunDriver.swift",
+        "Runner/Driver/RunDriver.swift",
         "Runner/RunResources.swift",
         "Runner/Sandbox.swift",
         "Runner/SuiteRunner.swift",
