@@ -247,16 +247,5 @@ func readTextFile(_ path: String) -> Result<String, RunnerError> {
 
 /// Everything `fd` holds until end of file.
 func readAll(fd: Int32, name path: String) -> Result<String, RunnerError> {
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if count < 0 {
-            if errno == EINTR { continue }
-            return .failure(.system("read(\(path))", Errno(rawValue: errno)))
-        }
-        if count == 0 { break }
-        bytes += chunk[0..<count]
-    }
-    return .success(String(decoding: bytes, as: UTF8.self))
+    System.readToEnd(fd).map { String(decoding: $0, as: UTF8.self) }.mapError { .system("read(\(path))", $0) }
 }

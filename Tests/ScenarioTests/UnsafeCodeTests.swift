@@ -22,16 +22,9 @@ import Testing
         "IoUring/SQETemplate.swift",
         "IoUring/ScratchArena.swift",
         "IoUring/SilentRequests.swift",
-        // The runner's system calls (helpers "runner" and "sandbox" own these; SystemCalls.swift is the one
-        // place meant for them, the others are listed as they are).
+        // The runner's raw memory, in one file: the pointers its system calls take, its SQE templates and
+        // CQE batches.
         "Runner/SystemCalls.swift",
-        "Runner/Issuing/IssueContext.swift",
-        "Runner/PeerActions.swift",
-        "Runner/Driver/RunDriver.swift",
-        "Runner/RunResources.swift",
-        "Runner/Sandbox.swift",
-        "Runner/SuiteRunner.swift",
-        "Runner/TraceLog.swift",
         // Scenario: its file-system calls (readdir's entry, read's buffer), in one file.
         "Scenario/Files/FileSystemCalls.swift",
         // Scenario: the YAML event hand-over (helper "loader"), the integer parser over UTF-8 bytes, and the

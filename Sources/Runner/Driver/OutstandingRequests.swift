@@ -10,6 +10,10 @@ import Scenario
 
 /// The outstanding-request table: each request queued whose final CQE has not arrived, found again by
 /// its user_data when a CQE comes.
+///
+/// Fast path: the FIFO window (`fifo`), for requests whose user_data is unique: CQEs mostly come in queue
+/// order and find their entry without a hash look-up. It serves the rows whose requests are not dense,
+/// "1000 small scenarios" (0.402 ms each, stop 9) among them. Off with RINGSCRIPT_NO_FAST_PATHS=1.
 extension RunDriver {
     /// A request queued whose final CQE has not arrived: a slot of `entries`, found by user_data.
     struct Outstanding {

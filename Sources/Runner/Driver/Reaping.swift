@@ -171,14 +171,15 @@ extension RunDriver {
             _ = try? enter(toSubmit: 0, minComplete: 0, flags: [.getEvents], timeout: nil)
         }
         while true {
-            let count = ring.copyReadyCQEs(into: cqeBuffer)
+            let count = cqes.copyReady(from: &ring)
             if count == 0 { return }
             handleReaped(count)
-            if count < cqeBuffer.count { return }
+            if count < cqes.capacity { return }
         }
     }
 
-    /// Handles the `count` CQEs `reapReady` copied into `cqeBuffer`: dense ones by batches, others one by
+    /// Handles the `count` CQEs `reapReady` copied into `cqes`: dense ones by batches (the fast path of the
+    /// "scenario nops (repeat)" and "randread scenario" rows, with `queueRun`: BulkRuns.swift), others one by
     /// one. Their time stamp (when the batch was reaped) is read from the clock only if something needs it.
     @inline(never)
     mutating func handleReaped(_ count: Int) {
@@ -187,7 +188,7 @@ extension RunDriver {
         var index = 0
         while index < count {
             if hasDense {
-                let handled = core.completedDense(cqeBuffer, from: index, to: count, arrival: arrivals) {
+                let handled = cqes.completedDense(by: &core, from: index, to: count, arrival: arrivals) {
                     if stamp == nil { stamp = ContinuousClock.now - start }
                     return stamp!
                 }
@@ -201,7 +202,7 @@ extension RunDriver {
                 }
             }
             if stamp == nil { stamp = ContinuousClock.now - start }
-            handle(cqeBuffer[index], elapsed: stamp!)
+            handle(cqes[index], elapsed: stamp!)
             index += 1
         }
     }

@@ -97,8 +97,7 @@ struct RunDriver: ~Copyable {
     /// Per node: the requests whose captured values it waits for, from `producerStart[node]`.
     let producers: [NodeID]
     /// One per node, read in place by the engine (`SQETemplate.empty` where there is none).
-    let templates: UnsafeMutablePointer<SQETemplate>
-    let nodeCount: Int
+    let templates: SQETemplates
     /// The `generation` each template was made in (0: none).
     var templateGenerations: [UInt64]
     /// Some request is dense (`NodeInfo.dense`): CQEs go to `CheckerCore.completedDense` first.
@@ -111,7 +110,7 @@ struct RunDriver: ~Copyable {
     /// Bumped whenever a capture becomes pending (its producer was queued).
     var captureEpoch: UInt64 = 0
     /// CQEs are copied here in batches, then handled.
-    let cqeBuffer: UnsafeMutableBufferPointer<CompletionQueueEntry>
+    let cqes = CQEBatch(capacity: 256)
     /// Deadline checks between steps are made every `deadlineStride` instances (steps that block check
     /// it themselves).
     static let deadlineStride = 32
@@ -241,18 +240,12 @@ struct RunDriver: ~Copyable {
         feedsChecker = checker != nil
         (info, strides, producers) = RunDriver.nodeInfo(scenario: scenario, plan: plan, events: checker == nil,
                                                         fastPaths: fastPaths)
-        nodeCount = count
-        templates = .allocate(capacity: max(count, 1))
-        templates.initialize(repeating: SQETemplate.empty, count: count)
+        templates = SQETemplates(count: count)
         templateGenerations = Array(repeating: 0, count: count)
-        cqeBuffer = .allocate(capacity: 256)
         if feedsChecker { findRuns() }
     }
 
     deinit {
-        cqeBuffer.deallocate()
-        templates.deinitialize(count: nodeCount)
-        templates.deallocate()
         if let checker, feedsChecker { checker.returnCore(core) }
     }
 

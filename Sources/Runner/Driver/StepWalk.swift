@@ -107,7 +107,7 @@ extension RunDriver {
             var address: UInt64?
             if let random = info[node].randomAddress { address = random.value(userData) }
             do {
-                try ring.queue(templates + node, userData: userData, offset: offset, address: address)
+                try templates.queue(node, on: &ring, userData: userData, offset: offset, address: address)
             } catch {
                 throw .engine(error)
             }
