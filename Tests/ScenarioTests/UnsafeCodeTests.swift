@@ -27,13 +27,12 @@ import Testing
         "Runner/SystemCalls.swift",
         // Scenario: its file-system calls (readdir's entry, read's buffer), in one file.
         "Scenario/Files/FileSystemCalls.swift",
-        // Scenario: the YAML event hand-over (helper "loader"), the integer parser over UTF-8 bytes, and the
-        // user_data table (helper "checker"), as they are.
+        // Scenario: the YAML event hand-over (helper "loader") and the integer parser over UTF-8 bytes, as
+        // they are.
         "Scenario/YAML/EventStream.swift",
         // libyaml's emitter, for the TAP diagnostic blocks: its C API takes pointers to the text.
         "Scenario/YAML/YAMLEmitter.swift",
         "Scenario/Load/Reader.swift",
-        "Scenario/Model/UserDataTable.swift",
         // Checker: the dense tracking fast path (helper "checker").
         "Checker/DenseTracking.swift",
     ]
