@@ -62,7 +62,7 @@ extension RunResources {
             let address = try self.address(target, at: instance)
             let fd = try System.socket(family: address.family, type: System.SOCK_DGRAM)
             defer { close(fd) }
-            let sent = System.send(fd, bytes, to: address, flags: Int32(MSG_NOSIGNAL))
+            let sent = try System.send(fd, bytes, to: address, flags: Int32(MSG_NOSIGNAL))
             let error = sent < 0 ? System.errno : nil
             return "peer_send \(max(sent, 0)) of \(bytes.count) bytes to \(address)" + describe(error)
         case .peerSignal(let operand, let value):

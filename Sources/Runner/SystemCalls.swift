@@ -115,45 +115,15 @@ enum System {
         }
     }
 
-    /// Calls `body` with `address` as a `sockaddr` and its length.
-    static func withSockaddr<T>(_ address: SocketAddress, _ body: (UnsafePointer<sockaddr>, socklen_t) -> T) -> T {
-        var storage = sockaddr_storage()
-        var length: socklen_t = 0
-        withUnsafeMutableBytes(of: &storage) { raw in
-            switch address {
-            case .ipv4(let host, let port):
-                var value = sockaddr_in()
-                value.sin_family = sa_family_t(AF_INET)
-                value.sin_port = port.bigEndian
-                value.sin_addr = in_addr(s_addr: host.value.bigEndian)
-                raw.storeBytes(of: value, as: sockaddr_in.self)
-                length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            case .ipv6(let host, let port, let flowInfo, let scopeID):
-                var value = sockaddr_in6()
-                value.sin6_family = sa_family_t(AF_INET6)
-                value.sin6_port = port.bigEndian
-                value.sin6_flowinfo = flowInfo.bigEndian
-                value.sin6_scope_id = scopeID
-                withUnsafeMutableBytes(of: &value.sin6_addr) { $0.copyBytes(from: host.bytes.prefix(16)) }
-                raw.storeBytes(of: value, as: sockaddr_in6.self)
-                length = socklen_t(MemoryLayout<sockaddr_in6>.size)
-            case .unix(let path):
-                var value = sockaddr_un()
-                value.sun_family = sa_family_t(AF_UNIX)
-                let bytes = Array(path.utf8.prefix(107))
-                withUnsafeMutableBytes(of: &value.sun_path) { $0.copyBytes(from: bytes) }
-                raw.storeBytes(of: value, as: sockaddr_un.self)
-                length = socklen_t(MemoryLayout<sa_family_t>.size + bytes.count + (bytes.first == 0 ? 0 : 1))
-            case .other(let family, let bytes):
-                raw.storeBytes(of: family, as: UInt16.self)
-                let count = min(bytes.count, raw.count - 2)
-                UnsafeMutableRawBufferPointer(rebasing: raw[2..<(2 + count)]).copyBytes(from: bytes.prefix(count))
-                length = socklen_t(2 + count)
-            }
+    /// Calls `body` with `address` as a `sockaddr` and its length: the engine's encoding
+    /// (`SocketAddress.withSockaddr`), after its checks (a unix path that does not fit is an error).
+    static func withSockaddr<T>(_ address: SocketAddress, _ body: (UnsafePointer<sockaddr>, socklen_t) -> T) throws(RunnerError) -> T {
+        do {
+            try address.validate()
+        } catch {
+            throw .engine(error)
         }
-        return withUnsafeBytes(of: &storage) { raw in
-            body(raw.baseAddress!.assumingMemoryBound(to: sockaddr.self), length)
-        }
+        return address.withSockaddr(body)
     }
 
     /// SOCK_CLOEXEC and SOCK_NONBLOCK, for or-ing into a socket type.
@@ -180,13 +150,13 @@ enum System {
     }
 
     static func bind(_ fd: Int32, _ address: SocketAddress) throws(RunnerError) {
-        let result = withSockaddr(address) { Glibc.bind(fd, $0, $1) }
+        let result = try withSockaddr(address) { Glibc.bind(fd, $0, $1) }
         try check(result, "bind(\(address))")
     }
 
     /// connect(2), waiting for a nonblocking connect to finish until `deadline`.
     static func connect(_ fd: Int32, _ address: SocketAddress, until deadline: ContinuousClock.Instant) throws(RunnerError) {
-        let result = withSockaddr(address) { Glibc.connect(fd, $0, $1) }
+        let result = try withSockaddr(address) { Glibc.connect(fd, $0, $1) }
         if result == 0 { return }
         let error = errno
         guard error == .EINPROGRESS || error == .EINTR else { throw .system("connect(\(address))", error) }
@@ -230,9 +200,9 @@ enum System {
     }
 
     /// sendto(2) of `bytes` to `address`: the count sent, or -1 with errno set.
-    static func send(_ fd: Int32, _ bytes: [UInt8], to address: SocketAddress, flags: Int32) -> Int {
-        bytes.withUnsafeBytes { raw in
-            withSockaddr(address) { Glibc.sendto(fd, raw.baseAddress, raw.count, flags, $0, $1) }
+    static func send(_ fd: Int32, _ bytes: [UInt8], to address: SocketAddress, flags: Int32) throws(RunnerError) -> Int {
+        try withSockaddr(address) { sockaddr, length in
+            bytes.withUnsafeBytes { Glibc.sendto(fd, $0.baseAddress, $0.count, flags, sockaddr, length) }
         }
     }
 
