@@ -24,6 +24,11 @@ import Scenario
 /// the iterations of a repeat block made only of them) are queued in bulk (`queueRun`), and their CQEs
 /// are checked by batches (`CheckerCore.completedDense`). The driver is a value, so none of this pays
 /// for runtime exclusivity checks.
+///
+/// Its files, one job each: this one (the state, made once per run), NodeTables (what the plan says per
+/// node), StepWalk (the steps in order: requests, submit points, waits, captures, registrations, control
+/// steps), OutstandingRequests (the outstanding-request table and its FIFO window), Reaping (enter, the
+/// wait loops, what each CQE changes), Teardown, and BulkRuns (the template and bulk-queue fast paths).
 struct RunDriver: ~Copyable {
     var ring: IoUring
     let scenario: Scenario
