@@ -27,7 +27,7 @@ extension RunResources {
             var buffer = [UInt8](repeating: 0, count: Int(min(length, 1 << 20)))
             var count: Int
             repeat {
-                count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+                count = System.read(fd, into: &buffer)
             } while count < 0 && System.errno == .EINTR
             if count < 0 { return "peer_read \(operand): " + System.errno.name }
             return "peer_read \(operand): \(count) byte\(count == 1 ? "" : "s")"
@@ -62,14 +62,12 @@ extension RunResources {
             let address = try self.address(target, at: instance)
             let fd = try System.socket(family: address.family, type: System.SOCK_DGRAM)
             defer { close(fd) }
-            let sent = bytes.withUnsafeBytes { raw in
-                System.withSockaddr(address) { sendto(fd, raw.baseAddress, raw.count, Int32(MSG_NOSIGNAL), $0, $1) }
-            }
+            let sent = try System.send(fd, bytes, to: address, flags: Int32(MSG_NOSIGNAL))
             let error = sent < 0 ? System.errno : nil
             return "peer_send \(max(sent, 0)) of \(bytes.count) bytes to \(address)" + describe(error)
         case .peerSignal(let operand, let value):
             let fd = try peerDescriptor(operand, at: instance)
-            let (written, error) = System.peerWrite(fd, withUnsafeBytes(of: value) { Array($0) }, until: deadline)
+            let (written, error) = System.peerWrite(fd, System.bytes(of: value), until: deadline)
             return "peer_signal \(operand) +\(value)" + describe(written == 8 ? nil : error ?? .EIO)
         case .submit, .wait, .sleep, .replenishBuffers:
             return ""

@@ -597,16 +597,7 @@ final class RunResources: OperandResolver {
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while UInt64(bytes.count) < limit {
-            let wanted = Int(min(UInt64(chunk.count), limit - UInt64(bytes.count)))
-            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, wanted) }
-            if count < 0 && System.errno == .EINTR { continue }
-            if count <= 0 { break }
-            bytes += chunk[0..<count]
-        }
-        return bytes
+        return try? System.readToEnd(fd, upTo: limit).get()
     }
 
     /// Closes every descriptor the run owns and reaps (killing if needed) every child process.

@@ -24,15 +24,8 @@ public enum InheritedDescriptors {
             }
         }
         var open: [Int32] = []
-        if let directory = opendir("/proc/self/fd") {
-            let own = dirfd(directory)
-            while let entry = readdir(directory) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { bytes in
-                    String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
-                }
-                if let fd = Int32(name), fd > 2, fd != own { open.append(fd) }
-            }
-            closedir(directory)
+        if let descriptors = System.openDescriptors() {
+            open = descriptors.filter { $0 > 2 }
         } else if kept.isEmpty {
             // No /proc: close_range(2) closes them all at once.
             _ = CIoUring_close_range(3, ~0, 0)
@@ -62,10 +55,9 @@ public struct Sandbox: Sendable {
     public static func create(label: String, base: String? = nil) throws(RunnerError) -> Sandbox {
         let root = base ?? (getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp")
         let safeLabel = String(label.map { $0.isLetter || $0.isNumber || $0 == "-" ? $0 : "-" }.prefix(40))
-        var template = Array("\(root)/ringscript-\(safeLabel)-XXXXXX".utf8CString)
-        let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
-        guard made != nil else { throw .system("mkdtemp(\(root))", Errno(rawValue: errno)) }
-        let path = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        guard let path = System.makeTemporaryDirectory("\(root)/ringscript-\(safeLabel)-XXXXXX") else {
+            throw .system("mkdtemp(\(root))", Errno(rawValue: errno))
+        }
         let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { throw .system("open(\(path))", Errno(rawValue: errno)) }
         return Sandbox(path: path, directoryFD: fd)

@@ -4,10 +4,12 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import Checker
 import IoUring
 
 /// Thin wrappers over the system calls the runner makes outside the ring (creating resources, acting
-/// as a peer). Each failure names the call and its errno.
+/// as a peer). Each failure names the call and its errno. This file is the runner's one place for raw
+/// memory: the pointers these calls take, and the run's SQE templates and CQE batches (at the end).
 enum System {
     /// The current errno as an `Errno`.
     static var errno: Errno { Errno(rawValue: Glibc.errno) }
@@ -113,45 +115,15 @@ enum System {
         }
     }
 
-    /// Calls `body` with `address` as a `sockaddr` and its length.
-    static func withSockaddr<T>(_ address: SocketAddress, _ body: (UnsafePointer<sockaddr>, socklen_t) -> T) -> T {
-        var storage = sockaddr_storage()
-        var length: socklen_t = 0
-        withUnsafeMutableBytes(of: &storage) { raw in
-            switch address {
-            case .ipv4(let host, let port):
-                var value = sockaddr_in()
-                value.sin_family = sa_family_t(AF_INET)
-                value.sin_port = port.bigEndian
-                value.sin_addr = in_addr(s_addr: host.value.bigEndian)
-                raw.storeBytes(of: value, as: sockaddr_in.self)
-                length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            case .ipv6(let host, let port, let flowInfo, let scopeID):
-                var value = sockaddr_in6()
-                value.sin6_family = sa_family_t(AF_INET6)
-                value.sin6_port = port.bigEndian
-                value.sin6_flowinfo = flowInfo.bigEndian
-                value.sin6_scope_id = scopeID
-                withUnsafeMutableBytes(of: &value.sin6_addr) { $0.copyBytes(from: host.bytes.prefix(16)) }
-                raw.storeBytes(of: value, as: sockaddr_in6.self)
-                length = socklen_t(MemoryLayout<sockaddr_in6>.size)
-            case .unix(let path):
-                var value = sockaddr_un()
-                value.sun_family = sa_family_t(AF_UNIX)
-                let bytes = Array(path.utf8.prefix(107))
-                withUnsafeMutableBytes(of: &value.sun_path) { $0.copyBytes(from: bytes) }
-                raw.storeBytes(of: value, as: sockaddr_un.self)
-                length = socklen_t(MemoryLayout<sa_family_t>.size + bytes.count + (bytes.first == 0 ? 0 : 1))
-            case .other(let family, let bytes):
-                raw.storeBytes(of: family, as: UInt16.self)
-                let count = min(bytes.count, raw.count - 2)
-                UnsafeMutableRawBufferPointer(rebasing: raw[2..<(2 + count)]).copyBytes(from: bytes.prefix(count))
-                length = socklen_t(2 + count)
-            }
+    /// Calls `body` with `address` as a `sockaddr` and its length: the engine's encoding
+    /// (`SocketAddress.withSockaddr`), after its checks (a unix path that does not fit is an error).
+    static func withSockaddr<T>(_ address: SocketAddress, _ body: (UnsafePointer<sockaddr>, socklen_t) -> T) throws(RunnerError) -> T {
+        do {
+            try address.validate()
+        } catch {
+            throw .engine(error)
         }
-        return withUnsafeBytes(of: &storage) { raw in
-            body(raw.baseAddress!.assumingMemoryBound(to: sockaddr.self), length)
-        }
+        return address.withSockaddr(body)
     }
 
     /// SOCK_CLOEXEC and SOCK_NONBLOCK, for or-ing into a socket type.
@@ -178,13 +150,13 @@ enum System {
     }
 
     static func bind(_ fd: Int32, _ address: SocketAddress) throws(RunnerError) {
-        let result = withSockaddr(address) { Glibc.bind(fd, $0, $1) }
+        let result = try withSockaddr(address) { Glibc.bind(fd, $0, $1) }
         try check(result, "bind(\(address))")
     }
 
     /// connect(2), waiting for a nonblocking connect to finish until `deadline`.
     static func connect(_ fd: Int32, _ address: SocketAddress, until deadline: ContinuousClock.Instant) throws(RunnerError) {
-        let result = withSockaddr(address) { Glibc.connect(fd, $0, $1) }
+        let result = try withSockaddr(address) { Glibc.connect(fd, $0, $1) }
         if result == 0 { return }
         let error = errno
         guard error == .EINPROGRESS || error == .EINTR else { throw .system("connect(\(address))", error) }
@@ -206,9 +178,139 @@ enum System {
         ipv6 ? .loopbackIPv6(port: port) : .loopbackIPv4(port: port)
     }
 
+    /// read(2) into `buffer`, from its start: the count read, or -1 with errno set.
+    static func read(_ fd: Int32, into buffer: inout [UInt8]) -> Int {
+        buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+    }
+
+    /// Everything `fd` holds until end of file, or its first `limit` bytes (read(2) in 64 KiB chunks,
+    /// resuming after EINTR), or the errno of the read that failed.
+    static func readToEnd(_ fd: Int32, upTo limit: UInt64 = .max) -> Result<[UInt8], Errno> {
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while UInt64(bytes.count) < limit {
+            let count = read(fd, into: &chunk)
+            if count < 0 {
+                if errno == .EINTR { continue }
+                return .failure(errno)
+            }
+            if count == 0 { break }
+            bytes += chunk[0..<Int(min(UInt64(count), limit - UInt64(bytes.count)))]
+        }
+        return .success(bytes)
+    }
+
+    /// sendto(2) of `bytes` to `address`: the count sent, or -1 with errno set.
+    static func send(_ fd: Int32, _ bytes: [UInt8], to address: SocketAddress, flags: Int32) throws(RunnerError) -> Int {
+        try withSockaddr(address) { sockaddr, length in
+            bytes.withUnsafeBytes { Glibc.sendto(fd, $0.baseAddress, $0.count, flags, sockaddr, length) }
+        }
+    }
+
+    /// `value`'s bytes in the machine's byte order, as kernel structures (and eventfd counters) hold them.
+    static func bytes<T: FixedWidthInteger>(of value: T) -> [UInt8] {
+        withUnsafeBytes(of: value) { Array($0) }
+    }
+
+    /// The numbers of this process's open descriptors, from /proc/self/fd (the directory's own descriptor
+    /// left out); nil without /proc.
+    static func openDescriptors() -> [Int32]? {
+        guard let directory = opendir("/proc/self/fd") else { return nil }
+        defer { closedir(directory) }
+        let own = dirfd(directory)
+        var open: [Int32] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { bytes in
+                String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if let fd = Int32(name), fd != own { open.append(fd) }
+        }
+        return open
+    }
+
+    /// mkdtemp(3) of `template` (ending in XXXXXX): the directory's path, or nil with errno set.
+    static func makeTemporaryDirectory(_ template: String) -> String? {
+        var path = Array(template.utf8CString)
+        guard path.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil else { return nil }
+        return String(decoding: path.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
     /// `IoUring.SocketAddress` from a scenario's literal address.
     static func address(host: String, port: UInt16, ipv6: Bool) -> SocketAddress? {
         if ipv6 { return IPv6Address(host).map { .ipv6($0, port: port) } }
         return IPv4Address(host).map { .ipv4($0, port: port) }
+    }
+}
+
+// MARK: - Memory the engine reads in place during a run
+
+/// The SQE templates of a run, one per node (`SQETemplate.empty` where there is none), read in place by
+/// the engine when it queues from them (`IoUring.queue(_:userData:…)`): the fast path of the
+/// "scenario nops (repeat)" and "randread scenario" rows of bench/run.sh.
+struct SQETemplates: ~Copyable {
+    private let base: UnsafeMutablePointer<SQETemplate>
+    private let count: Int
+
+    init(count: Int) {
+        self.count = count
+        base = .allocate(capacity: max(count, 1))
+        base.initialize(repeating: SQETemplate.empty, count: count)
+    }
+
+    deinit {
+        base.deinitialize(count: count)
+        base.deallocate()
+    }
+
+    subscript(node: Int) -> SQETemplate {
+        get { base[node] }
+        nonmutating set { base[node] = newValue }
+    }
+
+    /// Queues one SQE from the template of `node`, with its own user_data (and offset, address).
+    func queue(_ node: Int, on ring: inout IoUring, userData: UInt64, offset: UInt64?, address: UInt64?) throws(IoUringError) {
+        try ring.queue(base + node, userData: userData, offset: offset, address: address)
+    }
+
+    /// Queues `count` SQEs from the template of `node`, with consecutive user_data from `firstUserData`.
+    func queue(_ node: Int, on ring: inout IoUring, firstUserData: UInt64, count: Int) throws(IoUringError) {
+        try ring.queue(base + node, firstUserData: firstUserData, count: count)
+    }
+
+    /// Queues `rounds` times the templates of `first..<first + length`, with consecutive user_data;
+    /// `fields` sets each SQE's offset and address.
+    func queue(_ first: Int, length: Int, rounds: Int, on ring: inout IoUring, firstUserData: UInt64,
+               fields: (_ template: Int, _ userData: UInt64, _ offset: inout UInt64, _ address: inout UInt64) -> Void)
+        throws(IoUringError) {
+        try ring.queue(base + first, length: length, rounds: rounds, firstUserData: firstUserData, fields: fields)
+    }
+}
+
+/// CQEs copied out of the CQ in batches (`IoUring.copyReadyCQEs`), then handled: dense ones checked by
+/// batches in place (`CheckerCore.completedDense`), the others one by one.
+struct CQEBatch: ~Copyable {
+    private let buffer: UnsafeMutableBufferPointer<CompletionQueueEntry>
+
+    init(capacity: Int) {
+        buffer = .allocate(capacity: capacity)
+    }
+
+    deinit {
+        buffer.deallocate()
+    }
+
+    var capacity: Int { buffer.count }
+
+    subscript(index: Int) -> CompletionQueueEntry { buffer[index] }
+
+    /// Copies the CQEs that are ready (as many as fit) from the start of the batch; returns how many.
+    func copyReady(from ring: inout IoUring) -> Int {
+        ring.copyReadyCQEs(into: buffer)
+    }
+
+    /// `CheckerCore.completedDense` over `start..<end` of the batch.
+    func completedDense(by core: inout CheckerCore, from start: Int, to end: Int, arrival: Int,
+                        elapsed: () -> Duration) -> Int {
+        core.completedDense(buffer, from: start, to: end, arrival: arrival, elapsed: elapsed)
     }
 }

@@ -138,13 +138,6 @@ public func writeAll(fd: Int32, _ text: String) {
 /// write(2) that failed, or nil.
 public func writeAllChecked(fd: Int32, _ text: String) -> Errno? {
     let bytes = Array(text.utf8)
-    var offset = 0
-    while offset < bytes.count {
-        let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
-        if written < 0 && errno == EINTR { continue }
-        if written < 0 { return Errno(rawValue: errno) }
-        if written == 0 { return .EIO }
-        offset += written
-    }
-    return nil
+    let (written, error) = System.writeAll(fd, bytes)
+    return written == bytes.count ? nil : error ?? .EIO
 }

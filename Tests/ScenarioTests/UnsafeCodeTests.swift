@@ -23,26 +23,19 @@ import Testing
         "IoUring/SQETemplate.swift",
         "IoUring/ScratchArena.swift",
         "IoUring/SilentRequests.swift",
-        // The runner's system calls (helpers "runner" and "sandbox" own these; SystemCalls.swift is the one
-        // place meant for them, the others are listed as they are).
+        // The runner's raw memory, in one file: the pointers its system calls take, its SQE templates and
+        // CQE batches.
         "Runner/SystemCalls.swift",
-        "Runner/Issuing/IssueContext.swift",
-        "Runner/PeerActions.swift",
-        "Runner/RunDriver.swift",
-        "Runner/RunResources.swift",
-        "Runner/Sandbox.swift",
-        "Runner/TraceLog.swift",
         // Scenario: its file-system calls (readdir's entry, read's buffer), in one file.
         "Scenario/Files/FileSystemCalls.swift",
-        // Scenario: the YAML event hand-over (helper "loader"), the integer parser over UTF-8 bytes, and the
-        // user_data table (helper "checker"), as they are.
+        // Scenario: the YAML event hand-over (helper "loader") and the integer parser over UTF-8 bytes, as
+        // they are.
         "Scenario/YAML/EventStream.swift",
         // libyaml's emitter, for the TAP diagnostic blocks: its C API takes pointers to the text.
         "Scenario/YAML/YAMLEmitter.swift",
         "Scenario/Load/Reader.swift",
         // The one scenario-file reader: read(2) into a chunk.
         "Scenario/Load/ScenarioFileReader.swift",
-        "Scenario/Model/UserDataTable.swift",
         // Checker: the dense tracking fast path (helper "checker").
         "Checker/DenseTracking.swift",
     ]

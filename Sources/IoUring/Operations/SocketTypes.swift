@@ -203,7 +203,7 @@ public enum SocketAddress: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// Checks what the kernel would refuse for reasons the caller can fix.
-    func validate() throws(IoUringError) {
+    public func validate() throws(IoUringError) {
         if case .unix(let path) = self {
             let count = path.utf8.count + (path.hasPrefix("\0") ? 0 : 1)
             guard count <= SocketAddress.unixPathCapacity else {
@@ -243,7 +243,7 @@ public enum SocketAddress: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// Calls `body` with a temporary encoded `sockaddr` and its length, for plain syscalls.
-    func withSockaddr<Result>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> Result) -> Result {
+    public func withSockaddr<Result>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> Result) -> Result {
         var storage = sockaddr_storage()
         return withUnsafeMutableBytes(of: &storage) { raw in
             encode(into: raw.baseAddress!)

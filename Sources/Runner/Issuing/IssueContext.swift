@@ -286,12 +286,12 @@ enum KernelConstant {
 enum KernelBytes {
     /// `value` in the machine's byte order, as kernel structures hold integers.
     static func of<T: FixedWidthInteger>(_ value: T) -> [UInt8] {
-        withUnsafeBytes(of: value) { Array($0) }
+        System.bytes(of: value)
     }
 
     /// `value` in network byte order (ports, IPv4 addresses, flow labels).
     static func network<T: FixedWidthInteger>(_ value: T) -> [UInt8] {
-        withUnsafeBytes(of: value.bigEndian) { Array($0) }
+        System.bytes(of: value.bigEndian)
     }
 
     /// A NUL-terminated copy of `path`, for SQEs that point at a path.
