@@ -358,7 +358,7 @@ enum KernelLog {
         let output = "/tmp/.ringscript-dmesg-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
         defer { unlink(output) }
         guard system("dmesg 2>/dev/null | grep -E 'WARNING:|BUG:|Oops' > \(output)") >= 0,
-              case .success(let text) = TextFile.read(output) else { return [] }
+              case .success(let text) = ScenarioFileReader.read(output) else { return [] }
         return Set(text.split(separator: "\n").map(String.init))
     }
 }

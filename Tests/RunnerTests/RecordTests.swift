@@ -34,14 +34,14 @@ final class GoldenDirectory {
     }
 
     func read(_ path: String) -> String {
-        (try? TextFile.read(path).get()) ?? "<unreadable>"
+        (try? ScenarioFileReader.read(path).get()) ?? "<unreadable>"
     }
 
     /// The names in the directory (to see that no temporary file was left behind), as `ls -A` lists them.
     func names() -> [String] {
         let listing = "/tmp/.record-test-ls-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
         defer { unlink(listing) }
-        guard system("ls -A \(sandbox.path) > \(listing)") == 0, case .success(let text) = TextFile.read(listing) else { return [] }
+        guard system("ls -A \(sandbox.path) > \(listing)") == 0, case .success(let text) = ScenarioFileReader.read(listing) else { return [] }
         return text.split(separator: "\n").map(String.init).sorted()
     }
 }
@@ -464,7 +464,7 @@ let provenance = "# recorded on Linux \(KernelRelease.current.string) by ringscr
     @Test func warningsAreTheKernelLogsWarningLines() throws {
         let directory = try GoldenDirectory()
         let output = directory.sandbox.path + "/dmesg"
-        guard system("dmesg > \(output) 2>/dev/null") == 0, case .success(let log) = TextFile.read(output), !log.isEmpty else {
+        guard system("dmesg > \(output) 2>/dev/null") == 0, case .success(let log) = ScenarioFileReader.read(output), !log.isEmpty else {
             try Test.cancel("dmesg is not readable here (not root, or kernel.dmesg_restrict): nothing to compare with")
         }
         let expected = Set(log.split(separator: "\n").map(String.init).filter {
