@@ -85,17 +85,22 @@ public enum RunSession {
         if let error = writeAllChecked(fd: 1, text + "\n") { throw ReportWriteError(destination: "standard output", errno: error) }
     }
 
+    /// The scenario files under `paths` (`ScenarioDiscovery`), or nil once the first unreadable path is
+    /// reported.
+    static func findFiles(_ paths: [String], writeError: @Sendable (String) -> Void) -> [String]? {
+        do {
+            return try ScenarioDiscovery.find(paths)
+        } catch {
+            writeError("ringscript: \(error)")
+            return nil
+        }
+    }
+
     /// Runs everything and writes the reports; returns the process exit status.
     public static func run(paths: [String], options: RunSessionOptions,
                            writeOutput: @escaping @Sendable (String) throws(ReportWriteError) -> Void = standardOutput,
                            writeError: @escaping @Sendable (String) -> Void = writeStandardError) -> ExitStatus {
-        let files: [String]
-        do {
-            files = try ScenarioDiscovery.find(paths)
-        } catch {
-            writeError("ringscript: \(error)")
-            return .invalidInput
-        }
+        guard let files = findFiles(paths, writeError: writeError) else { return .invalidInput }
         let stop = RunStop()
         // A closed standard output must come back as EPIPE (a clean end), not kill the process.
         signal(SIGPIPE, SIG_IGN)
@@ -227,13 +232,7 @@ public enum RunSession {
     public static func list(paths: [String], suite: SuiteOptions,
                             writeOutput: @escaping @Sendable (String) throws(ReportWriteError) -> Void = standardOutput,
                             writeError: @escaping @Sendable (String) -> Void = writeStandardError) -> ExitStatus {
-        let files: [String]
-        do {
-            files = try ScenarioDiscovery.find(paths)
-        } catch {
-            writeError("ringscript: \(error)")
-            return .invalidInput
-        }
+        guard let files = findFiles(paths, writeError: writeError) else { return .invalidInput }
         let entries = SuiteRunner(options: suite).select(files: files) { event in
             if case .invalid(let file) = event { writeError(file.renderedDiagnostics) }
         }

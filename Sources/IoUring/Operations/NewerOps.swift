@@ -218,25 +218,14 @@ extension IoUring {
     /// The kernel opcode is IORING_OP_FGETXATTR. Matches io_uring_prep_fgetxattr() in liburing.
     public mutating func fgetxattr(userData: UInt64, file: FileReference, name: String, into value: some BufferRegion,
                                    flags: SubmissionFlags = []) throws(IoUringError) {
-        let slice = value.region
-        let nameAddress = try storePath(name, "the attribute name")
-        try prepare(.fgetxattr, userData: userData, flags: flags, file: file, address: nameAddress,
-                    length: try IoUring.length(of: slice.count, "an xattr value"), offset: slice.address)
-        retain(slice.buffer)
+        try prepareXattr(.fgetxattr, userData: userData, target: .file(file), name: name, value: value, flags: flags)
     }
 
     /// Queues a getxattr(2) of attribute `name` of `path` into `value`, as fgetxattr.
     /// The kernel opcode is IORING_OP_GETXATTR. Matches io_uring_prep_getxattr() in liburing.
     public mutating func getxattr(userData: UInt64, path: String, name: String, into value: some BufferRegion,
                                   flags: SubmissionFlags = []) throws(IoUringError) {
-        let slice = value.region
-        let nameAddress = try storePath(name, "the attribute name")
-        let pathAddress = try storePath(path, "the path")
-        let sqe = try prepare(.getxattr, userData: userData, flags: flags, address: nameAddress,
-                              length: try IoUring.length(of: slice.count, "an xattr value"), offset: slice.address)
-        sqe.pointee.fd = 0
-        sqe.pointee.addr3 = pathAddress
-        retain(slice.buffer)
+        try prepareXattr(.getxattr, userData: userData, target: .path(path), name: name, value: value, flags: flags)
     }
 
     /// Queues an fsetxattr(2) of attribute `name` of `file` to the bytes of `value`; `xattrFlags` are
@@ -245,25 +234,43 @@ extension IoUring {
     /// Matches io_uring_prep_fsetxattr() in liburing.
     public mutating func fsetxattr(userData: UInt64, file: FileReference, name: String, value: some BufferRegion,
                                    xattrFlags: UInt32 = 0, flags: SubmissionFlags = []) throws(IoUringError) {
-        let slice = value.region
-        let nameAddress = try storePath(name, "the attribute name")
-        let sqe = try prepare(.fsetxattr, userData: userData, flags: flags, file: file, address: nameAddress,
-                              length: try IoUring.length(of: slice.count, "an xattr value"), offset: slice.address)
-        sqe.pointee.xattr_flags = xattrFlags
-        retain(slice.buffer)
+        try prepareXattr(.fsetxattr, userData: userData, target: .file(file), name: name, value: value,
+                         xattrFlags: xattrFlags, flags: flags)
     }
 
     /// Queues a setxattr(2) of attribute `name` of `path`, as fsetxattr.
     /// The kernel opcode is IORING_OP_SETXATTR. Matches io_uring_prep_setxattr() in liburing.
     public mutating func setxattr(userData: UInt64, path: String, name: String, value: some BufferRegion,
                                   xattrFlags: UInt32 = 0, flags: SubmissionFlags = []) throws(IoUringError) {
+        try prepareXattr(.setxattr, userData: userData, target: .path(path), name: name, value: value,
+                         xattrFlags: xattrFlags, flags: flags)
+    }
+
+    /// What an xattr SQE names: a file in `fd`, or a path in `addr3` (with `fd` 0, as the kernel requires).
+    private enum XattrTarget {
+        case file(FileReference)
+        case path(String)
+    }
+
+    /// The SQE the four xattr ops share: the name in `addr`, the value's length in `len` and its address in
+    /// `off`, the target, and `xattr_flags`; the value's buffer stays alive until the CQE.
+    private mutating func prepareXattr(_ opcode: Opcode, userData: UInt64, target: XattrTarget, name: String,
+                                       value: some BufferRegion, xattrFlags: UInt32 = 0,
+                                       flags: SubmissionFlags) throws(IoUringError) {
         let slice = value.region
         let nameAddress = try storePath(name, "the attribute name")
-        let pathAddress = try storePath(path, "the path")
-        let sqe = try prepare(.setxattr, userData: userData, flags: flags, address: nameAddress,
+        var file: FileReference?
+        var pathAddress: UInt64?
+        switch target {
+        case .file(let reference): file = reference
+        case .path(let path): pathAddress = try storePath(path, "the path")
+        }
+        let sqe = try prepare(opcode, userData: userData, flags: flags, file: file, address: nameAddress,
                               length: try IoUring.length(of: slice.count, "an xattr value"), offset: slice.address)
-        sqe.pointee.fd = 0
-        sqe.pointee.addr3 = pathAddress
+        if let pathAddress {
+            sqe.pointee.fd = 0
+            sqe.pointee.addr3 = pathAddress
+        }
         sqe.pointee.xattr_flags = xattrFlags
         retain(slice.buffer)
     }
