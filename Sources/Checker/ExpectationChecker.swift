@@ -216,14 +216,12 @@ public struct CheckerCore {
     let freeSlots = FlatArray<Int32>(capacity: 64)
     /// A reference: copies of the core (`finish` works on one) share it.
     let outstanding = UserDataTable(capacity: 64)
-    /// Outstanding records not (yet) in `outstanding`, in queue order from `fifoHead`; every record in
-    /// `outstanding` is older than all of them. CQEs mostly come in queue order: the oldest record is
-    /// then the one a CQE is for, found without a hash look-up. A CQE for anything else moves them all
-    /// into `outstanding` (`spill`), which keeps the oldest-first rule for shared user_data.
-    /// (A CQE a little out of order is found by looking `fifoWindow` records ahead; the record it ends
-    /// leaves a -1 behind.)
-    let fifo = FlatArray<Int32>(capacity: 64)
-    var fifoHead = 0
+    /// Outstanding records not (yet) in `outstanding`, in queue order; every record in `outstanding` is
+    /// older than all of them. CQEs mostly come in queue order: the oldest record is then the one a CQE
+    /// is for, found without a hash look-up (a CQE a little out of order by looking `fifoWindow` records
+    /// ahead). A CQE for anything else moves them all into `outstanding` (`spill`), which keeps the
+    /// oldest-first rule for shared user_data.
+    var fifo = SlotQueue()
     static let fifoWindow = 16
     var outstandingCount = 0
     /// Queued request instances that still owe their final CQE and are not excused from it.
@@ -315,7 +313,7 @@ public struct CheckerCore {
     /// records, stored unclaimed CQEs. It does not grow with the number of iterations.
     var retainedStateCount: Int {
         outstandingCount + requestless.count + renames.count + orderStates.reduce(0) { $0 + $1.pending.count }
-            + failures.records.count + unclaimed.count + silentChain.count + silentProofs.count
+            + failures.records.count + unclaimed.count + silentChain.count + silentProofs.count + fifo.storedCount
     }
 
     /// A core of an empty scenario, held by a checker whose core is lent out.
@@ -602,13 +600,9 @@ public struct CheckerCore {
     /// Takes the outstanding record at `slot` out of whichever holds it, the FIFO or `outstanding` (the
     /// caller frees it and counts it).
     mutating func removeOutstanding(_ slot: Int32) {
-        var position = fifoHead
-        while position < fifo.count {
-            if fifo[position] == slot {
-                endFifoRecord(at: position)
-                return
-            }
-            position += 1
+        if let position = fifo.position(within: nil, where: { $0 == slot }).found {
+            fifo.end(at: position)
+            return
         }
         let userData = records[Int(slot)].userData
         guard var current = outstanding.value(for: userData) else { return }
@@ -633,20 +627,10 @@ public struct CheckerCore {
 
     /// Moves the records waiting in `fifo` into `outstanding`, oldest first.
     mutating func spill() {
-        guard fifoHead < fifo.count else { return }
-        for position in fifoHead..<fifo.count where fifo[position] >= 0 { push(fifo[position]) }
+        guard !fifo.isEmpty else { return }
+        let waiting = fifo.liveSlots
         fifo.removeAll()
-        fifoHead = 0
-    }
-
-    /// Ends the FIFO record at `position`: a -1 stays behind it, and the head moves past ended records.
-    mutating func endFifoRecord(at position: Int) {
-        fifo[position] = -1
-        while fifoHead < fifo.count && fifo[fifoHead] < 0 { fifoHead += 1 }
-        if fifoHead == fifo.count {
-            fifo.removeAll()
-            fifoHead = 0
-        }
+        for slot in waiting { push(slot) }
     }
 
     /// The expectation list of an instance with instance-specific or user_data expectations.
@@ -746,20 +730,13 @@ public struct CheckerCore {
         var head: Int32?
         var fifoPosition: Int?
         if !outstanding.isEmpty { head = outstanding.value(for: userData) }
-        if head == nil, fifoHead < fifo.count {
+        if head == nil, !fifo.isEmpty {
             // The oldest record with this user_data among the first `fifoWindow` waiting.
-            let end = min(fifo.count, fifoHead + CheckerCore.fifoWindow)
-            var position = fifoHead
-            while position < end {
-                let slot = fifo[position]
-                if slot >= 0 && records[Int(slot)].userData == userData {
-                    head = slot
-                    fifoPosition = position
-                    break
-                }
-                position += 1
-            }
-            if head == nil, end < fifo.count {
+            let search = fifo.position(within: CheckerCore.fifoWindow, where: { records[Int($0)].userData == userData })
+            if let found = search.found {
+                head = fifo.slot(at: found)
+                fifoPosition = found
+            } else if search.more {
                 spill()
                 head = outstanding.value(for: userData)
             }
@@ -783,8 +760,8 @@ public struct CheckerCore {
             defer { if let proven { concludeSilentMembers(proven, position: arrival) } }
             guard handle(head, cqe, arrival: arrival, elapsed: elapsed, data: data) else { return }
             let done: Int32?
-            if let fifoPosition, fifoPosition < fifo.count, fifo[fifoPosition] == head {
-                endFifoRecord(at: fifoPosition)
+            if let fifoPosition, fifoPosition < fifo.storedCount, fifo.slot(at: fifoPosition) == head {
+                fifo.end(at: fifoPosition)
                 done = head
             } else {
                 done = popHead(userData)

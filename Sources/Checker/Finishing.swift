@@ -52,9 +52,7 @@ extension CheckerCore {
                 slot = records[Int(slot)].next
             }
         }
-        if fifoHead < fifo.count {
-            for position in fifoHead..<fifo.count where fifo[position] >= 0 { open.append(fifo[position]) }
-        }
+        open += fifo.liveSlots
         for slot in open.sorted(by: { records[Int($0)].sequence < records[Int($1)].sequence }) {
             let record = records[Int(slot)]
             let expectations = expectationLists[Int(record.expectations)]

@@ -55,7 +55,7 @@ extension CheckerCore {
                 } else if let bytes = fact.content {
                     if let text = compare(check, bytes, initial: initial) { fail("content", text.expected, text.actual) }
                 } else {
-                    fail("content", CheckerCore.expected(check, initial: initial), "not reported by the runner")
+                    fail("content", CheckerCore.expected(check, initial: initial), fact.unread ?? "not reported by the runner")
                 }
             }
         }

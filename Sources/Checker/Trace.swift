@@ -121,11 +121,14 @@ public struct FileFacts: Hashable, Sendable {
     public var size: UInt64
     /// The content of a regular file (nil for other kinds, or when no condition needs it).
     public var content: [UInt8]?
+    /// Why a content a condition needs was not read (an error, or the run's deadline passing).
+    public var unread: String?
 
-    public init(kind: Kind, size: UInt64 = 0, content: [UInt8]? = nil) {
+    public init(kind: Kind, size: UInt64 = 0, content: [UInt8]? = nil, unread: String? = nil) {
         self.kind = kind
         self.size = size
         self.content = content
+        self.unread = unread
     }
 }
 

@@ -556,8 +556,10 @@ final class RunResources: OperandResolver {
 
     // MARK: - After the run
 
-    /// The bytes of every buffer and the state of every path the expectations name.
-    func facts(for expectations: Expectations) -> PostRunFacts {
+    /// The bytes of every buffer and the state of every path the expectations name. File contents are
+    /// read until `deadline` (the run's deadline and teardown grace): what is not read by then is
+    /// reported as such, not waited for.
+    func facts(for expectations: Expectations, until deadline: ContinuousClock.Instant) -> PostRunFacts {
         var facts = PostRunFacts()
         for condition in expectations.buffers where facts.buffers[condition.buffer] == nil {
             if let buffer = handles[condition.buffer]?.buffer { facts.buffers[condition.buffer] = buffer.bytes() }
@@ -569,14 +571,14 @@ final class RunResources: OperandResolver {
             readLimits[condition.path] = max(readLimits[condition.path] ?? 0, limit)
         }
         for condition in expectations.files where facts.files[condition.path] == nil {
-            facts.files[condition.path] = fileFacts(condition.path, readingUpTo: readLimits[condition.path])
+            facts.files[condition.path] = fileFacts(condition.path, readingUpTo: readLimits[condition.path], until: deadline)
         }
         return facts
     }
 
     /// The kind and size of the file at `relative`, and for a regular file its first `limit` bytes, if a
     /// limit is given.
-    private func fileFacts(_ relative: String, readingUpTo limit: UInt64?) -> FileFacts {
+    private func fileFacts(_ relative: String, readingUpTo limit: UInt64?, until deadline: ContinuousClock.Instant) -> FileFacts {
         let path = sandbox.resolve(relative)
         var status = stat()
         guard lstat(path, &status) == 0 else { return FileFacts(kind: .missing) }
@@ -584,20 +586,26 @@ final class RunResources: OperandResolver {
         switch status.st_mode & S_IFMT {
         case S_IFREG:
             guard let limit else { return FileFacts(kind: .file, size: size) }
-            return FileFacts(kind: .file, size: size, content: readFile(path, upTo: limit))
+            switch readFile(path, upTo: limit, until: deadline) {
+            case .success(let content): return FileFacts(kind: .file, size: size, content: content)
+            case .failure(let errno):
+                let reason = errno == .ETIMEDOUT ? "not read: the run's deadline passed while reading it"
+                                                 : "not read: \(errno.name)"
+                return FileFacts(kind: .file, size: size, unread: reason)
+            }
         case S_IFDIR: return FileFacts(kind: .directory, size: size)
         case S_IFLNK: return FileFacts(kind: .symlink, size: size)
         default: return FileFacts(kind: .other, size: size)
         }
     }
 
-    /// The first `limit` bytes of the regular file at `path` (O_NONBLOCK: a path that became a FIFO since
-    /// `lstat` cannot block the read).
-    private func readFile(_ path: String, upTo limit: UInt64) -> [UInt8]? {
+    /// The first `limit` bytes of the regular file at `path`, read until `deadline` (O_NONBLOCK: a path
+    /// that became a FIFO since `lstat` cannot block the read).
+    private func readFile(_ path: String, upTo limit: UInt64, until deadline: ContinuousClock.Instant) -> Result<[UInt8], Errno> {
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW)
-        guard fd >= 0 else { return nil }
+        guard fd >= 0 else { return .failure(System.errno) }
         defer { close(fd) }
-        return try? System.readToEnd(fd, upTo: limit).get()
+        return System.readToEnd(fd, upTo: limit, until: deadline)
     }
 
     /// Closes every descriptor the run owns and reaps (killing if needed) every child process.

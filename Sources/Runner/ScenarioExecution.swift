@@ -209,7 +209,7 @@ public struct ScenarioExecution {
         result.statistics = driver.statistics
         result.runnerMismatches = driver.runnerMismatches
         let expired = driver.expired
-        let facts = resources.facts(for: scenario.expectations)
+        let facts = resources.facts(for: scenario.expectations, until: deadlineInstant + options.teardownGrace)
         _ = consume driver  // the ring's deinit, within what is left of the grace
         cleanUp()
         if let failure { return finished(.failed(failure)) }

@@ -184,11 +184,14 @@ enum System {
     }
 
     /// Everything `fd` holds until end of file, or its first `limit` bytes (read(2) in 64 KiB chunks,
-    /// resuming after EINTR), or the errno of the read that failed.
-    static func readToEnd(_ fd: Int32, upTo limit: UInt64 = .max) -> Result<[UInt8], Errno> {
+    /// resuming after EINTR), or the errno of the read that failed. With a `deadline`, no chunk after the
+    /// first starts once it has passed: ETIMEDOUT.
+    static func readToEnd(_ fd: Int32, upTo limit: UInt64 = .max,
+                          until deadline: ContinuousClock.Instant? = nil) -> Result<[UInt8], Errno> {
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
         while UInt64(bytes.count) < limit {
+            if let deadline, !bytes.isEmpty, ContinuousClock.now >= deadline { return .failure(.ETIMEDOUT) }
             let count = read(fd, into: &chunk)
             if count < 0 {
                 if errno == .EINTR { continue }

@@ -28,14 +28,13 @@ extension RunDriver {
     }
 
     mutating func notePeakOutstanding() {
-        let distinct = outstanding.count + fifoLive + denseOutstanding
+        let distinct = outstanding.count + fifo.live + denseOutstanding
         if distinct > statistics.peakOutstanding { statistics.peakOutstanding = distinct }
     }
 
     mutating func track(_ userData: UInt64, node: NodeID, awaited: Bool) {
         if info[node].uniqueUserData {
             fifo.append(newEntry(Outstanding(userData: userData, node: Int32(node), count: 1, awaited: awaited ? 1 : 0)))
-            fifoLive += 1
         } else if let slot = outstanding.value(for: userData) {
             let index = Int(slot)
             entries[index].count += 1
@@ -65,49 +64,23 @@ extension RunDriver {
     /// The node of the outstanding request with `userData` (the oldest, when several share it), if any.
     func ownerNode(of userData: UInt64) -> NodeID? {
         if let slot = outstanding.value(for: userData) { return Int(entries[Int(slot)].node) }
-        if fifoHead < fifo.count {
-            for position in fifoHead..<fifo.count {
-                let slot = fifo[position]
-                if slot >= 0 && entries[Int(slot)].userData == userData { return Int(entries[Int(slot)].node) }
-            }
-        }
-        return nil
+        let found = fifo.position(within: nil, where: { entries[Int($0)].userData == userData }).found
+        return found.map { Int(entries[Int(fifo.slot(at: $0))].node) }
     }
 
     /// Moves the entries waiting in `fifo` into `outstanding` (their user_data are unique).
     mutating func spill() {
-        guard fifoHead < fifo.count else { return }
-        for position in fifoHead..<fifo.count {
-            let slot = fifo[position]
-            if slot >= 0 { outstanding.set(slot, for: entries[Int(slot)].userData) }
-        }
+        guard !fifo.isEmpty else { return }
+        for slot in fifo.liveSlots { outstanding.set(slot, for: entries[Int(slot)].userData) }
         fifo.removeAll()
-        fifoHead = 0
-        fifoLive = 0
-    }
-
-    /// Ends the FIFO entry at `position`: a -1 stays behind it, and the head moves past ended entries.
-    mutating func endFifoEntry(at position: Int) {
-        fifo[position] = -1
-        fifoLive -= 1
-        while fifoHead < fifo.count && fifo[fifoHead] < 0 { fifoHead += 1 }
-        if fifoHead == fifo.count {
-            fifo.removeAll()
-            fifoHead = 0
-        }
     }
 
     /// The entry of the request `userData` names, and its position in `fifo` when it is there.
     mutating func entry(for userData: UInt64) -> (slot: Int32, fifoPosition: Int?)? {
-        let end = min(fifo.count, fifoHead + RunDriver.fifoWindow)
-        var position = fifoHead
-        while position < end {
-            let slot = fifo[position]
-            if slot >= 0 && entries[Int(slot)].userData == userData { return (slot, position) }
-            position += 1
-        }
+        let search = fifo.position(within: RunDriver.fifoWindow, where: { entries[Int($0)].userData == userData })
+        if let position = search.found { return (fifo.slot(at: position), position) }
         if !outstanding.isEmpty, let slot = outstanding.value(for: userData) { return (slot, nil) }
-        guard end < fifo.count else { return nil }
+        guard search.more else { return nil }
         spill()
         return outstanding.value(for: userData).map { ($0, nil) }
     }

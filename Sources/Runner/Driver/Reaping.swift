@@ -322,7 +322,7 @@ extension RunDriver {
         awaitedOutstanding -= Int(awaitedBefore - entries[index].awaited)
         if entries[index].count == 0 {
             if let fifoPosition {
-                endFifoEntry(at: fifoPosition)
+                fifo.end(at: fifoPosition)
             } else {
                 outstanding.remove(userData)
             }

@@ -59,14 +59,10 @@ struct RunDriver: ~Copyable {
     /// The outstanding-request table (OutstandingRequests.swift): `Outstanding` entries found by user_data.
     let outstanding = UserDataTable(capacity: 64)
     /// Entries of requests whose user_data no other request can have (automatic numbers, when the
-    /// scenario allows no duplicates and renames nothing), not in `outstanding`, in queue order from
-    /// `fifoHead`: CQEs mostly come in that order and find theirs without a hash look-up. Any other CQE
-    /// moves them into `outstanding` (`spill`).
-    /// (A CQE a little out of order is found by looking `fifoWindow` entries ahead; the entry it ends
-    /// leaves a -1 behind.)
-    let fifo = FlatArray<Int32>(capacity: 64)
-    var fifoHead = 0
-    var fifoLive = 0
+    /// scenario allows no duplicates and renames nothing), not in `outstanding`, in queue order: CQEs
+    /// mostly come in that order and find theirs without a hash look-up (a CQE a little out of order by
+    /// looking `fifoWindow` entries ahead). Any other CQE moves them into `outstanding` (`spill`).
+    var fifo = SlotQueue()
     static let fifoWindow = 16
     let entries = FlatArray<Outstanding>(capacity: 64)
     let freeEntries = FlatArray<Int32>(capacity: 64)

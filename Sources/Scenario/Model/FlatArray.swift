@@ -38,6 +38,10 @@ public final class FlatArray<Element: BitwiseCopyable>: @unchecked Sendable {
     @inlinable
     public func popLast() -> Element? { storage.popLast() }
 
+    /// Removes the first `count` elements, moving the rest to the front (keeping the storage).
+    @inlinable
+    public func removeFirst(_ count: Int) { storage.removeFirst(count) }
+
     /// Removes every element, keeping the storage.
     @inlinable
     public func removeAll() { storage.removeAll(keepingCapacity: true) }
