@@ -6,8 +6,8 @@ import Scenario
 /// in the order they run, so they are queued in user_data order and most complete near the oldest one:
 /// the window stays about as wide as what is in flight, and a CQE finds its instance with one load.
 /// A cell holds the instance's node (-1 once it completed, or for a user_data no dense instance has) and
-/// its queue sequence. Everything mutable lives behind one pointer the class never reassigns (no runtime
-/// exclusivity checks); a reference, shared by copies of the core, used by one thread.
+/// its queue sequence. A reference, shared by copies of the core, used by one thread: its arrays are
+/// written in place, their exclusivity not checked at run time (as in `FlatArray`).
 final class DenseWindow {
     /// An outstanding instance: its node and its queue sequence.
     struct Entry {
@@ -15,23 +15,19 @@ final class DenseWindow {
         var sequence: Int
     }
 
-    struct State {
-        var nodes: UnsafeMutablePointer<Int32>
-        var sequences: UnsafeMutablePointer<Int>
-        var mask: UInt64
-        /// Per node: a CQE within this interval and masks meets every expectation of the node.
-        var patterns: UnsafeMutablePointer<CheckerCore.QuickPattern>
-        /// Every dense instance outstanding in the window has a user_data in `low..<high`, and the one at
-        /// `low` is outstanding unless the window is empty (`low == high`).
-        var low: UInt64 = 0
-        var high: UInt64 = 0
-        /// Outstanding instances in the window.
-        var live = 0
+    @exclusivity(unchecked) var nodes: ContiguousArray<Int32>
+    @exclusivity(unchecked) var sequences: ContiguousArray<Int>
+    var mask: UInt64
+    /// Per node: a CQE within this interval and masks meets every expectation of the node.
+    @exclusivity(unchecked) var patterns: ContiguousArray<CheckerCore.QuickPattern> = []
+    /// Every dense instance outstanding in the window has a user_data in `low..<high`, and the one at
+    /// `low` is outstanding unless the window is empty (`low == high`).
+    var low: UInt64 = 0
+    var high: UInt64 = 0
+    /// Outstanding instances in the window.
+    var live = 0
 
-        var capacity: Int { Int(mask) + 1 }
-    }
-
-    let state: UnsafeMutablePointer<State>
+    var capacity: Int { Int(mask) + 1 }
 
     /// Small: a core is made for every scenario (and placeholders for lent ones); the ring grows to what
     /// is in flight.
@@ -40,104 +36,87 @@ final class DenseWindow {
     static let spillFloor = 1024
 
     init() {
-        state = .allocate(capacity: 1)
-        state.initialize(to: DenseWindow.storage(capacity: DenseWindow.initialCapacity))
-    }
-
-    private static func storage(capacity: Int) -> State {
-        let nodes = UnsafeMutablePointer<Int32>.allocate(capacity: capacity)
-        nodes.initialize(repeating: -1, count: capacity)
-        let sequences = UnsafeMutablePointer<Int>.allocate(capacity: capacity)
-        sequences.initialize(repeating: 0, count: capacity)
-        return State(nodes: nodes, sequences: sequences, mask: UInt64(capacity - 1), patterns: .allocate(capacity: 1))
-    }
-
-    deinit {
-        state.pointee.patterns.deallocate()
-        state.pointee.nodes.deallocate()
-        state.pointee.sequences.deallocate()
-        state.deallocate()
+        nodes = ContiguousArray(repeating: -1, count: DenseWindow.initialCapacity)
+        sequences = ContiguousArray(repeating: 0, count: DenseWindow.initialCapacity)
+        mask = UInt64(DenseWindow.initialCapacity - 1)
     }
 
     /// Doubles the ring, moving the cells of `low..<high`.
     func grow() {
-        let old = state.pointee
-        var new = DenseWindow.storage(capacity: old.capacity * 2)
-        new.patterns.deallocate()
-        (new.low, new.high, new.live, new.patterns) = (old.low, old.high, old.live, old.patterns)
-        var userData = old.low
-        while userData < old.high {
-            new.nodes[Int(userData & new.mask)] = old.nodes[Int(userData & old.mask)]
-            new.sequences[Int(userData & new.mask)] = old.sequences[Int(userData & old.mask)]
+        let capacity = self.capacity * 2
+        var newNodes = ContiguousArray<Int32>(repeating: -1, count: capacity)
+        var newSequences = ContiguousArray<Int>(repeating: 0, count: capacity)
+        let newMask = UInt64(capacity - 1)
+        var userData = low
+        while userData < high {
+            newNodes[Int(userData & newMask)] = nodes[Int(userData & mask)]
+            newSequences[Int(userData & newMask)] = sequences[Int(userData & mask)]
             userData += 1
         }
-        old.nodes.deallocate()
-        old.sequences.deallocate()
-        state.pointee = new
+        (nodes, sequences, mask) = (newNodes, newSequences, newMask)
     }
 
     /// Completes, from `cqes[start]` on, the instances in the window whose CQEs meet their node's pattern
-    /// (`State.patterns`) and have none of the `special` flags; stops at the first CQE that does not, or is
-    /// for no instance in the window. Returns where it stopped. The in-order case costs a few loads,
-    /// compares and stores per CQE.
-    func passing(_ cqes: UnsafeMutablePointer<CompletionQueueEntry>, from start: Int, to end: Int, special: UInt32) -> Int {
-        let window = state
-        let (nodes, mask, high, patterns) = (window.pointee.nodes, window.pointee.mask, window.pointee.high, window.pointee.patterns)
-        var low = window.pointee.low
+    /// (`patterns`) and have none of the `special` flags; stops at the first CQE that does not, or is for
+    /// no instance in the window. Returns where it stopped. The in-order case costs a few loads, compares
+    /// and stores per CQE.
+    func passing(_ cqes: borrowing CompletionBatch, from start: Int, to end: Int, special: UInt32) -> Int {
+        let (mask, high) = (self.mask, self.high)
+        var low = self.low
         let lowest = low
         var index = start
         while index < end {
-            let userData = cqes[index].userData
+            let cqe = cqes[index]
+            let userData = cqe.userData
             guard userData &- lowest < high &- lowest else { break }
             let cell = Int(truncatingIfNeeded: userData & mask)
             let node = nodes[cell]
             guard node >= 0 else { break }
             let pattern = patterns[Int(truncatingIfNeeded: node)]
-            let res = Int64(cqes[index].res)
-            let flags = cqes[index].flags.rawValue
+            let res = Int64(cqe.res)
+            let flags = cqe.flags.rawValue
             guard flags & special == 0, res >= pattern.low, res <= pattern.high, UInt64(flags) & pattern.set == pattern.set,
                   UInt64(flags) & pattern.clear == 0 else { break }
             nodes[cell] = -1
             if userData == low { low &+= 1 }
             index &+= 1
         }
-        // `low` moves past what completed out of order.
-        while low < high && nodes[Int(truncatingIfNeeded: low & mask)] < 0 { low &+= 1 }
-        window.pointee.low = low
-        window.pointee.live &-= index &- start
+        self.low = low
+        advanceLow()
+        live &-= index &- start
         return index
+    }
+
+    /// Moves `low` past instances that are no longer outstanding (completed out of order).
+    func advanceLow() {
+        while low < high && nodes[Int(truncatingIfNeeded: low & mask)] < 0 { low &+= 1 }
     }
 
     /// Removes the outstanding instance with `userData` from the window, if it is there.
     func remove(_ userData: UInt64) -> Entry? {
         guard let entry = entry(userData) else { return nil }
-        let window = state
-        let mask = window.pointee.mask
-        window.pointee.nodes[Int(truncatingIfNeeded: userData & mask)] = -1
-        window.pointee.live -= 1
-        if userData == window.pointee.low {
-            var low = userData
-            repeat { low &+= 1 } while low < window.pointee.high && window.pointee.nodes[Int(truncatingIfNeeded: low & mask)] < 0
-            window.pointee.low = low
+        nodes[Int(truncatingIfNeeded: userData & mask)] = -1
+        live -= 1
+        if userData == low {
+            low &+= 1
+            advanceLow()
         }
         return entry
     }
 
     /// The outstanding instance with `userData` in the window, if any.
     func entry(_ userData: UInt64) -> Entry? {
-        let window = state.pointee
-        guard userData >= window.low, userData < window.high else { return nil }
-        let cell = Int(userData & window.mask)
-        let node = window.nodes[cell]
-        return node >= 0 ? Entry(node: node, sequence: window.sequences[cell]) : nil
+        guard userData >= low, userData < high else { return nil }
+        let cell = Int(userData & mask)
+        let node = nodes[cell]
+        return node >= 0 ? Entry(node: node, sequence: sequences[cell]) : nil
     }
 
     /// Every outstanding instance in the window, oldest first.
     var entries: [(userData: UInt64, entry: Entry)] {
-        let window = state.pointee
         var result: [(userData: UInt64, entry: Entry)] = []
-        var userData = window.low
-        while userData < window.high {
+        var userData = low
+        while userData < high {
             if let entry = entry(userData) { result.append((userData, entry)) }
             userData += 1
         }
@@ -190,12 +169,11 @@ extension CheckerCore {
             }
         }
         denseNodes.append(candidate)
-        let window = dense.state
         if node == 0 {
-            window.pointee.patterns.deallocate()
-            window.pointee.patterns = .allocate(capacity: max(plan.graph.nodes.count, 1))
+            dense.patterns.removeAll(keepingCapacity: true)
+            dense.patterns.reserveCapacity(plan.graph.nodes.count)
         }
-        (window.pointee.patterns + node).initialize(to: pattern)
+        dense.patterns.append(pattern)
     }
 
     /// Which candidates are dense: none when fast paths are off (`FastPaths`), when requests may share a
@@ -216,7 +194,7 @@ extension CheckerCore {
     }
 
     /// Dense instances whose CQE has not arrived (the runner counts them itself).
-    var denseOutstanding: Int { dense.state.pointee.live + denseSpilled.count }
+    var denseOutstanding: Int { dense.live + denseSpilled.count }
 
     /// Whether a dense instance with `userData` is outstanding.
     public func isDenseOutstanding(userData: UInt64) -> Bool {
@@ -231,7 +209,7 @@ extension CheckerCore {
     /// Whether dense instances from `userData` on can be reported with `queuedDense`: their user_data must
     /// come after those of the dense instances outstanding.
     func acceptsDense(from userData: UInt64) -> Bool {
-        userData >= dense.state.pointee.high || dense.state.pointee.live == 0
+        userData >= dense.high || dense.live == 0
     }
 
     /// `count` instances of dense requests were queued with consecutive user_data from `firstUserData`,
@@ -242,16 +220,16 @@ extension CheckerCore {
     public mutating func queuedDense(firstUserData: UInt64, count: Int, firstNode: Int, length: Int,
                                      lastIterations: [Int]) -> Bool {
         guard !tornDown else { return true }
-        let window = dense.state
+        let window = dense
         guard acceptsDense(from: firstUserData) else { return false }
-        if window.pointee.live == 0 { (window.pointee.low, window.pointee.high) = (firstUserData, firstUserData) }
-        if firstUserData &+ UInt64(count) &- window.pointee.low > UInt64(window.pointee.capacity) {
+        if window.live == 0 { (window.low, window.high) = (firstUserData, firstUserData) }
+        if firstUserData &+ UInt64(count) &- window.low > UInt64(window.capacity) {
             makeDenseRoom(from: firstUserData, count: count)
         }
-        let (nodes, sequences, mask) = (window.pointee.nodes, window.pointee.sequences, window.pointee.mask)
-        var userData = window.pointee.high
+        let mask = window.mask
+        var userData = window.high
         while userData < firstUserData {
-            nodes[Int(userData & mask)] = -1
+            window.nodes[Int(userData & mask)] = -1
             userData += 1
         }
         var sequence = self.sequence
@@ -260,8 +238,8 @@ extension CheckerCore {
             for _ in 0..<count {
                 let cell = Int(truncatingIfNeeded: userData & mask)
                 sequence &+= 1
-                nodes[cell] = node
-                sequences[cell] = sequence
+                window.nodes[cell] = node
+                window.sequences[cell] = sequence
                 userData &+= 1
             }
         } else {
@@ -269,14 +247,14 @@ extension CheckerCore {
                 for offset in 0..<length {
                     let cell = Int(truncatingIfNeeded: userData & mask)
                     sequence &+= 1
-                    nodes[cell] = Int32(truncatingIfNeeded: firstNode + offset)
-                    sequences[cell] = sequence
+                    window.nodes[cell] = Int32(truncatingIfNeeded: firstNode + offset)
+                    window.sequences[cell] = sequence
                     userData &+= 1
                 }
             }
         }
-        window.pointee.high = userData
-        window.pointee.live += count
+        window.high = userData
+        window.live += count
         self.sequence = sequence
         outstandingCount += count
         awaitedCompletions += count
@@ -293,47 +271,38 @@ extension CheckerCore {
     /// mostly outstanding instances, otherwise moves the oldest instances (which have kept it wide) to
     /// `denseSpilled`, so that its size follows what is outstanding, never the run's length.
     private mutating func makeDenseRoom(from first: UInt64, count: Int) {
-        let window = dense.state
+        let window = dense
         while true {
-            if window.pointee.live == 0 { (window.pointee.low, window.pointee.high) = (first, first) }
-            let capacity = window.pointee.capacity
-            if first + UInt64(count) - window.pointee.low <= UInt64(capacity) { return }
-            if window.pointee.live == 0 || (window.pointee.live + count) * 2 > capacity || capacity < DenseWindow.spillFloor {
+            if window.live == 0 { (window.low, window.high) = (first, first) }
+            let capacity = window.capacity
+            if first + UInt64(count) - window.low <= UInt64(capacity) { return }
+            if window.live == 0 || (window.live + count) * 2 > capacity || capacity < DenseWindow.spillFloor {
                 dense.grow()
                 continue
             }
-            let oldest = window.pointee.low
-            let cell = Int(oldest & window.pointee.mask)
-            denseSpilled[oldest] = DenseWindow.Entry(node: window.pointee.nodes[cell], sequence: window.pointee.sequences[cell])
-            window.pointee.nodes[cell] = -1
-            window.pointee.live -= 1
-            advanceDenseLow()
+            let oldest = window.low
+            let cell = Int(oldest & window.mask)
+            denseSpilled[oldest] = DenseWindow.Entry(node: window.nodes[cell], sequence: window.sequences[cell])
+            window.nodes[cell] = -1
+            window.live -= 1
+            window.advanceLow()
         }
-    }
-
-    /// Moves `low` past instances that are no longer outstanding.
-    private func advanceDenseLow() {
-        let window = dense.state
-        var low = window.pointee.low
-        let (high, nodes, mask) = (window.pointee.high, window.pointee.nodes, window.pointee.mask)
-        while low < high && nodes[Int(low & mask)] < 0 { low += 1 }
-        window.pointee.low = low
     }
 
     /// Handles the CQEs of `cqes[start..<end]` in order, as `completed` would, for as long as each is the
     /// CQE of an outstanding dense instance; the first that is not (and everything after it) is left to
     /// the caller. `arrival` is the arrival index of `cqes[start]`; `elapsed` gives when the batch was
     /// reaped (asked only for a CQE that fails its check). Returns how many it handled.
-    public mutating func completedDense(_ cqes: UnsafeMutableBufferPointer<CompletionQueueEntry>, from start: Int, to end: Int,
+    public mutating func completedDense(_ cqes: borrowing CompletionBatch, from start: Int, to end: Int,
                                         arrival: Int, elapsed: () -> Duration) -> Int {
-        guard !tornDown, start < end, let base = cqes.baseAddress else { return 0 }
+        guard !tornDown, start < end else { return 0 }
         let special = UInt32(CompletionFlags.more.rawValue | CompletionFlags.notification.rawValue)
         var index = start
         while true {
-            index = dense.passing(base, from: index, to: end, special: special)
+            index = dense.passing(cqes, from: index, to: end, special: special)
             guard index < end else { break }
             // A CQE that does not pass its pattern, or one for an instance spilled out of the window, or for none.
-            guard completedSlowly(base[index], arrival: arrival + index - start, elapsed: elapsed()) else { break }
+            guard completedSlowly(cqes[index], arrival: arrival + index - start, elapsed: elapsed()) else { break }
             index += 1
         }
         let handled = index - start
@@ -357,7 +326,7 @@ extension CheckerCore {
         } else {
             return false
         }
-        let pattern = dense.state.pointee.patterns[Int(entry.node)]
+        let pattern = dense.patterns[Int(entry.node)]
         let res = Int64(cqe.res)
         let flags = UInt64(cqe.flags.rawValue)
         if flags & UInt64(CompletionFlags.more.rawValue | CompletionFlags.notification.rawValue) != 0

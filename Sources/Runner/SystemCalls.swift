@@ -288,32 +288,3 @@ struct SQETemplates: ~Copyable {
         try ring.queue(base + first, length: length, rounds: rounds, firstUserData: firstUserData, fields: fields)
     }
 }
-
-/// CQEs copied out of the CQ in batches (`IoUring.copyReadyCQEs`), then handled: dense ones checked by
-/// batches in place (`CheckerCore.completedDense`), the others one by one.
-struct CQEBatch: ~Copyable {
-    private let buffer: UnsafeMutableBufferPointer<CompletionQueueEntry>
-
-    init(capacity: Int) {
-        buffer = .allocate(capacity: capacity)
-    }
-
-    deinit {
-        buffer.deallocate()
-    }
-
-    var capacity: Int { buffer.count }
-
-    subscript(index: Int) -> CompletionQueueEntry { buffer[index] }
-
-    /// Copies the CQEs that are ready (as many as fit) from the start of the batch; returns how many.
-    func copyReady(from ring: inout IoUring) -> Int {
-        ring.copyReadyCQEs(into: buffer)
-    }
-
-    /// `CheckerCore.completedDense` over `start..<end` of the batch.
-    func completedDense(by core: inout CheckerCore, from start: Int, to end: Int, arrival: Int,
-                        elapsed: () -> Duration) -> Int {
-        core.completedDense(buffer, from: start, to: end, arrival: arrival, elapsed: elapsed)
-    }
-}

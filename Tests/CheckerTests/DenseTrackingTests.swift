@@ -24,11 +24,9 @@ struct DenseFeed {
     }
 
     mutating func complete(userData: UInt64, res: Int32, flags: UInt32 = 0) {
-        var cqes = [CompletionQueueEntry(userData: userData, res: res, flags: CompletionFlags(rawValue: flags))]
+        let cqes = CompletionBatch([CompletionQueueEntry(userData: userData, res: res, flags: CompletionFlags(rawValue: flags))])
         let elapsed = Duration.microseconds(100 + 10 * Int64(arrival))
-        let handled = cqes.withUnsafeMutableBufferPointer { buffer in
-            core.completedDense(buffer, from: 0, to: 1, arrival: arrival) { elapsed }
-        }
+        let handled = core.completedDense(cqes, from: 0, to: 1, arrival: arrival) { elapsed }
         if handled == 0 { core.completed(cqes[0], arrival: arrival, elapsed: elapsed) }
         arrival += 1
     }
@@ -197,7 +195,7 @@ struct DenseFeed {
         steps.append(.complete(1, 7, 0))
         let (report, dense) = try same(Self.stuck, steps)
         #expect(report.contains("stuck: res"))
-        #expect(dense.core.dense.state.pointee.capacity == DenseWindow.spillFloor)
+        #expect(dense.core.dense.capacity == DenseWindow.spillFloor)
         #expect(dense.core.denseSpilled.isEmpty && dense.core.denseOutstanding == 0 && dense.core.outstandingCount == 0)
     }
 
@@ -220,7 +218,7 @@ struct DenseFeed {
         steps.append(.complete(1, 0, 0))
         let (report, dense) = try same(Self.stuck, steps)
         #expect(report.contains("n1234: res"))
-        #expect(dense.core.dense.state.pointee.capacity >= 4096 && dense.core.denseSpilled.isEmpty)
+        #expect(dense.core.dense.capacity >= 4096 && dense.core.denseSpilled.isEmpty)
         #expect(dense.core.denseOutstanding == 0)
     }
 }

@@ -188,7 +188,7 @@ extension RunDriver {
         var index = 0
         while index < count {
             if hasDense {
-                let handled = cqes.completedDense(by: &core, from: index, to: count, arrival: arrivals) {
+                let handled = core.completedDense(cqes, from: index, to: count, arrival: arrivals) {
                     if stamp == nil { stamp = ContinuousClock.now - start }
                     return stamp!
                 }

@@ -111,7 +111,7 @@ struct RunDriver: ~Copyable {
     /// Bumped whenever a capture becomes pending (its producer was queued).
     var captureEpoch: UInt64 = 0
     /// CQEs are copied here in batches, then handled.
-    let cqes = CQEBatch(capacity: 256)
+    let cqes = CompletionBatch(capacity: 256)
     /// Deadline checks between steps are made every `deadlineStride` instances (steps that block check
     /// it themselves).
     static let deadlineStride = 32

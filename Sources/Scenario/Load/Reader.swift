@@ -131,19 +131,16 @@ class NodeReader {
     }
 
     /// A plain integer: decimal, `0x…`, `0o…` or `0b…`, `_` allowed between digits.
+    /// It reads the text's UTF-8 bytes through a `Span` (bounds-checked, no copy).
     static func parseInteger(_ text: String) -> (negative: Bool, magnitude: UInt64)? {
-        var text = text
-        return text.withUTF8(parseInteger)
-    }
-
-    /// `parseInteger` over the text's bytes.
-    static func parseInteger(_ bytes: UnsafeBufferPointer<UInt8>) -> (negative: Bool, magnitude: UInt64)? {
+        let bytes = text.utf8.span
+        guard !bytes.isEmpty else { return nil }
         var position = 0
         var negative = false
-        switch bytes.first {
+        switch bytes[0] {
         case UInt8(ascii: "-"): negative = true; position = 1
         case UInt8(ascii: "+"): position = 1
-        case .some(let first) where first >= UInt8(ascii: "0") && first <= UInt8(ascii: "9"): break
+        case let first where first >= UInt8(ascii: "0") && first <= UInt8(ascii: "9"): break
         default: return nil
         }
         var radix: UInt64 = 10
@@ -159,7 +156,8 @@ class NodeReader {
         guard position < bytes.count, bytes[position] != UInt8(ascii: "_") else { return nil }
         var magnitude: UInt64 = 0
         var digits = 0
-        for byte in bytes[position...] {
+        for index in position..<bytes.count {
+            let byte = bytes[index]
             if byte == UInt8(ascii: "_") { continue }
             let digit: UInt64
             switch byte {
