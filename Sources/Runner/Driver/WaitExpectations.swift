@@ -17,7 +17,7 @@ extension RunDriver {
         let names = references.map { instanceName($0, instance) }
         if step.expectsTimeout, done {
             runnerMismatches.append(Mismatch(mark: mark, subject: subject,
-                                             expected: "the wait expires after \(limit) with one of \(names.joined(separator: ", ")) still pending",
+                                             expected: "the wait expires after \(limit) with " + (names.count == 1 ? names[0] : "one of " + names.joined(separator: ", ")) + " still pending",
                                              actual: "every listed request completed before \(limit)"))
         } else if !step.expectsTimeout, !done {
             let pending = zip(names, conditions).filter { !isDone($0.1) }.map(\.0)
