@@ -135,8 +135,6 @@ extension ScenarioBuilder {
                 expectation.notificationPattern = pattern
             }
         }
-        if let pair = keys["within"] { expectation.timing += readWithinTiming(pair.value, subject: subject) }
-        if let pair = keys["share"] { expectation.shares = readShares(pair.value, subject: subject) }
         for (name, subjectIsEarlier) in [("before", true), ("after", false)] {
             guard let pair = keys[name] else { continue }
             if name == "after", let timing = readAfterTiming(pair.value, subject: subject) {
@@ -155,6 +153,8 @@ extension ScenarioBuilder {
                 pendingOrder.append(constraint)
             }
         }
+        if let pair = keys["within"] { expectation.timing += readWithinTiming(pair.value, subject: subject) }
+        if let pair = keys["share"] { expectation.shares = readShares(pair.value, subject: subject) }
         return expectation
     }
 
