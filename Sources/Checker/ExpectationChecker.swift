@@ -320,6 +320,7 @@ public struct CheckerCore {
     var retainedStateCount: Int {
         outstandingCount + requestless.count + renames.count + orderStates.reduce(0) { $0 + $1.pending.count }
             + failures.records.count + unclaimed.count + silentChain.count + silentProofs.count
+            + timing.submittedAt.count + timing.stamps.count + timing.pendingLater.count
     }
 
     /// A core of an empty scenario, held by a checker whose core is lent out.

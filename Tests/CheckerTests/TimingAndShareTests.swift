@@ -168,4 +168,32 @@ import Testing
         #expect(report.contains("t7: res"))
         #expect(report.contains("-ETIME 99, -EBADF 1 (of 100)"))
     }
+
+    /// A flood of timed requests measured from each other keeps no time once each instance is checked.
+    @Test func timedFloodsRetainNothing() throws {
+        let run = try TimedRun("""
+            name: flood
+            steps:
+              - repeat: 1000
+                steps:
+                  - nop: {}
+                    id: "a{i}"
+                  - nop: {}
+                    id: "b{i}"
+            expect:
+              "a{i}": { res: 0, within: 2s }
+              "b{i}": { res: 0, after: { "a{i}": "..1s" } }
+            """)
+        var peak = 0
+        for i in 0..<1000 {
+            run.harness.queue("a{i}", [i])
+            run.harness.queue("b{i}", [i])
+            run.enter(atMilliseconds: Double(i), toSubmit: 2)
+            run.complete("a{i}", [i], res: 0, atMilliseconds: Double(i) + 0.5)
+            run.complete("b{i}", [i], res: 0, atMilliseconds: Double(i) + 0.6)
+            peak = max(peak, run.harness.checker.retainedStateCount)
+        }
+        #expect(peak == 0)
+        #expect(run.report() == "PASS  flood (3.0 ms)")
+    }
 }
