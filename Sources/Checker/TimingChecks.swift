@@ -2,7 +2,8 @@ import IoUring
 import Scenario
 
 /// Timing expectations (`after: ">= 20ms"`, `within: 2s`, `after: { a: ">= 5ms" }`), checked as first
-/// CQEs arrive. Times are the runner's monotonic clock (ContinuousClock): a request's submission is when
+/// CQEs arrive. Times are the runner's clock (ContinuousClock: CLOCK_BOOTTIME on Linux, CLOCK_MONOTONIC
+/// plus time suspended): a request's submission is when
 /// the runner published its SQE to the kernel, just before the io_uring_enter(2) that submitted it (the
 /// SQ tail store, with SQPOLL); a CQE's time is when the runner copied the batch it came in (its reap
 /// time, an upper bound on when the kernel posted it). A measured interval from submission therefore
