@@ -153,7 +153,7 @@ extension CheckerCore {
             }
             candidate = nodeSingleShot[node] && !spec.userData.isExplicit && !spec.flags.contains(.skipSuccess)
                 && spec.userData.strides.allSatisfy({ $0 > 0 }) && plan.instanceExpectations[node] == nil
-                && plan.orderRoles[node].isEmpty
+                && plan.orderRoles[node].isEmpty && !timing.isReference(node)
             if candidate {
                 for index in plan.eachExpectations[node] {
                     let expectation = quick[index]

@@ -309,11 +309,16 @@ public struct CheckerCore {
     /// Per node: whether its instances may be tracked densely (`isDense`).
     var denseNodes: [Bool] = []
 
+    /// Timing bounds (TimingChecks.swift) and outcome shares (OutcomeShares.swift).
+    var timing = TimingState()
+    var shares = OutcomeTallies()
+
     /// How many things the checker holds right now: outstanding instances, pending order entries, failure
     /// records, stored unclaimed CQEs. It does not grow with the number of iterations.
     var retainedStateCount: Int {
         outstandingCount + requestless.count + renames.count + orderStates.reduce(0) { $0 + $1.pending.count }
             + failures.records.count + unclaimed.count + silentChain.count + silentProofs.count + fifo.storedCount
+            + timing.submittedAt.count + timing.stamps.count + timing.pendingLater.count
     }
 
     /// A core of an empty scenario, held by a checker whose core is lent out.
@@ -325,6 +330,8 @@ public struct CheckerCore {
         sharesUserData = scenario.options.allowDuplicateUserData
         let plan = CheckPlan(scenario)
         self.plan = plan
+        timing = TimingState(plan: plan)
+        shares = OutcomeTallies(plan: plan)
         let nodeCount = scenario.graph.nodes.count
         queuedCounts = FlatArray(repeating: 0, count: nodeCount)
         lastQueued = FlatArray(repeating: PackedIterations([]), count: nodeCount)
@@ -376,6 +383,7 @@ public struct CheckerCore {
         for expectation in list { expectationFlat.append(Int32(expectation)) }
         expectationListIndex[list] = index
         listHasNotCompletes.append(list.contains { !plan.expectations[$0].completes })
+        timing.listTimed.append(list.contains { !plan.expectations[$0].timing.isEmpty })
         // What the expectations check, without where they are written or whom they name.
         let anywhere = SourceMark(file: "", line: 0, column: 0)
         let checks = list.map { index in
@@ -409,7 +417,8 @@ public struct CheckerCore {
     /// The quick form of an expectation whose CQE check is a result interval and flag masks only.
     static func quickPattern(_ expectation: CompletionExpectation) -> QuickPattern? {
         guard expectation.completes, expectation.stream == nil, expectation.notification != true,
-              expectation.cqe.bufferIDs == nil, expectation.cqe.data == nil else { return nil }
+              expectation.cqe.bufferIDs == nil, expectation.cqe.data == nil,
+              expectation.timing.isEmpty, expectation.shares.isEmpty else { return nil }
         var low = Int64.min
         var high = Int64.max
         switch expectation.cqe.result {
@@ -442,6 +451,10 @@ public struct CheckerCore {
         case .queued(let request):
             queued(node: request.node, iterations: request.iterations, id: request.id, userData: request.userData,
                    sqeFlags: request.sqe.flags, sqeAddress: request.sqe.addr)
+            // Until an enter submits it (never, with an SQPOLL thread taking it): the time it was queued.
+            if let slot = timing.awaitingSubmission.last, timing.submittedAt[slot] == nil { timing.submittedAt[slot] = request.elapsed }
+        case .entered(let call) where call.toSubmit > 0:
+            submitted(at: call.started)
         case .completed(let observed):
             completed(observed.cqe, arrival: observed.arrival, elapsed: observed.elapsed, data: observed.data)
         case .registered(let outcome): registered(node: outcome.node, result: outcome.result)
@@ -536,6 +549,7 @@ public struct CheckerCore {
             renames[newUserData] = sqeAddress
         }
         let slot = allocate(record)
+        if timing.active, timing.listTimed[Int(expectations)] { queuedTimed(slot) }
         if let rename { renameOf[slot] = rename }
         if let id { ids[slot] = id }
         if packed.isDeep { deepIterations[slot] = iterations }
@@ -815,6 +829,7 @@ public struct CheckerCore {
         let more = raw & CompletionFlags.more.rawValue != 0
         let notification = raw & CompletionFlags.notification.rawValue != 0
         let index = Int(slot)
+        if timing.active, !records[index].hasPosted, !notification { timedFirstCQE(slot, elapsed: elapsed, arrival: arrival) }
         if !records[index].hasPosted, !roleListEmpty[Int(records[index].roles)] || hasUserDataOrderRoles {
             firstCQE(of: slot, cqe, arrival: arrival)
         }
@@ -967,6 +982,7 @@ public struct CheckerCore {
                               ending: (cqe: CompletionQueueEntry, arrival: Int, elapsed: Duration)?) {
         let expectation = plan.expectations[index]
         guard expectation.completes else { return }
+        if let ending, !expectation.shares.isEmpty { tallyOutcome(index, res: ending.cqe.res) }
         let record = records[Int(slot)]
         if let stream = expectation.stream {
             if let range = stream.moreCount, !range.contains(Int(record.more)) {

@@ -125,6 +125,8 @@ extension CheckerCore {
 
         var log = failures
         recordOrderViolations(into: &log)
+        recordUnmatchedTiming(into: &log, position: end)
+        recordShareFailures(into: &log, at: end)
         checkPostConditions(facts, into: &log)
         if unclaimedTotal > unclaimed.count {
             log.record(.run, "unclaimed", position: unclaimedOverflowPosition) {
@@ -163,7 +165,7 @@ extension CheckerCore {
         }
         return ScenarioOutcome(name: scenario.name, file: scenario.file, verdict: verdict, duration: ending.duration,
                                reason: reason, mismatches: log.mismatches, unclaimed: unclaimed, neverCompleted: neverCompleted,
-                               notes: outcomeNotes)
+                               notes: outcomeNotes + shareNotes)
     }
 
     /// Where a mismatch about the run as a whole points: the top of the file.

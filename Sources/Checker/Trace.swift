@@ -48,13 +48,17 @@ public struct EnterCall: Sendable {
     public var flags: EnterFlags
     public var result: Int32
     public var elapsed: Duration
+    /// When the call was made (`elapsed` is when it returned): the submission time of the SQEs it took.
+    public var started: Duration
 
-    public init(toSubmit: UInt32, minComplete: UInt32, flags: EnterFlags, result: Int32, elapsed: Duration) {
+    public init(toSubmit: UInt32, minComplete: UInt32, flags: EnterFlags, result: Int32, elapsed: Duration,
+                started: Duration? = nil) {
         self.toSubmit = toSubmit
         self.minComplete = minComplete
         self.flags = flags
         self.result = result
         self.elapsed = elapsed
+        self.started = started ?? elapsed
     }
 }
 

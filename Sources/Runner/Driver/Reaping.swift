@@ -117,6 +117,8 @@ extension RunDriver {
             if wait == 0 && ring.sqReady == refused { return 0 }
             refusedSubmission = nil
         }
+        // An SQPOLL thread takes SQEs without an enter, from the tail store on: their submission time.
+        if isSQPoll, feedsChecker, core.awaitsSubmissionTime { core.submitted(at: elapsed) }
         var toSubmit = ring.flushSQ()
         if toSubmit == 0 && wait == 0 { return 0 }
         if isSQPoll {
@@ -237,6 +239,9 @@ extension RunDriver {
     mutating func enter(toSubmit: UInt32, minComplete: UInt32, flags: EnterFlags, timeout: Duration?) throws(RunnerError) -> Int32 {
         var recorded = flags
         if timeout != nil { recorded.formUnion([.extArg, .getEvents]) }
+        // Timed requests take this as their submission time (TimingChecks.swift).
+        let started = emitsEvents ? elapsed : .zero
+        if feedsChecker, toSubmit > 0, core.awaitsSubmissionTime { core.submitted(at: elapsed) }
         var result: Int32
         var failure: IoUringError?
         do {
@@ -253,7 +258,7 @@ extension RunDriver {
         statistics.enters += 1
         if emitsEvents {
             observer.observe(.entered(EnterCall(toSubmit: toSubmit, minComplete: minComplete, flags: recorded,
-                                                result: result, elapsed: elapsed)))
+                                                result: result, elapsed: elapsed, started: started)))
         }
         if let failure {
             switch failure.errno {

@@ -306,6 +306,7 @@ extension RunDriver {
             let names = references.map(\.description).joined(separator: ", ")
             let done = try waitUntil(limit, .conditions(conditions))
             completionsSinceWait = 0
+            if limit < deadline || done { judgeWait(step, instance, references: references, conditions: conditions, done: done, timeout: timeout) }
             if done {
                 summary = "wait for \(names): done"
             } else if limit < deadline {

@@ -1,7 +1,7 @@
 import IoUring
 
 extension ScenarioBuilder {
-    static let completionKeys = ["res", "flags", "buffer", "data", "stream", "completes", "notification", "before", "after"]
+    static let completionKeys = ["res", "flags", "buffer", "data", "stream", "completes", "notification", "before", "after", "within", "share"]
 
     func readExpectations(_ node: YAMLNode) -> Expectations {
         var expectations = Expectations()
@@ -58,7 +58,7 @@ extension ScenarioBuilder {
     }
 
     /// An id key of `expect` (or of an order): a request id, one iteration of a repeated id, or a user_data number.
-    private func readSubject(_ node: YAMLNode, inOrder: Bool = false) -> ExpectationSubject? {
+    func readSubject(_ node: YAMLNode, inOrder: Bool = false) -> ExpectationSubject? {
         guard let text = node.scalar else { return nil }
         if node.isPlain, let parts = NodeReader.parseInteger(text), !parts.negative {
             guard explicitUserData[parts.magnitude] != nil || extraUserData.contains(parts.magnitude) else {
@@ -114,7 +114,7 @@ extension ScenarioBuilder {
         if isStream, expectation.cqe.flagsExact { expectation.cqe.flagsIgnored = UInt64(CompletionFlags.more.rawValue) }
         if let pair = keys["completes"], let completes = bool(pair.value, "'completes'") {
             expectation.completes = completes
-            if !completes, let other = ["res", "flags", "buffer", "data", "stream", "notification"].first(where: { keys[$0] != nil }) {
+            if !completes, let other = ["res", "flags", "buffer", "data", "stream", "notification", "within", "share"].first(where: { keys[$0] != nil }) {
                 error(keys[other]!.key.mark, "'\(other)' describes a CQE, but 'completes: false' says '\(subject)' posts none")
             }
         }
@@ -137,6 +137,10 @@ extension ScenarioBuilder {
         }
         for (name, subjectIsEarlier) in [("before", true), ("after", false)] {
             guard let pair = keys[name] else { continue }
+            if name == "after", let timing = readAfterTiming(pair.value, subject: subject) {
+                expectation.timing += timing
+                continue
+            }
             for item in list(pair.value) {
                 guard let other = readSubject(item, inOrder: true) else { continue }
                 if other == subject {
@@ -149,6 +153,8 @@ extension ScenarioBuilder {
                 pendingOrder.append(constraint)
             }
         }
+        if let pair = keys["within"] { expectation.timing += readWithinTiming(pair.value, subject: subject) }
+        if let pair = keys["share"] { expectation.shares = readShares(pair.value, subject: subject) }
         return expectation
     }
 

@@ -587,6 +587,10 @@ extension ScenarioBuilder {
         if let expect { expected = readCallExpectation(expect, of: "a submit step") }
         nodes[nodeID].kind = .control(ControlStep(action: action, capture: captureSpec, expected: expected,
                                                   expectationMark: expect?.key.mark))
+        if spec.name == "wait", case .control(var step) = nodes[nodeID].kind {
+            step.expectsTimeout = readWaitExpectation(arguments, hasTimeout: arguments.duration("timeout") != nil)
+            nodes[nodeID].kind = .control(step)
+        }
     }
 
     // MARK: - Repeat blocks

@@ -39,7 +39,7 @@ public struct CompletionExpectation: Hashable, Sendable {
     /// For multishot requests: the shape of the CQE stream.
     public var stream: StreamExpectation? {
         get { rarelyUsed?.stream }
-        set { rarelyUsed = RarelyUsed(stream: newValue, notificationPattern: notificationPattern) }
+        set { rarelyUsed = RarelyUsed(stream: newValue, notificationPattern: notificationPattern, timing: timing, shares: shares) }
     }
     /// `completes: false`: no CQE may arrive for it (skip_success, cancelled before submission…).
     public var completes: Bool
@@ -50,7 +50,17 @@ public struct CompletionExpectation: Hashable, Sendable {
     /// (0x80000000) when `report_usage` was asked and the data was copied.
     public var notificationPattern: CQEPattern? {
         get { rarelyUsed?.notificationPattern }
-        set { rarelyUsed = RarelyUsed(stream: stream, notificationPattern: newValue) }
+        set { rarelyUsed = RarelyUsed(stream: stream, notificationPattern: newValue, timing: timing, shares: shares) }
+    }
+    /// `after: ">= 20ms"`, `within: 2s`, `after: { a: ">= 5ms" }`: bounds on when its first CQE was reaped.
+    public var timing: [TimingBound] {
+        get { rarelyUsed?.timing ?? [] }
+        set { rarelyUsed = RarelyUsed(stream: stream, notificationPattern: notificationPattern, timing: newValue, shares: shares) }
+    }
+    /// `share: { -ETIME: ">= 99%" }`: over the instances it applies to, the share of each outcome.
+    public var shares: [OutcomeShare] {
+        get { rarelyUsed?.shares ?? [] }
+        set { rarelyUsed = RarelyUsed(stream: stream, notificationPattern: notificationPattern, timing: timing, shares: newValue) }
     }
 
     /// The parts few expectations have, kept out of line: a big scenario holds one expectation for many
@@ -61,20 +71,27 @@ public struct CompletionExpectation: Hashable, Sendable {
     private final class RarelyUsed: Hashable, Sendable {
         let stream: StreamExpectation?
         let notificationPattern: CQEPattern?
+        let timing: [TimingBound]
+        let shares: [OutcomeShare]
 
-        init?(stream: StreamExpectation?, notificationPattern: CQEPattern?) {
-            guard stream != nil || notificationPattern != nil else { return nil }
+        init?(stream: StreamExpectation?, notificationPattern: CQEPattern?, timing: [TimingBound] = [], shares: [OutcomeShare] = []) {
+            guard stream != nil || notificationPattern != nil || !timing.isEmpty || !shares.isEmpty else { return nil }
             self.stream = stream
             self.notificationPattern = notificationPattern
+            self.timing = timing
+            self.shares = shares
         }
 
         static func == (lhs: RarelyUsed, rhs: RarelyUsed) -> Bool {
-            lhs.stream == rhs.stream && lhs.notificationPattern == rhs.notificationPattern
+            lhs.stream == rhs.stream && lhs.notificationPattern == rhs.notificationPattern && lhs.timing == rhs.timing
+                && lhs.shares == rhs.shares
         }
 
         func hash(into hasher: inout Hasher) {
             hasher.combine(stream)
             hasher.combine(notificationPattern)
+            hasher.combine(timing)
+            hasher.combine(shares)
         }
     }
 

@@ -8,6 +8,8 @@ public struct ControlStep: Hashable, Sendable {
     /// For `submit`: what its io_uring_enter(2) must return (how many SQEs the kernel took), when given.
     public var expected: ResultPattern?
     public var expectationMark: SourceMark?
+    /// For `wait`: `expect: timeout`, the wait must expire with a listed request still pending.
+    public var expectsTimeout = false
 
     public init(action: ControlAction, capture: CaptureSpec? = nil, expected: ResultPattern? = nil,
                 expectationMark: SourceMark? = nil) {

@@ -212,6 +212,23 @@ public enum ScenarioSchema {
         .object([("anyOf", .array([ref("result"), .object([("type", .string("object")), ("properties", .object(cqeProperties)), ("additionalProperties", .bool(false))])]))])
     }
 
+    /// `20ms`, `">= 20ms"`, `"< 2s"`, `"20ms..2s"` (TimingLoading.swift).
+    static var durationBound: JSONValue {
+        .object([("type", .string("string")),
+                 ("pattern", .string("^\\s*((<=|>=|<|>)\\s*[0-9.]+(ns|us|µs|ms|s)|[0-9.]+(ns|us|µs|ms|s)|0|([0-9.]+(ns|us|µs|ms|s)|0)?\\s*\\.\\.\\s*([0-9.]+(ns|us|µs|ms|s)|0)?)\\s*$"))])
+    }
+
+    /// Ids mapped to duration bounds.
+    static var timedFrom: JSONValue {
+        .object([("type", .string("object")), ("additionalProperties", durationBound)])
+    }
+
+    /// `">= 99%"`, `"< 1%"`, `"90%..100%"`.
+    static var percentBound: JSONValue {
+        .object([("type", .string("string")),
+                 ("pattern", .string("^\\s*((<=|>=|<|>)\\s*[0-9.]+%|[0-9.]+%\\s*\\.\\.\\s*[0-9.]+%)\\s*$"))])
+    }
+
     static var completion: JSONValue {
         let ids = JSONValue.object([("anyOf", .array([.object([("type", .string("string"))]), .object([("type", .string("array")), ("items", .object([("type", .string("string"))]))])]))])
         let stream = JSONValue.object([("type", .string("object")), ("properties", .object([
@@ -230,7 +247,12 @@ public enum ScenarioSchema {
                 ("notification", described(.object([("anyOf", .array([.object([("type", .string("boolean"))]), ref("cqe")]))]),
                                            "Zero-copy sends: a notification CQE follows (true), none does (false), or one that matches this pattern.")),
                 ("before", described(ids, "Ids whose CQEs must come later.")),
-                ("after", described(ids, "Ids whose CQEs must come earlier.")),
+                ("after", described(.object([("anyOf", .array([ids, durationBound, timedFrom]))]),
+                                    "Ids whose CQEs must come earlier; or a duration bound since its submission (\">= 20ms\", 20ms..2s); or ids mapped to bounds since their first CQE.")),
+                ("within", described(.object([("anyOf", .array([durationBound, timedFrom]))]),
+                                     "An upper bound on the time from its submission to its first CQE (2s), or ids mapped to one since their first CQE.")),
+                ("share", described(.object([("type", .string("object")), ("additionalProperties", percentBound)]),
+                                    "Over the instances of a repeated request: results mapped to the share of instances whose final CQE has them (\">= 99%\").")),
             ])), ("additionalProperties", .bool(false))]),
         ]))])
     }

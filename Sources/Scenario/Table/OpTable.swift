@@ -501,6 +501,7 @@ public enum OpTable {
         StepSpec("wait", .control, "Submits, then waits until each listed request has posted its (final) CQE.", [
             required("ids", .requests, "The requests to wait for."),
             optional("timeout", .duration, "Give up after this long (the scenario's deadline otherwise)."),
+            optional("expect", .text, "`timeout`: the wait must expire with a listed request still pending; `done` (the default): it must not expire."),
         ], shorthand: "ids"),
         StepSpec("sleep", .control, "Submits, then sleeps.", [
             required("duration", .duration, "How long."),
