@@ -167,6 +167,8 @@ public struct PlanRenderer: Sendable {
             return "peer_signal \(file) +\(value)"
         case .replenishBuffers(let group, let first, let count):
             return "replenish_buffers \(count == 1 ? "id \(first)" : "ids \(first)…\(Int(first) + Int(count) - 1)") of group \(group.group)"
+        case .ring(let control):
+            return control.description
         }
     }
 

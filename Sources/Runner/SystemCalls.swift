@@ -308,6 +308,11 @@ struct CQEBatch: ~Copyable {
         ring.copyReadyCQEs(into: buffer)
     }
 
+    /// Copies at most `maximum` ready CQEs from the start of the batch (a `reap: N` step); returns how many.
+    func copyReady(from ring: inout IoUring, maximum: Int) -> Int {
+        ring.copyReadyCQEs(into: UnsafeMutableBufferPointer(rebasing: buffer[0..<min(maximum, buffer.count)]))
+    }
+
     /// `CheckerCore.completedDense` over `start..<end` of the batch.
     func completedDense(by core: inout CheckerCore, from start: Int, to end: Int, arrival: Int,
                         elapsed: () -> Duration) -> Int {

@@ -123,7 +123,7 @@ extension ScenarioBuilder {
             addRegistration(spec, key: key, value: value, expect: common[.expect], step: step)
         case .control:
             var allowed: [StepKey] = spec.captures == nil ? [] : [.capture]
-            if spec.name == "submit" { allowed.append(.expect) }
+            if spec.name == "submit" || spec.name == "enter" { allowed.append(.expect) }
             rejectKeys(common, except: allowed, for: spec, kindName: "a control step")
             addControl(spec, key: key, value: value, capture: common[.capture], expect: common[.expect], step: step)
         }
@@ -474,6 +474,8 @@ extension ScenarioBuilder {
             var group: UInt16 = 0
             if case .bufferGroup(let reference)? = arguments["group"] { group = reference.group }
             registration = .unregisterBufferRing(group: group)
+        case "enable_rings":
+            registration = .enableRings
         default:
             var supported: [Opcode] = []
             var unsupported: [Opcode] = []
@@ -578,13 +580,15 @@ extension ScenarioBuilder {
             }
             action = .replenishBuffers(group: group, first: UInt16(truncatingIfNeeded: arguments.unsigned("first") ?? 0),
                                        count: UInt16(truncatingIfNeeded: arguments.unsigned("count") ?? 1))
+        case "reap", "enter", "ring_state":
+            action = .ring(readRingControl(spec, arguments, at: key.mark))
         default:
             action = .peerSignal(arguments.file("eventfd") ?? .empty, value: arguments.unsigned("value") ?? 1)
         }
         var captureSpec: CaptureSpec?
         if let capture { captureSpec = declareCapture(capture, kind: spec.captures, producer: nodeID, stepName: spec.name) }
         var expected: ResultPattern?
-        if let expect { expected = readCallExpectation(expect, of: "a submit step") }
+        if let expect { expected = readCallExpectation(expect, of: "\(article(spec.name)) \(spec.name) step") }
         nodes[nodeID].kind = .control(ControlStep(action: action, capture: captureSpec, expected: expected,
                                                   expectationMark: expect?.key.mark))
     }
