@@ -77,6 +77,18 @@ import Testing
         #expect(truth.verdict == .pass, "\(rendered(truth))")
     }
 
+    /// Six CQEs with a CQ of four: the reap takes the four in the CQ, lets the kernel flush the two that
+    /// overflowed, and takes those (before: it waited for six in a CQ that holds four, and failed).
+    @Test func aReapOfMoreThanTheCQHoldsTakesTheOverflowedCQEsToo() throws {
+        let start = ContinuousClock.now
+        let truth = try outcome(Self.overflowing(state: "{ cq_ready: 4, sq_flags: [cq_overflow] }", reap: """
+              - reap: { count: 6, timeout: 1s }
+              - ring_state: { cq_ready: 0, sq_flags: [] }
+            """))
+        #expect(truth.verdict == .pass, "\(rendered(truth))")
+        #expect(ContinuousClock.now - start < .milliseconds(500), "the reap waited for more than the CQ holds")
+    }
+
     @Test func aReapWhoseCQEsDoNotComeInTimeFailsAtTheStep() throws {
         let start = ContinuousClock.now
         let failed = try outcome("""

@@ -53,25 +53,29 @@ extension RunDriver {
         return arrivals - before
     }
 
-    /// `reap: N`: waits until `count` CQEs are in the CQ (bounded by `timeout` and the deadline), then
-    /// reaps exactly that many. Fewer in time is a failure at the step.
+    /// `reap: N`: reaps exactly `count` CQEs, waiting for those not in the CQ yet (bounded by `timeout` and
+    /// the deadline, checked again after every wait, so a stop signal ends it). A count above the CQ's
+    /// size is reaped in CQ-sized rounds, the kernel flushing overflowed CQEs in between. Fewer in time
+    /// is a failure at the step.
     mutating func reap(_ count: UInt32, timeoutNanoseconds: Int64?, node: NodeID) throws(RunnerError) -> String {
-        let limit = timeoutNanoseconds.map { min(ContinuousClock.now + .nanoseconds($0), deadline) } ?? deadline
-        while ring.cqReady < count || (ring.cqReady == 0 && ring.cqRingNeedsFlush) {
-            let now = ContinuousClock.now
-            if now >= limit { break }
-            let result = try enter(toSubmit: 0, minComplete: count, flags: [.getEvents], timeout: limit - now)
-            if result == -Errno.EBUSY.rawValue || result == -Errno.EAGAIN.rawValue { System.sleep(.milliseconds(1)) }
-        }
+        let limit = timeoutNanoseconds.map { ContinuousClock.now + .nanoseconds($0) } ?? deadline
         var reaped = 0
         while reaped < Int(count) {
             let copied = cqes.copyReady(from: &ring, maximum: Int(count) - reaped)
-            if copied == 0 { break }
-            handleReaped(copied)
-            reaped += copied
+            if copied > 0 {
+                handleReaped(copied)
+                reaped += copied
+                continue
+            }
+            let now = ContinuousClock.now
+            if now >= limit || now >= deadline { break }
+            // GETEVENTS also flushes overflowed CQEs into the CQ; the CQ holds at most cqEntries at once.
+            let waitFor = min(count - UInt32(reaped), ring.cqEntries)
+            let result = try enter(toSubmit: 0, minComplete: waitFor, flags: [.getEvents], timeout: min(limit, deadline) - now)
+            if result == -Errno.EBUSY.rawValue || result == -Errno.EAGAIN.rawValue { System.sleep(.milliseconds(1)) }
         }
         if reaped < Int(count) {
-            if limit >= deadline { expired = true }
+            if ContinuousClock.now >= deadline { expired = true }
             let within = timeoutNanoseconds.map { "within \(RingControl.durationText($0))" } ?? "before the deadline"
             runnerMismatches.append(Mismatch(mark: scenario.graph.nodes[node].mark, subject: "reap",
                                              expected: "\(count) CQE\(count == 1 ? "" : "s") \(within)",
