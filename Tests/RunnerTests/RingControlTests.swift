@@ -1,3 +1,4 @@
+import Foundation
 import Checker
 import IoUring
 import Planner
@@ -161,5 +162,28 @@ import Testing
               early: 0
             """)
         #expect(truth.verdict == .pass, "\(rendered(truth))")
+    }
+}
+
+/// The examples of Grammar.md's section on reaping under the scenario's control pass on the real kernel:
+/// the document shows what the kernel does.
+@Suite struct RingControlGrammarExampleTests {
+    static let grammar = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Grammar.md")
+
+    @Test func theSectionsExamplesPassOnTheKernel() throws {
+        let text = try String(contentsOf: Self.grammar, encoding: .utf8)
+        let start = try #require(text.range(of: "### Reaping under the scenario's control"))
+        let end = try #require(text.range(of: "\n## ", range: start.upperBound..<text.endIndex))
+        let blocks = text[start.upperBound..<end.lowerBound].components(separatedBy: "```yaml\n").dropFirst()
+            .map { String($0.prefix { _ in true }.components(separatedBy: "```")[0]) }
+        #expect(blocks.count == 3)
+        for yaml in blocks {
+            let scenario = try ScenarioLoader.load(yaml, file: "Grammar.md").get()
+            let checker = ExpectationChecker(scenario: scenario)
+            let result = ScenarioExecution(scenario: scenario, plan: try Planner.plan(scenario).get(), observer: checker).run()
+            let outcome = ScenarioExecution.outcome(of: result, scenario: scenario, checker: checker, expectedFailure: nil, iteration: 0)
+            #expect(outcome.verdict == .pass, "\(TextReporter(useColor: false).render(outcome))")
+        }
     }
 }
