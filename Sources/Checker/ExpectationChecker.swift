@@ -1039,7 +1039,7 @@ public struct CheckerCore {
             guard !expected.matches(result) else { return }
             if !failures.bump(.registration(node), "") {
                 let text = FailureLog.Text(mark: control.expectationMark ?? plan.graph.nodes[node].mark,
-                                           subject: "submit: SQEs the kernel took", family: nil,
+                                           subject: control.action.resultSubject, family: nil,
                                            expected: expected.description, actual: describeResult(result))
                 failures.add(.registration(node), "", position: arrivals, text)
             }

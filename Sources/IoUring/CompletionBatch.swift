@@ -32,4 +32,9 @@ public struct CompletionBatch: ~Copyable {
     public func copyReady(from ring: inout IoUring) -> Int {
         ring.copyReadyCQEs(into: buffer)
     }
+
+    /// Copies at most `maximum` ready CQEs into the start of the batch (a `reap: N` step); returns how many.
+    public func copyReady(from ring: inout IoUring, maximum: Int) -> Int {
+        ring.copyReadyCQEs(into: UnsafeMutableBufferPointer(rebasing: buffer[0..<min(maximum, buffer.count)]))
+    }
 }

@@ -86,6 +86,8 @@ public enum SubmitPoint: Hashable, Sendable, CustomStringConvertible {
     case peerAction(String)
     /// An `io_uring_register(2)` step.
     case registration(String)
+    /// `enter` (its own io_uring_enter(2)), `reap` and `ring_state` (no submission).
+    case ringControl(String)
 
     public var description: String {
         switch self {
@@ -96,6 +98,7 @@ public enum SubmitPoint: Hashable, Sendable, CustomStringConvertible {
         case .sleep: return "submit for sleep"
         case .peerAction(let name): return "submit before \(name)"
         case .registration(let name): return "submit before \(name)"
+        case .ringControl(let name): return name == "enter" ? "io_uring_enter as written" : "no submit (\(name))"
         }
     }
 }

@@ -25,7 +25,11 @@ public struct PlanRenderer: Sendable {
         output.line("plan: \(scenario.name) (\(scenario.file))")
         let total = plan.requestCount == 1 ? "1 SQE" : "\(plan.requestCount) SQEs"
         output.line("ring: \(plan.sqEntries) SQ entries, \(plan.cqEntries) CQ entries; \(total) in all")
-        output.line("the runner also submits when the SQ is full or a link chain would not fit, and reaps ready CQEs before every submission")
+        if scenario.ring.reapsManually {
+            output.line("the runner also submits when the SQ is full or a link chain would not fit; submissions do not reap (ring.reap manual): reap steps, waits, captures and the end do")
+        } else {
+            output.line("the runner also submits when the SQ is full or a link chain would not fit, and reaps ready CQEs before every submission")
+        }
         output.line("")
         var state = ListingState()
         emit(scenario.graph.topLevel, depth: 0, state: &state, into: &output)
@@ -70,6 +74,10 @@ public struct PlanRenderer: Sendable {
                 var text: String
                 if case .submit = control.action {
                     state.queued = false
+                    text = indent + describe(control.action)
+                } else if case .ring(let ring) = control.action {
+                    // reap and ring_state submit nothing; enter submits what it says.
+                    if case .enter = ring { state.queued = false }
                     text = indent + describe(control.action)
                 } else {
                     text = indent + submit(&state) + describe(control.action)
@@ -167,6 +175,8 @@ public struct PlanRenderer: Sendable {
             return "peer_signal \(file) +\(value)"
         case .replenishBuffers(let group, let first, let count):
             return "replenish_buffers \(count == 1 ? "id \(first)" : "ids \(first)…\(Int(first) + Int(count) - 1)") of group \(group.group)"
+        case .ring(let control):
+            return control.description
         }
     }
 

@@ -174,6 +174,7 @@ public enum Planner {
         case .peerSend: return .peerAction("peer_send")
         case .peerSignal: return .peerAction("peer_signal")
         case .replenishBuffers: return .peerAction("replenish_buffers")
+        case .ring(let control): return .ringControl(control.stepName)
         }
     }
 

@@ -9,7 +9,7 @@ import Testing
     /// Families of io_uring's own names (from the IoUring module's tables, checked there against CIoUring) and
     /// the socket commands, which the C headers spell `SOCKET_URING_OP_*` and this system's are too old for.
     static let notInTheCHeaders: Set<String> = ["setup flag", "feature", "CQE flag", "SQE flag", "send/receive flag",
-                                                "accept flag", "socket command"]
+                                                "accept flag", "socket command", "SQ ring flag", "enter flag"]
     /// Names newer than this system's headers may be (linux-libc-dev 6.1, glibc 2.36): checked when present.
     static let newerThanTheHeaders: Set<String> = ["RWF_ATOMIC", "RWF_DONTCACHE", "FUTEX2_SIZE_U8", "FUTEX2_SIZE_U16",
                                                     "FUTEX2_SIZE_U32", "FUTEX2_SIZE_U64", "FUTEX2_NUMA", "FUTEX2_PRIVATE",

@@ -106,7 +106,7 @@ import IoUring
             .unregisterFiles, .buffers([]), .unregisterBuffers, .eventfd(.empty, async: false), .eventfd(.empty, async: true),
             .unregisterEventfd, .napi(busyPollTimeoutNanoseconds: 0, preferBusyPoll: false), .unregisterNAPI,
             .bufferRing(BufferRingSpec(group: 0, entries: 1, size: 1, incremental: false)), .unregisterBufferRing(group: 0),
-            .probe(supported: [], unsupported: []),
+            .probe(supported: [], unsupported: []), .enableRings,
         ]
         #expect(Set(registrations.map(\.stepName)) == Set(OpTable.registrations.map(\.name)))
     }

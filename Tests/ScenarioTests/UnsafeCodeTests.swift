@@ -21,6 +21,7 @@ import Testing
         "IoUring/ProvidedBuffers.swift",
         "IoUring/Queues.swift",
         "IoUring/Registration.swift",
+        "IoUring/RingState.swift",
         "IoUring/SQETemplate.swift",
         "IoUring/ScratchArena.swift",
         "IoUring/SilentRequests.swift",

@@ -112,7 +112,7 @@ extension RunDriver {
     /// program would.
     @discardableResult
     mutating func submitPending(waitingFor wait: UInt32 = 0, reaped: Bool = false) throws(RunnerError) -> Int32 {
-        if !reaped { reapReady() }
+        if !reaped && !reapsManually { reapReady() }
         if let refused = refusedSubmission {
             if wait == 0 && ring.sqReady == refused { return 0 }
             refusedSubmission = nil
@@ -146,9 +146,13 @@ extension RunDriver {
                 if isIOPoll || ring.cqRingNeedsFlush { flags.insert(.getEvents) }
                 result = try enter(toSubmit: toSubmit, minComplete: 0, flags: flags, timeout: nil)
             }
-            if wait > 0 { reapReady() }
+            if wait > 0 && !reapsManually { reapReady() }
             if result == -Errno.EINTR.rawValue { continue }
             if first == nil { first = result }
+            if reapsManually && (result == -Errno.EBUSY.rawValue || result == -Errno.EAGAIN.rawValue) {
+                // Reaping to make room is the scenario's to do: the refusal is the submission's result.
+                throw .engine(.syscall(.enter, Errno(rawValue: -result)))
+            }
             if result == -Errno.EBUSY.rawValue || result == -Errno.EAGAIN.rawValue {
                 // The CQ is overcommitted: reap, give completions a moment, and try again.
                 reapReady()

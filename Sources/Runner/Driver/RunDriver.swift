@@ -90,6 +90,8 @@ struct RunDriver: ~Copyable {
     var completionsSinceWait = 0
     let isSQPoll: Bool
     let isIOPoll: Bool
+    /// `ring: { reap: manual }`: submissions do not reap (ManualReaping.swift).
+    let reapsManually: Bool
 
     /// What the plan says about each node, flattened (see `NodeInfo`), and the template of each request.
     var info: [NodeInfo]
@@ -232,6 +234,7 @@ struct RunDriver: ~Copyable {
         }
         isSQPoll = self.ring.setupFlags.contains(.sqPoll)
         isIOPoll = self.ring.setupFlags.contains(.ioPoll)
+        reapsManually = scenario.ring.reapsManually
         // The one fast-path switch (`FastPaths`): without it the checker is fed events, and no SQE
         // template, bulk run or FIFO window is used.
         let fastPaths = (observer as? ExpectationChecker)?.usesFastPaths ?? FastPaths.enabledByDefault

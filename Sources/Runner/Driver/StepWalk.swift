@@ -331,6 +331,8 @@ extension RunDriver {
                 for id in ids where Int(id) < state.heads.count { state.heads[Int(id)] = 0 }
             }
             summary = "replenish_buffers \(ids.map(String.init).joined(separator: ", ")) of group \(reference.group)"
+        case .ring(let control):
+            summary = try performRingControl(control, instance: instance, expected: step.expected)
         case .sleep(let nanoseconds):
             try submitPending()
             let wake = ContinuousClock.now + .nanoseconds(nanoseconds)
@@ -355,6 +357,7 @@ extension RunDriver {
     /// returned and how many CQEs had arrived.
     mutating func submit(waitingFor wait: UInt32) throws(RunnerError) -> (taken: Int32, arrived: Int) {
         guard wait > 0 else { return (try submitPending(), 0) }
+        if reapsManually { return try submitWithoutReaping(waitingFor: wait) }
         // min_complete counts CQEs the scenario has not consumed: those that arrived since its last wait,
         // which the runner has reaped already, count too.
         reapReady()

@@ -82,6 +82,9 @@ public enum RegistrationIssuer {
         case .unregisterBufferRing(let group):
             try ring.unregisterBufferRing(groupID: group)
             return 0
+        case .enableRings:
+            try ring.enableRings()
+            return 0
         case .probe(let supported, let unsupported):
             let probe = try ring.probe()
             return probeMismatch(supported: supported, unsupported: unsupported, probe: probe) == nil ? 0 : probeMismatchResult

@@ -111,6 +111,8 @@ func isReservedExpectKey(_ text: String) -> Bool {
 final class ScenarioBuilder: NodeReader {
     let options: LoadOptions
     var scenarioOptions = ScenarioOptions()
+    /// `ring: { reap: manual }`: submissions do not reap, and `reap` steps may be written.
+    var reapsManually = false
 
     // Resources.
     @exclusivity(unchecked) var resources: [Resource] = []
@@ -342,7 +344,9 @@ final class ScenarioBuilder: NodeReader {
         var ring = RingSpec()
         ring.mark = node.mark
         guard let pairs = mapping(node, "'ring'") else { return ring }
-        let keys = checkKeys(pairs, allowed: ["entries", "cq_entries", "flags", "sqpoll", "expect"], in: "'ring'")
+        let keys = checkKeys(pairs, allowed: ["entries", "cq_entries", "flags", "sqpoll", "expect", "reap"], in: "'ring'")
+        if let pair = keys["reap"] { ring.reapsManually = readReapMode(pair.value) }
+        reapsManually = ring.reapsManually
         if let pair = keys["expect"], let pattern = readResultPattern(pair.value) {
             if ScenarioBuilder.admitsSuccess(pattern) {
                 error(pair.value.mark, "'ring.expect' is the error io_uring_setup must fail with, such as -EINVAL; '\(pattern)' admits a ring that sets up (a ring that must set up needs no 'expect')")

@@ -1,7 +1,7 @@
 extension Scenario {
     /// Whether the scenario states nothing to check: no expectation (under `expect:` or in a step), no
     /// order, no post-condition, no `allow_other_cqes`, no registration or submit step with its own
-    /// `expect:`, no `probe` listing ops. Such a scenario is a draft for `ringscript record`; `run` fails it,
+    /// `expect:`, no `probe` listing ops, no `ring_state` step. Such a scenario is a draft for `ringscript record`; `run` fails it,
     /// so that a golden never recorded cannot pass CI by accident.
     public var hasNothingToCheck: Bool {
         let expectations = self.expectations
@@ -16,6 +16,7 @@ extension Scenario {
                 }
             case .control(let step):
                 if step.expected != nil { return false }
+                if case .ring(.state) = step.action { return false }
             case .request, .repeatBlock:
                 continue
             }

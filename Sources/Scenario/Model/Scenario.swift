@@ -84,6 +84,9 @@ public struct RingSpec: Hashable, Sendable {
     /// `expect: -EINVAL`: the scenario tests setup validation; io_uring_setup(2) must fail this way, and
     /// nothing else runs. Nil: setup must succeed.
     public var expectedSetupFailure: ResultPattern?
+    /// `reap: manual`: submissions do not reap CQEs; `reap` steps, `wait`, captures and the end of the
+    /// steps do (RingControl.swift).
+    public var reapsManually = false
     /// Where `ring:` (or its `expect:`) is written, for a setup that differed.
     public var mark: SourceMark?
 

@@ -44,6 +44,8 @@ public enum ControlAction: Hashable, Sendable {
     /// Give buffers `first ..< first + count` back to a buffer ring, whole, at its tail (what an application
     /// does once it has used their data: io_uring_buf_ring_add + io_uring_buf_ring_advance).
     case replenishBuffers(group: BufferGroupReference, first: UInt16, count: UInt16)
+    /// `reap`, `enter`, `ring_state`: the ring under the scenario's control (RingControl.swift).
+    case ring(RingControl)
 }
 
 /// An `io_uring_register(2)` call at a point of the scenario, and the result it should have.
@@ -89,6 +91,8 @@ public enum Registration: Hashable, Sendable {
     case unregisterBufferRing(group: UInt16)
     /// IORING_REGISTER_PROBE: the listed ops must be reported supported / unsupported.
     case probe(supported: [Opcode], unsupported: [Opcode])
+    /// IORING_REGISTER_ENABLE_RINGS: a ring set up with IORING_SETUP_R_DISABLED starts taking submissions.
+    case enableRings
 
     /// The op-table name of the step that makes this call (`register_files` for both table forms).
     public var stepName: String {
@@ -106,6 +110,7 @@ public enum Registration: Hashable, Sendable {
         case .bufferRing: return "register_buffer_ring"
         case .unregisterBufferRing: return "unregister_buffer_ring"
         case .probe: return "probe"
+        case .enableRings: return "enable_rings"
         }
     }
 
@@ -126,6 +131,7 @@ public enum Registration: Hashable, Sendable {
         case .bufferRing: return "IORING_REGISTER_PBUF_RING"
         case .unregisterBufferRing: return "IORING_UNREGISTER_PBUF_RING"
         case .probe: return "IORING_REGISTER_PROBE"
+        case .enableRings: return "IORING_REGISTER_ENABLE_RINGS"
         }
     }
 }

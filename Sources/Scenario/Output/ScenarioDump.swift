@@ -168,7 +168,7 @@ extension Scenario {
         case .unregisterBufferRing(let group): return "group=\(group)"
         case .probe(let supported, let unsupported):
             return "supported=[" + supported.map(\.kernelName).joined(separator: ",") + "] unsupported=[" + unsupported.map(\.kernelName).joined(separator: ",") + "]"
-        case .unregisterFiles, .unregisterBuffers, .unregisterEventfd, .unregisterNAPI: return ""
+        case .unregisterFiles, .unregisterBuffers, .unregisterEventfd, .unregisterNAPI, .enableRings: return ""
         }
     }
 
@@ -185,6 +185,7 @@ extension Scenario {
         case .peerSend(let address, let bytes): return "peer_send \(address) \(describe(bytes))"
         case .peerSignal(let file, let value): return "peer_signal \(file) value=\(value)"
         case .replenishBuffers(let group, let first, let count): return "replenish_buffers group=\(group.group) first=\(first) count=\(count)"
+        case .ring(let control): return control.description
         }
     }
 

@@ -314,6 +314,7 @@ public enum ScenarioSchema {
                 ("idle", ref("duration")), ("cpu", unsigned(bits: 32)),
             ])), ("additionalProperties", .bool(false))])]))]), "IORING_SETUP_SQPOLL, with the thread's idle time and CPU.")),
             ("expect", described(ref("result"), "The error io_uring_setup must fail with (-EINVAL…); the scenario then runs nothing else.")),
+            ("reap", described(enumeration(["auto", "manual"]), "manual: submissions do not reap; `reap`, `wait`, captures and the end of the steps do.")),
         ])), ("additionalProperties", .bool(false))]), "How the ring is set up.")
     }
 
@@ -364,7 +365,7 @@ public enum ScenarioSchema {
                                                    "The registration's expected result (success by default).")))
         case .control:
             if spec.captures != nil { properties.append(("capture", described(.object([("type", .string("string"))]), "Name the connected socket as $name."))) }
-            if spec.name == "submit" {
+            if spec.name == "submit" || spec.name == "enter" {
                 properties.append(("expect", described(.object([("anyOf", .array([ref("result"), .object([("type", .string("object")), ("properties", .object([("res", ref("result"))])), ("additionalProperties", .bool(false))])]))]),
                                                        "What the submission's io_uring_enter(2) returns: how many SQEs the kernel took.")))
             }

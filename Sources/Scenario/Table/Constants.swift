@@ -265,6 +265,14 @@ extension ConstantFamily {
     public static let completionFlags = ConstantFamily("CQE flag", bitSet: true, shortNames(
         IoUringNames.completionFlags, prefix: "IORING_CQE_F_"))
 
+    /// `IORING_SQ_*`, the SQ ring's flag word, written short (`cq_overflow`) or in full (`ring_state`).
+    public static let sqRingFlags = ConstantFamily("SQ ring flag", bitSet: true, shortNames(
+        IoUringNames.sqRingFlags, prefix: "IORING_SQ_"))
+
+    /// `IORING_ENTER_*`, written short (`getevents`) or in full (`enter` steps).
+    public static let enterFlags = ConstantFamily("enter flag", bitSet: true, shortNames(
+        IoUringNames.enterFlags, prefix: "IORING_ENTER_"))
+
     /// `IOSQE_*`, for `raw` steps.
     public static let submissionFlags = ConstantFamily("SQE flag", bitSet: true, shortNames(
         IoUringNames.submissionFlags, prefix: "IOSQE_"))
@@ -275,7 +283,7 @@ extension ConstantFamily {
         shutdownHow, addressFamilies, socketTypes, socketFlags, protocols, socketLevels, socketOptions,
         socketCommands, fallocateModes, statxMask, spliceFlags, readWriteFlags, syncFileRangeFlags,
         fadviseAdvice, madviseAdvice, xattrFlags, futex2Flags, waitIDTypes, waitOptions, eventfdFlags, sendReceiveFlags, acceptFlags,
-        setupFlags, features, completionFlags, submissionFlags,
+        setupFlags, features, completionFlags, submissionFlags, sqRingFlags, enterFlags,
     ]
 
     /// Both spellings of each kernel name: the lower-case short one first, then the full one.
@@ -364,4 +372,6 @@ private enum IoUringNames {
     static let features = Features.named.map { ($0.name, UInt64($0.feature.rawValue)) }
     static let completionFlags = CompletionFlags.named.map { ($0.name, UInt64($0.flag.rawValue)) }
     static let submissionFlags = SubmissionFlags.named.map { ($0.name, UInt64($0.flag.rawValue)) }
+    static let sqRingFlags = SubmissionQueueFlags.named.map { ($0.name, UInt64($0.flag.rawValue)) }
+    static let enterFlags = EnterFlags.named.map { ($0.name, UInt64($0.flag.rawValue)) }
 }

@@ -490,6 +490,7 @@ public enum OpTable {
             defaulted("supported", .opcodes, .opcodes([]), "[]", "Ops that must be supported."),
             defaulted("unsupported", .opcodes, .opcodes([]), "[]", "Ops that must not be."),
         ]),
+        StepSpec("enable_rings", .registration("IORING_REGISTER_ENABLE_RINGS"), "Enables a ring set up with `r_disabled`: it takes submissions from here on."),
     ]
 
     // MARK: - Control steps
@@ -532,5 +533,26 @@ public enum OpTable {
             required("first", u16, "The first buffer id to give back."),
             defaulted("count", u16, .unsigned(1), "1", "How many ids from `first` on."),
         ]),
+        StepSpec("reap", .control, "Reaps CQEs (needs `ring: { reap: manual }`): every one ready, overflowed ones brought in, or with `count` exactly that many, waiting for them.", [
+            optional("count", u32, "Reap exactly this many, waiting until they have arrived."),
+            optional("timeout", .duration, "Wait at most this long for `count` (the deadline otherwise); fewer is a failure."),
+        ], shorthand: "count"),
+        StepSpec("enter", .control, "Calls io_uring_enter(2) as written. `expect:` checks what it returned (SQEs taken, or -errno such as -ETIME).", [
+            optional("to_submit", u32, "SQEs to submit (default: every SQE queued and not yet taken)."),
+            defaulted("min_complete", u32, .unsigned(0), "0", "CQEs to wait for (with `getevents`)."),
+            defaulted("flags", .constants(.enterFlags), .named(NamedValue(value: 0)), "[]", "IORING_ENTER_* flags, short (getevents) or full."),
+            optional("timeout", .duration, "Bound the wait (IORING_ENTER_EXT_ARG with struct io_uring_getevents_arg)."),
+        ]),
+        StepSpec("ring_state", .control, "Checks the ring's shared state here, without submitting or reaping; each key is an expectation.", [
+            optional("sq_ready", u32, "SQEs queued that the kernel has not taken."),
+            optional("cq_ready", u32, "CQEs in the CQ not yet reaped (overflowed ones not counted)."),
+            optional("sq_flags", .constants(.sqRingFlags), "Exactly these IORING_SQ_* bits are set (`[]`: none)."),
+            optional("cq_overflow", u32, "The CQ ring's overflow counter."),
+            optional("sq_dropped", u32, "The SQ ring's dropped counter."),
+            optional("sq_entries", u32, "The SQ size the kernel chose."),
+            optional("cq_entries", u32, "The CQ size the kernel chose."),
+            optional("features", .constants(.features), "IORING_FEAT_* bits the kernel has."),
+            optional("features_lacking", .constants(.features), "IORING_FEAT_* bits the kernel lacks."),
+        ], rules: [.atLeastOne(["sq_ready", "cq_ready", "sq_flags", "cq_overflow", "sq_dropped", "sq_entries", "cq_entries", "features", "features_lacking"])]),
     ]
 }
