@@ -15,6 +15,7 @@ import CIoUring
 /// and flags a scenario likes, and IOSQE_CQE_SKIP_SUCCESS on the engine's cancel would make the kernel
 /// refuse every later drained barrier (-EOPNOTSUPP), so the engine's SQEs must post and be recognised.
 ///
+/// A data message this ring sends to itself counts as a request of its own (`noteQueuedUserData`).
 /// What it cannot see: CQEs that requests of *another* ring post into this one (IORING_OP_MSG_RING
 /// data messages carry the user_data the sender chose). An owner with several rings quiesces the rings
 /// whose requests may target this one first, so none arrives while this one quiesces.
@@ -85,11 +86,26 @@ struct QueuedUserData {
 
 extension IoUring {
     /// Notes the user_data of the SQEs in `first..<end` (about to be published) in `queuedUserData`.
+    ///
+    /// An IORING_OP_MSG_RING data message (IORING_MSG_DATA) sent to this ring's own descriptor posts a
+    /// second CQE into this ring, with the user_data in the SQE's `off`: that value is noted too, and
+    /// the CQE counted in flight like a request's, so that the in-flight count does not reach zero (and
+    /// memory is not released) while a request is still running. If the message fails, the CQE never
+    /// comes and the count stays one high: the ring then waits for `quiesce`'s barrier to prove it idle,
+    /// the safe side. (A descriptor message to the ring itself is refused, -EINVAL; a registered slot
+    /// cannot hold the ring itself, IORING_REGISTER_FILES refuses it.)
     @usableFromInline
     mutating func noteQueuedUserData(from first: UInt32, to end: UInt32) {
         var index = first
         while index != end {
-            queuedUserData.note(sq.filledEntry(index).pointee.user_data)
+            let sqe = sq.filledEntry(index)
+            queuedUserData.note(sqe.pointee.user_data)
+            if sqe.pointee.opcode == Opcode.msgRing.rawValue, sqe.pointee.fd == fd,
+               sqe.pointee.flags & UInt8(IOSQE_FIXED_FILE) == 0, sqe.pointee.addr == UInt64(IORING_MSG_DATA),
+               sqe.pointee.addr3 == 0, sqe.pointee.msg_ring_flags & ~IORING_MSG_RING_FLAGS_PASS == 0 {
+                queuedUserData.note(sqe.pointee.off)
+                inFlightCount &+= 1
+            }
             index &+= 1
         }
     }

@@ -66,4 +66,22 @@ import Testing
         }
         #expect(queued.twoFreeValues() == nil)
     }
+
+    @Test func aMessageToItselfIsCountedAndItsUserDataAvoided() throws {
+        var ring = try IoUring(entries: 8)
+        try queueStuckTimeout(&ring, userData: 1)
+        // IORING_MSG_DATA to the ring itself: its own CQE (user_data 2) and the message's (user_data 3).
+        try ring.messageRing(userData: 2, target: .descriptor(ring.fd), data: 7, cqeUserData: 3)
+        try ring.submit()
+        var seen: [CompletionQueueEntry] = []
+        try ring.waitCQEs(2, timeout: .seconds(2)) { seen.append($0) }
+        if seen.count < 2 { try ring.waitCQEs(1, timeout: .seconds(2)) { seen.append($0) } }
+        #expect(Set(seen.map(\.userData)) == [2, 3])
+        // The timeout still runs: the ring must not count itself idle (and release its memory).
+        #expect(ring.inFlight == 1)
+        let chosen = ring.engineUserData
+        #expect(chosen?.cancel == 4 && chosen?.barrier == 5)
+        #expect(try ring.quiesce(cancelling: true, timeout: .seconds(5)) { seen.append($0) })
+        #expect(seen.last == CompletionQueueEntry(userData: 1, res: negated(.ECANCELED), flags: []))
+    }
 }

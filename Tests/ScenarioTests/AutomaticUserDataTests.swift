@@ -92,3 +92,31 @@ import Testing
         #expect(try values(scenario, "below") == [.max - 1])
     }
 }
+
+/// `$ring`, the ring's own descriptor as a file (Grammar "More than one ring").
+@Suite struct RingOperandTests {
+    @Test func ringIsAFileOperand() throws {
+        let scenario = try load("""
+            name: the ring as a file
+            resources:
+              b: { buffer: { size: 4 } }
+            steps:
+              - read: { fd: $ring, buf: b }
+                id: r
+              - register_files: { files: [$ring] }
+                expect: -EBADF
+            """)
+        #expect(scenario.request("r")?.arguments.file("fd") == .ring)
+    }
+
+    @Test func ringCannotBeACaptureName() {
+        #expect(diagnostics("""
+            name: a capture that would hide the ring
+            resources:
+              d: { directory: {} }
+            steps:
+              - openat: { dir: d, path: "x", flags: [O_CREAT, O_RDWR] }
+                capture: ring
+            """).hasPrefix("test.yaml:6:14: error: '$ring' names the scenario's own ring descriptor; pick another capture name"))
+    }
+}

@@ -367,6 +367,10 @@ extension ScenarioBuilder {
             error(pair.value.mark, "capture name '\(name)' must be letters, digits and '_'")
             return nil
         }
+        if "$" + bare == ringOperand {
+            error(pair.value.mark, ringCaptureRefusal)
+            return nil
+        }
         if let existing = captures[bare] {
             error(pair.value.mark, "'$\(bare)' is already captured", notes: [note(existing.mark, "first captured here")])
             return nil
