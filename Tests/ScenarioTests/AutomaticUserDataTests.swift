@@ -74,6 +74,26 @@ import Testing
         } == [1, 3])
     }
 
+    @Test func aNumberACancelTargetsIsSkipped() throws {
+        let scenario = try load("""
+            name: a cancel by a number no request has must find nothing
+            steps:
+              - nop: {}
+                id: a
+              - cancel: { target: 2 }
+                id: finds_nothing
+              - nop: {}
+                id: b
+            expect:
+              a: 0
+              finds_nothing: -ENOENT
+              b: 0
+            """)
+        #expect(try values(scenario, "a") == [1])
+        #expect(try values(scenario, "finds_nothing") == [3])
+        #expect(try values(scenario, "b") == [4])
+    }
+
     @Test func theEnginesFormerValuesAreAScenariosToUse() throws {
         let scenario = try load("""
             name: every 64-bit value is usable

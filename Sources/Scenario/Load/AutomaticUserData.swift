@@ -1,8 +1,9 @@
 /// Automatic user_data that skips the values the scenario writes.
 extension ScenarioBuilder {
     /// Gives the requests without `user_data` their final numbers, once every step is read: 1, 2, 3… in
-    /// the order they are written, skipping every value the scenario writes itself (`user_data`, and the
-    /// user_data a request makes the kernel post: `new_user_data`, `cqe_user_data`), so a port of a C
+    /// the order they are written, skipping every value the scenario writes itself (`user_data`, the
+    /// user_data a request makes the kernel post: `new_user_data`, `cqe_user_data`, and the numbers
+    /// requests are acted on by: `cancel: { target: 99 }`), so a port of a C
     /// test that numbers some requests 1, 2, … never collides with the requests it leaves unnumbered.
     ///
     /// A repeat block at the top level numbers its automatic requests as one run of consecutive values
@@ -12,6 +13,19 @@ extension ScenarioBuilder {
     func placeAutomaticUserData() {
         var written = Set(explicitUserData.keys)
         written.formUnion(extraUserData)
+        // A request acted on by number (`cancel: { target: 99 }`) that no request was given: the number
+        // is the scenario's (a cancel that must find nothing), not one to hand out.
+        for node in nodes {
+            guard case .request(let request) = node.kind else { continue }
+            for argument in request.arguments {
+                switch argument.value {
+                case .request(.userData(let value)): written.insert(value)
+                case .requests(let references):
+                    for case .userData(let value) in references { written.insert(value) }
+                default: break
+                }
+            }
+        }
         guard !written.isEmpty else { return }
         let sortedWritten = written.sorted()
         var cursor: UInt64 = 1
