@@ -739,7 +739,6 @@ public struct CheckerCore {
         }
         arrivals = max(arrivals, arrival + 1)
         let userData = cqe.userData
-        if userData >= IoUring.reservedCancelUserData { return }
         if sharesUserData, holdShared(cqe, arrival: arrival, elapsed: elapsed, data: data) { return }
         var head: Int32?
         var fifoPosition: Int?

@@ -90,10 +90,9 @@ public struct IoUring: ~Copyable {
     var captureTail: UInt32 = 0
     var captureArenaAllocations = 0
 
-    /// user_data values the engine uses for its own barrier and cancel SQEs; CQEs carrying them are
-    /// never handed out while `quiesce` runs.
-    public static let reservedBarrierUserData: UInt64 = 0xFFFF_FFFF_FFFF_FFFF
-    public static let reservedCancelUserData: UInt64 = 0xFFFF_FFFF_FFFF_FFFE
+    /// Where the user_data of the requests queued since the ring was last idle lie, for choosing the
+    /// user_data of the engine's own SQEs (`QueuedUserData`).
+    @usableFromInline var queuedUserData = QueuedUserData()
 
     /// Sets up a ring with `entries` SQEs (a power of two in 1...32768).
     /// Matches io_uring_queue_init() in liburing.
@@ -226,17 +225,25 @@ public struct IoUring: ~Copyable {
         var tail = sq.sqeTail
         let head = sq.kernelHead()
         guard sq.entries &- (tail &- head) >= 2 else { return false }
+        // SQEs queued but not flushed are published below: their user_data must be avoided too.
+        var queued = queuedUserData
+        var index = sq.sqeHead
+        while index != tail {
+            queued.note(sq.filledEntry(index).pointee.user_data)
+            index &+= 1
+        }
+        guard let (cancelUserData, barrierUserData) = queued.twoFreeValues() else { return false }
         let cancel = sq.entry(tail)
         cancel.pointee.opcode = Opcode.asyncCancel.rawValue
         cancel.pointee.fd = -1
         cancel.pointee.cancel_flags = IORING_ASYNC_CANCEL_ANY
-        cancel.pointee.user_data = IoUring.reservedCancelUserData
+        cancel.pointee.user_data = cancelUserData
         tail &+= 1
         let barrier = sq.entry(tail)
         barrier.pointee.opcode = Opcode.nop.rawValue
         barrier.pointee.fd = -1
         barrier.pointee.flags = UInt8(IOSQE_IO_DRAIN)
-        barrier.pointee.user_data = IoUring.reservedBarrierUserData
+        barrier.pointee.user_data = barrierUserData
         tail &+= 1
         CIoUring_store_release(sq.tail, tail)
         var toSubmit = tail &- head
@@ -260,7 +267,7 @@ public struct IoUring: ~Copyable {
             while cqHead != cqTail {
                 let cqe = cq.slot(cqHead).assumingMemoryBound(to: io_uring_cqe.self).pointee
                 cqHead &+= cq.mixed && cqe.flags & IORING_CQE_F_32 != 0 ? 2 : 1
-                if cqe.user_data == IoUring.reservedBarrierUserData && cqe.flags & IORING_CQE_F_SKIP == 0 {
+                if cqe.user_data == barrierUserData && cqe.flags & IORING_CQE_F_SKIP == 0 {
                     barrierSeen = true
                     // A refused drain (-EOPNOTSUPP once the ring has seen IOSQE_CQE_SKIP_SUCCESS) proves nothing.
                     barrierRefused = cqe.res < 0
@@ -324,6 +331,7 @@ public struct IoUring: ~Copyable {
     public mutating func flushSQ() -> UInt32 {
         if sq.sqeHead != sq.sqeTail {
             if userDataIsUnique { noteQueuedForSilentProofs(from: sq.sqeHead, to: sq.sqeTail) }
+            noteQueuedUserData(from: sq.sqeHead, to: sq.sqeTail)
             sq.sqeHead = sq.sqeTail
             CIoUring_store_release(sq.tail, sq.sqeTail)
         }
@@ -572,7 +580,9 @@ public struct IoUring: ~Copyable {
     /// Releases request memory (arena and retained buffers) once nothing the ring queued can use it.
     @usableFromInline
     mutating func releaseRequestMemory() {
-        guard inFlight == 0, !retained.isEmpty || !arena.isEmpty else { return }
+        guard inFlight == 0 else { return }
+        queuedUserData.reset()
+        guard !retained.isEmpty || !arena.isEmpty else { return }
         retained.removeAll(keepingCapacity: true)
         arena.reset()
         retentionToken = RetentionToken.next()
@@ -622,11 +632,14 @@ public struct IoUring: ~Copyable {
             }
             if ContinuousClock.now - start > timeout { return false }
         }
+        // Every request queued so far is published before the engine's user_data is chosen.
+        flushSQ()
+        guard let (cancelUserData, barrierUserData) = queuedUserData.twoFreeValues() else { return false }
         if cancelling {
-            let cancel = try prepare(.asyncCancel, userData: IoUring.reservedCancelUserData, flags: [])
+            let cancel = try prepare(.asyncCancel, userData: cancelUserData, flags: [])
             cancel.pointee.cancel_flags = IORING_ASYNC_CANCEL_ANY
         }
-        try prepare(.nop, userData: IoUring.reservedBarrierUserData, flags: .drain)
+        try prepare(.nop, userData: barrierUserData, flags: .drain)
         var barrierSeen = false
         var barrierRefused = false
         while !barrierSeen {
@@ -634,10 +647,10 @@ public struct IoUring: ~Copyable {
             if remaining <= .zero { return false }
             try waitCQEs(1, timeout: remaining) { cqe in
                 switch cqe.userData {
-                case IoUring.reservedBarrierUserData:
+                case barrierUserData:
                     barrierSeen = true
                     barrierRefused = cqe.res < 0
-                case IoUring.reservedCancelUserData: break
+                case cancelUserData where cancelling: break
                 default: body(cqe)
                 }
             }
@@ -647,7 +660,7 @@ public struct IoUring: ~Copyable {
             // interrupted a moment to post (until 10ms pass without a CQE), hand it out, keep the memory.
             while cancelling, inFlight > 0, ContinuousClock.now - start < timeout {
                 let got = try waitCQEs(1, timeout: .milliseconds(10)) { cqe in
-                    if cqe.userData != IoUring.reservedCancelUserData { body(cqe) }
+                    if cqe.userData != cancelUserData { body(cqe) }
                 }
                 if got == 0 { break }
             }

@@ -29,6 +29,8 @@ final class RunResources: OperandResolver {
     /// Descriptors that requests of the scenario opened (openat, accept, socket…) and no close step has
     /// closed yet: closed at teardown.
     var ringDescriptors = Set<Int32>()
+    /// The scenario's own ring descriptor, for `$ring` as a file.
+    var ringDescriptor: Int32 = -1
     /// Sockets `peer_connect` opened.
     private var peerSockets = Set<Int32>()
     /// Buffers holding inline bytes (`data: "…"`), shared by every request that sends the same bytes.
@@ -61,6 +63,7 @@ final class RunResources: OperandResolver {
     /// Creates every resource: first those outside the ring (files, descriptors, buffers, children),
     /// then iovecs over the buffers, then the ring's registrations, each in the order declared.
     func create(ring: inout IoUring, deadline: ContinuousClock.Instant) throws(ExecutionError) {
+        ringDescriptor = ring.fd
         for resource in scenario.resources {
             do {
                 try createPlain(resource, deadline: deadline)
@@ -392,6 +395,7 @@ final class RunResources: OperandResolver {
             return .descriptor(fd)
         case .currentDirectory: return .descriptor(sandbox.directoryFD)
         case .empty: return .descriptor(-1)
+        case .ring: return .descriptor(ringDescriptor)
         }
     }
 

@@ -323,6 +323,7 @@ final class TestResolver: OperandResolver {
             return capture.kind == .slot ? .fixed(UInt32(value)) : .descriptor(Int32(value))
         case .currentDirectory: return .descriptor(sandbox.directoryFD)
         case .empty: return .descriptor(-1)
+        case .ring: throw .unsupported("$ring: this harness resolves no ring descriptor")
         }
     }
 

@@ -35,7 +35,6 @@ import Testing
         "invalid/registered-buffer-missing": "a *_fixed op over a buffer that is not registered",
         "invalid/repeat-id-without-index": "an id in a repeat body without {i}",
         "invalid/repeat-unknown-index": "{j} where the repeat's index is i",
-        "invalid/reserved-user-data": "a user_data the runner keeps for itself",
         "invalid/sandbox-absolute": "an absolute path without allow_outside_sandbox (another key)",
         "invalid/sandbox-dotdot": "a path that leaves the sandbox through ..",
         "invalid/sandbox-symlink": "a path through a symlink the scenario makes",
@@ -49,7 +48,6 @@ import Testing
         "invalid/target-defined-later": "a target defined after the step",
         "invalid/undefined-resource": "a resource name nobody defines",
         "invalid/undefined-target": "a request id nobody defines",
-        "invalid/user-data-collides-with-automatic": "a user_data equal to another request's automatic one",
     ]
 
     /// Turns YAML into JSON under the YAML 1.2 core schema and validates it; one line per document.

@@ -9,6 +9,7 @@ import Testing
         // The ring engine: ring memory, SQE-referenced memory, the syscall arguments.
         "IoUring/BufferGroup.swift",
         "IoUring/CompletionBatch.swift",
+        "IoUring/EngineUserData.swift",
         "IoUring/IoUring.swift",
         "IoUring/KernelMemory.swift",
         "IoUring/Operations/Basic.swift",

@@ -505,6 +505,7 @@ extension ScenarioBuilder {
             }
             return .currentDirectory
         }
+        if text == ringOperand { return .ring }
         if text.hasPrefix("$") {
             guard let reference = readCapture(text, at: node.mark) else { return nil }
             guard reference.kind.isFile else {

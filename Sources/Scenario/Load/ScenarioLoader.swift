@@ -130,7 +130,6 @@ final class ScenarioBuilder: NodeReader {
     @exclusivity(unchecked) var templateIDs: [(template: TemplateText, node: NodeID)] = []
     /// Explicit user_data values already used, with the first mark.
     @exclusivity(unchecked) var explicitUserData: [UInt64: SourceMark] = [:]
-    var explicitUserDataUses: [(value: UInt64, mark: SourceMark)] = []
     /// Requests numbered automatically so far (one iteration of each open block).
     @exclusivity(unchecked) var automaticCursor: UInt64 = 0
     /// SQEs so far, repeat blocks expanded (one iteration of each open block).
@@ -279,7 +278,7 @@ final class ScenarioBuilder: NodeReader {
     /// After the steps: what is checked across them, then `expect`, then the scenario.
     func finish(_ header: Header, expect: YAMLPair?) -> Scenario {
         reportPendingUses()
-        checkUserDataCollisions()
+        placeAutomaticUserData()
 
         var expectations = Expectations()
         if header.ring.expectedSetupFailure != nil {

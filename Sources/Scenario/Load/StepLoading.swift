@@ -341,11 +341,7 @@ extension ScenarioBuilder {
             return UserDataRule(base: automaticCursor, strides: [UInt64](repeating: 0, count: depth))
         }
         let mark = pair.value.mark
-        if value == IoUring.reservedBarrierUserData {
-            error(mark, "user_data 0xFFFFFFFFFFFFFFFF is reserved: ringscript's drain barrier uses it")
-        } else if value == IoUring.reservedCancelUserData {
-            error(mark, "user_data 0xFFFFFFFFFFFFFFFE is reserved: ringscript's cancel-everything request uses it")
-        } else if !scenarioOptions.allowDuplicateUserData {
+        if !scenarioOptions.allowDuplicateUserData {
             if let first = explicitUserData[value] {
                 error(mark, "user_data \(value) is already used; set 'allow_duplicate_user_data: true' to reuse it on purpose",
                       notes: [note(first, "first used here")])
@@ -354,19 +350,10 @@ extension ScenarioBuilder {
             }
         }
         if explicitUserData[value] == nil { explicitUserData[value] = mark }
-        explicitUserDataUses.append((value, mark))
         var rule = UserDataRule(base: value, strides: [UInt64](repeating: 0, count: depth), isExplicit: true)
         let prefix = pair.value.scalar?.lowercased().prefix(2)
         rule.radix = prefix == "0x" ? 16 : prefix == "0o" ? 8 : prefix == "0b" ? 2 : 10
         return rule
-    }
-
-    /// Explicit user_data must not land on a number given to a request automatically (1…N in order).
-    func checkUserDataCollisions() {
-        guard !scenarioOptions.allowDuplicateUserData else { return }
-        for use in explicitUserDataUses where use.value >= 1 && use.value <= automaticCursor {
-            error(use.mark, "user_data \(use.value) is also the automatic user_data of another request (requests without 'user_data' are numbered 1…\(automaticCursor) in order); pick a number above \(automaticCursor), or set 'allow_duplicate_user_data: true'")
-        }
     }
 
     private func declareCapture(_ pair: YAMLPair, kind: CaptureKind?, producer: NodeID, stepName: String) -> CaptureSpec? {
@@ -378,6 +365,10 @@ extension ScenarioBuilder {
         let bare = name.hasPrefix("$") ? String(name.dropFirst()) : name
         guard !bare.isEmpty, bare.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {
             error(pair.value.mark, "capture name '\(name)' must be letters, digits and '_'")
+            return nil
+        }
+        if "$" + bare == ringOperand {
+            error(pair.value.mark, ringCaptureRefusal)
             return nil
         }
         if let existing = captures[bare] {

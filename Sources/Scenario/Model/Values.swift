@@ -168,6 +168,8 @@ public enum FileOperand: Hashable, Sendable, CustomStringConvertible {
     case currentDirectory
     /// An empty slot in a file list (`-1` / `null` in `register_files`).
     case empty
+    /// The scenario's own ring descriptor (`$ring`), to hand an io_uring fd to the ring itself.
+    case ring
 
     /// Whether the SQE refers to a registered slot (IOSQE_FIXED_FILE).
     public var isFixed: Bool {
@@ -186,6 +188,7 @@ public enum FileOperand: Hashable, Sendable, CustomStringConvertible {
         case .capture(let capture): return capture.description
         case .currentDirectory: return "cwd"
         case .empty: return "-1"
+        case .ring: return "$ring"
         }
     }
 }

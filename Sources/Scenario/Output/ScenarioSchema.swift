@@ -143,7 +143,7 @@ public enum ScenarioSchema {
 
     static let file = JSONValue.object([
         ("anyOf", .array([
-            .object([("type", .string("string")), ("description", .string("A resource (data, p.read), $capture or cwd."))]),
+            .object([("type", .string("string")), ("description", .string("A resource (data, p.read), $capture, $ring (the ring itself) or cwd."))]),
             described(integer(Int64(Int32.min), Int64(Int32.max)), "A descriptor number, e.g. -1."),
             .object([("type", .string("object")), ("properties", .object([("slot", .object([("anyOf", .array([unsigned(bits: 31), .object([("type", .string("string")), ("pattern", .string("^\\$"))])]))]))])),
                      ("required", .array([.string("slot")])), ("additionalProperties", .bool(false)),
