@@ -84,6 +84,7 @@ extension Scenario {
         case .unsigned(let number): return String(number)
         case .bool(let flag): return String(flag)
         case .duration(let nanoseconds): return "\(nanoseconds)ns"
+        case .timespec(let seconds, let nanoseconds): return "{sec \(seconds), nsec \(nanoseconds)}"
         case .named(let named): return named.names.isEmpty ? String(named.value) : "\(named)(\(named.value))"
         case .text(let text): return "\"\(text)\""
         case .bytes(let bytes): return describe(bytes)

@@ -352,7 +352,8 @@ public enum ScenarioSchema {
     }
 
     static func arguments(_ spec: StepSpec) -> JSONValue {
-        let properties = spec.arguments.map { ($0.name, argumentSchema($0)) }
+        var properties = spec.arguments.map { ($0.name, argumentSchema($0)) }
+        if spec.opcode != nil, !spec.isRaw { properties.append(("sqe", SQEOverrides.schema)) }
         var members: [(String, JSONValue)] = [("type", .string("object")), ("properties", .object(properties)),
                                               ("required", .array(spec.arguments.filter(\.isRequired).map { .string($0.name) })),
                                               ("additionalProperties", .bool(false))]
@@ -416,6 +417,7 @@ public enum ScenarioSchema {
             return .object([("anyOf", .array([integer(-1, nil), random]))])
         case .bool: return .object([("type", .string("boolean"))])
         case .duration: return ref("duration")
+        case .timespec: return TimespecLiteral.schema(duration: ref("duration"))
         case .constants(let family): return ref("constants." + familyKey(family))
         case .address: return string
         case .request: return ref("request")
