@@ -261,6 +261,7 @@ extension Scenario {
         case .prefix(let bytes): return "prefix \(describe(bytes))"
         case .at(let offset, let bytes): return "at \(offset): \(describe(bytes))"
         case .unchanged: return "unchanged"
+        case .field(let field): return field.description
         }
     }
 }

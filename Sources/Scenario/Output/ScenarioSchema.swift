@@ -241,15 +241,16 @@ public enum ScenarioSchema {
             .object([("type", .string("array")), ("items", .object([("type", .string("string"))]))]),
         ]))]))])
         let contentChecks: [(String, JSONValue)] = [
-            ("equals", .object([("type", .string("string"))])), ("prefix", .object([("type", .string("string"))])),
+            ("equals", ref("bytes")), ("prefix", ref("bytes")),
             ("hex", .object([("type", .string("string"))])), ("hex_prefix", .object([("type", .string("string"))])),
             ("at", described(unsigned(bits: 64), "With prefix or hex_prefix: the byte offset where the bytes start.")),
         ]
-        let bufferCheck = JSONValue.object([("type", .string("object")), ("properties", .object(contentChecks + [("unchanged", .object([("type", .string("boolean"))]))])),
+        let structViews: [(String, JSONValue)] = KernelStructLayout.structs.keys.sorted().map { ($0, .object([("type", .string("object"))])) }
+        let bufferCheck = JSONValue.object([("type", .string("object")), ("properties", .object(contentChecks + structViews + [("unchanged", .object([("type", .string("boolean"))]))])),
                                              ("additionalProperties", .bool(false))])
         let fileCheck = JSONValue.object([("type", .string("object")), ("properties", .object([
             ("exists", .object([("type", .string("boolean"))])), ("type", enumeration(["file", "directory", "symlink"])),
-            ("size", unsigned(bits: 64)), ("content", .object([("type", .string("string"))])), ("prefix", .object([("type", .string("string"))])),
+            ("size", unsigned(bits: 64)), ("content", ref("bytes")), ("prefix", ref("bytes")),
             ("hex", .object([("type", .string("string"))])), ("hex_prefix", .object([("type", .string("string"))])),
             ("at", described(unsigned(bits: 64), "With prefix or hex_prefix: the byte offset where the bytes start.")),
         ])), ("additionalProperties", .bool(false))])
