@@ -78,6 +78,8 @@ extension CheckerCore {
             guard bytes != initial else { return nil }
             let text = MatchingText.contents(expected: initial, actual: bytes, prefixOnly: false)
             return ("unchanged: " + text.expected, text.actual)
+        case .field(let field):
+            return StructViewChecking.compare(field, bytes)
         }
     }
 
@@ -91,6 +93,7 @@ extension CheckerCore {
         case .unchanged:
             guard let initial else { return "unchanged" }
             return "unchanged: " + MatchingText.contents(expected: initial, actual: initial, prefixOnly: false).expected
+        case .field(let field): return StructViewChecking.expected(field)
         }
     }
 
@@ -150,6 +153,8 @@ extension FileCondition {
         case .unchanged:
             guard let name = resource, case .file(let file)? = scenario.resource(named: name)?.kind else { return 1 }
             return (file.size ?? UInt64(file.content.count)) + 1
+
+        case .field(let field): return UInt64(field.field.offset + field.field.size)
         }
     }
 }

@@ -23,15 +23,15 @@ import Testing
     @Test(arguments: [
         ("resources: { table: { file_table: { sparse: 0 } } }\nsteps:\n  - close_direct: { slot: 2 }\n",
          ["test.yaml:1:45: error: a file table needs at least one slot (IORING_REGISTER_FILES refuses an empty one)",
-          "test.yaml:3:27: error: slot 2 is out of range: the registered file table has no slots"]),
+          "test.yaml:3:27: error: slot 2 is out of range: the registered file table has no slots (to reach it on purpose, write a slot in range and override the SQE field, e.g. 'sqe: { fd: { slot: 2 } }')"]),
         ("resources: { table: { file_table: { files: [] } } }\nsteps:\n  - close_direct: { slot: 2 }\n",
          ["test.yaml:1:44: error: a file table needs at least one slot (IORING_REGISTER_FILES refuses an empty one)",
-          "test.yaml:3:27: error: slot 2 is out of range: the registered file table has no slots"]),
+          "test.yaml:3:27: error: slot 2 is out of range: the registered file table has no slots (to reach it on purpose, write a slot in range and override the SQE field, e.g. 'sqe: { fd: { slot: 2 } }')"]),
         ("steps:\n  - register_files: { sparse: 0 }\n  - close_direct: { slot: 2 }\n",
-         ["test.yaml:3:27: error: slot 2 is out of range: the registered file table has no slots"]),
+         ["test.yaml:3:27: error: slot 2 is out of range: the registered file table has no slots (to reach it on purpose, write a slot in range and override the SQE field, e.g. 'sqe: { fd: { slot: 2 } }')"]),
         ("resources: { table: { file_table: { sparse: many } } }\nsteps:\n  - close_direct: { slot: 2 }\n",
          ["test.yaml:1:45: error: 'sparse' must be a number, not a string",
-          "test.yaml:3:27: error: slot 2 is out of range: the registered file table has no slots"]),
+          "test.yaml:3:27: error: slot 2 is out of range: the registered file table has no slots (to reach it on purpose, write a slot in range and override the SQE field, e.g. 'sqe: { fd: { slot: 2 } }')"]),
     ])
     func zeroSlotFileTablesAreDiagnosedNotTrapped(text: String, expected: [String]) {
         #expect(errorLines("name: s\n" + text) == expected.map(shiftLine))
@@ -50,7 +50,7 @@ import Testing
 
     @Test func theLargestSlotIsOutOfRangeOfASmallTable() {
         #expect(firstError("name: s\nresources: { t: { file_table: { sparse: 1 } } }\nsteps:\n  - close_direct: { slot: 2147483647 }\n")
-            == "test.yaml:4:27: error: slot 2147483647 is out of range: the registered file table has only slot 0")
+            == "test.yaml:4:27: error: slot 2147483647 is out of range: the registered file table has only slot 0 (to reach it on purpose, write a slot in range and override the SQE field, e.g. 'sqe: { fd: { slot: 2147483647 } }')")
         #expect(firstError("name: s\nresources: { t: { file_table: { sparse: 1 } } }\nsteps:\n  - close_direct: { slot: 2147483648 }\n")
             == "test.yaml:4:27: error: 'slot' must be between 0 and 2147483647, not 2147483648")
     }

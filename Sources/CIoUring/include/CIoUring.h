@@ -13,6 +13,8 @@
 // Swift's Glibc module leaves these out; ringscript's ops and resources need their types and calls.
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+// struct statx (the kernel's UAPI layout), for struct views of what IORING_OP_STATX writes.
+#include <linux/stat.h>
 
 // glibc declares these only under _GNU_SOURCE, which Swift's Glibc module is built without. The address
 // of accept4 is untyped here so that this header need not pull <sys/socket.h> into the module.

@@ -124,3 +124,33 @@ extension IoUring {
         return fields
     }
 }
+extension IoUring {
+    /// Rewrites fields of the most recently queued SQE after its op prepared it: how a scenario's `sqe:`
+    /// override gets a field wrong on purpose. `amend` sees every field of the first 64 bytes (user_data
+    /// included) and may change any; `keepAlive` is memory the new fields point at, retained like the
+    /// op's own until the request completes (the op's memory stays retained whatever `amend` does).
+    /// Throws `.invalidArgument` when no SQE is queued that the kernel has not consumed yet.
+    public mutating func amendLastQueuedSQE(keepAlive: [KernelMemory] = [], _ amend: (inout RawSQE) -> Void) throws(IoUringError) {
+        guard sq.sqeTail != sq.kernelHead() else {
+            throw .invalidArgument("no queued SQE to override: the op queued none")
+        }
+        let sqe = (sq.sqes + Int((sq.sqeTail &- 1) & sq.mask) << sq.sqeShift).assumingMemoryBound(to: io_uring_sqe.self)
+        var fields = RawSQE(sqe.pointee)
+        amend(&fields)
+        sqe.pointee.opcode = fields.opcode
+        sqe.pointee.flags = fields.flags
+        sqe.pointee.ioprio = fields.ioprio
+        sqe.pointee.fd = fields.fd
+        sqe.pointee.off = fields.off
+        sqe.pointee.addr = fields.addr
+        sqe.pointee.len = fields.len
+        sqe.pointee.rw_flags = Int32(bitPattern: fields.opFlags)
+        sqe.pointee.user_data = fields.userData
+        sqe.pointee.buf_index = fields.bufIndex
+        sqe.pointee.personality = fields.personality
+        sqe.pointee.splice_fd_in = fields.spliceFDIn
+        sqe.pointee.addr3 = fields.addr3
+        sqe.pointee.__pad2 = fields.pad2
+        for memory in keepAlive { retain(memory) }
+    }
+}

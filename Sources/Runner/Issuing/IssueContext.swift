@@ -212,9 +212,13 @@ struct Issue {
     /// The timespec of a timeout: `after` as a length, or with `absolute` the time `after` from now on
     /// the timeout's clock (IORING_TIMEOUT_ABS). Returns it with the clock and absolute flags.
     func timespec() throws(RunnerError) -> (Timespec, TimeoutFlags) {
-        let after = Duration.nanoseconds(try duration("after"))
         let clock = try clock()
         var flags = clock.flags
+        if let literal = literalTimespec() {
+            if literal.absolute { flags.insert(.absolute) }
+            return (literal.timespec, flags)
+        }
+        let after = Duration.nanoseconds(try duration("after"))
         if bool("absolute") {
             flags.insert(.absolute)
             return (Timespec.now(clock) + after, flags)

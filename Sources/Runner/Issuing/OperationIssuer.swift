@@ -23,6 +23,7 @@ public enum OperationIssuer {
         let issue = Issue(spec: spec, instance: instance, userData: userData, resolver: resolver)
         do {
             try handler(issue, &ring)
+            if let overrides = spec.sqeOverrides { try applyOverrides(overrides, issue, &ring) }
         } catch let error as RunnerError {
             throw error
         } catch let error as IoUringError {

@@ -64,6 +64,8 @@ extension ScenarioBuilder {
                         error(pair.key.mark, "argument names must be names, not \(pair.key.kindDescription)")
                         continue
                     }
+                    // `sqe:` overrides of a typed op's SQE fields: read by readSQEOverrides (SQEOverrides.swift).
+                    if name == "sqe", spec.opcode != nil, !spec.isRaw { continue }
                     guard let index = spec.arguments.firstIndex(where: { $0.name == name }) else {
                         let names = spec.arguments.map(\.name)
                         let known = names.isEmpty ? " ('\(spec.name)' takes no arguments)" : didYouMean(name, names)
@@ -97,6 +99,7 @@ extension ScenarioBuilder {
         checkSlotArguments(spec, values)
         if spec.hasPaths { checkPathArguments(spec, values) }
         if spec.isRaw { checkRawSandbox(spec, values, key: key) }
+        checkTimespecArguments(spec, values, key: key, value: value)
         if spec.opcode == .socket, let domain = values["domain"] { checkSocketDomain(domain) }
         return Arguments(values.items)
     }
@@ -291,7 +294,7 @@ extension ScenarioBuilder {
 
     // MARK: - Types
 
-    private func decode(_ argument: ArgumentSpec, _ node: YAMLNode, in spec: StepSpec) -> ArgumentValue? {
+    func decode(_ argument: ArgumentSpec, _ node: YAMLNode, in spec: StepSpec) -> ArgumentValue? {
         let what = argument.quotedName
         switch argument.type {
         case .file, .directory:
@@ -357,6 +360,8 @@ extension ScenarioBuilder {
             return bool(node, what).map(ArgumentValue.bool)
         case .duration:
             return duration(node, what).map { ArgumentValue.duration(nanoseconds: $0) }
+        case .timespec:
+            return readTimespec(node, what)
         case .path:
             guard let text = pathString(node, what) else { return nil }
             let template = TemplateText(parsing: text)

@@ -441,9 +441,16 @@ extension ScenarioBuilder {
             // A list holds several checks of one buffer (fields of a struct at different offsets).
             for item in list(pair.value) {
                 guard let checks = mapping(item, "the expectation of buffer '\(name)'") else { continue }
-                let keys = checkKeys(checks, allowed: ["equals", "prefix", "hex", "hex_prefix", "unchanged", "at"], in: "the expectation of buffer '\(name)'")
+                let keys = checkKeys(checks, allowed: ["equals", "prefix", "hex", "hex_prefix", "unchanged", "at"] + KernelStructLayout.structs.keys.sorted(), in: "the expectation of buffer '\(name)'")
                 let offset = readContentOffset(keys, in: "buffer '\(name)'")
                 for check in checks {
+                    // A struct view (StructViews.swift): one condition per field.
+                    if let key = check.key.scalar, KernelStructLayout.structs[key] != nil {
+                        for (field, mark) in readStructView(key, check.value, buffer: name, size: buffer.size) {
+                            conditions.append(BufferCondition(buffer: name, check: .field(field), mark: mark))
+                        }
+                        continue
+                    }
                     guard let key = check.key.scalar, key != "at", keys[key] != nil,
                           var content = readContentCheck(key, check.value) else { continue }
                     if let offset, case .prefix(let bytes) = content {
@@ -494,8 +501,9 @@ extension ScenarioBuilder {
             }
             return key == "hex" ? .equals(bytes) : .prefix(bytes)
         default:
-            guard let text = string(node, "'\(key)'") else { return nil }
-            return key == "prefix" ? .prefix(Array(text.utf8)) : .equals(Array(text.utf8))
+            // Every byte form: text, { text }, { hex }, { pattern, size }, { size }.
+            guard let bytes = bytes(node, "'\(key)'") else { return nil }
+            return key == "prefix" ? .prefix(bytes) : .equals(bytes)
         }
     }
 

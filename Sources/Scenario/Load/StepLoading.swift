@@ -172,13 +172,11 @@ extension ScenarioBuilder {
             edges.append(Edge(from: pending.node, to: nodeID, kind: pending.kind))
             pendingLink = nil
         }
-        if spec.isLinkTimeout, linkedFromPrevious == nil {
-            error(key.mark, "link_timeout must directly follow a request with 'link: true' (or 'hardlink: true'); it times out that request")
-        }
-
         captureUses = []
         let arguments = readArguments(spec, key: key, value: value)
+        if spec.isLinkTimeout { checkLoneLinkTimeout(arguments, linked: linkedFromPrevious != nil, key: key) }
         let opcodeValue = resolveOpcode(spec, arguments)
+        let sqeOverrides = readSQEOverrides(spec, opcode: opcodeValue, value: value)
 
         // Flags written on the step, then implied ones.
         var flags: SubmissionFlags = []
@@ -199,6 +197,7 @@ extension ScenarioBuilder {
         if spec.isRaw, let extra = arguments.named("sqe_flags") {
             flags.formUnion(SubmissionFlags(rawValue: UInt8(truncatingIfNeeded: extra.value)))
         }
+        if let sqeOverrides { flags.formUnion(SubmissionFlags(rawValue: sqeOverrides.sqeFlags)) }
 
         // Data dependencies. A chain member may use a capture made before the chain (the runner waits for
         // it before queuing the chain's first request), not one made inside it.
@@ -228,7 +227,7 @@ extension ScenarioBuilder {
 
         let request = RequestSpec(operation: spec.name, opcodeValue: opcodeValue, arguments: arguments, flags: flags,
                                   userData: userData, id: id, capture: capture, isMultishot: isMultishot,
-                                  allowsDanglingLink: allowsDangling)
+                                  allowsDanglingLink: allowsDangling, sqeOverrides: sqeOverrides)
         nodes[nodeID].kind = .request(request)
 
         if let pair = common[.expect] {
@@ -502,7 +501,7 @@ extension ScenarioBuilder {
         }
         if slot >= slots {
             let valid = slots == 0 ? "no slots" : slots == 1 ? "only slot 0" : "slots 0…\(slots - 1)"
-            error(mark, "slot \(slot) is out of range: the registered file table has \(valid)")
+            error(mark, "slot \(slot) is out of range: the registered file table has \(valid) (to reach it on purpose, write a slot in range and override the SQE field, e.g. 'sqe: { fd: { slot: \(slot) } }')")
         }
     }
 

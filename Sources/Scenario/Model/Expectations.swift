@@ -303,6 +303,8 @@ public enum ContentCheck: Hashable, Sendable {
     case at(offset: UInt64, [UInt8])
     /// The bytes are still what the resource was created with.
     case unchanged
+    /// One field of a kernel structure in the buffer (a struct view: `statx: { stx_size: 11 }`).
+    case field(StructFieldCheck)
 }
 
 /// A post-condition on a path of the sandbox after the run.

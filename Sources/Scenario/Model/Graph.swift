@@ -248,6 +248,8 @@ public struct RequestSpec: Hashable, Sendable {
     public var isMultishot: Bool
     /// `allow_dangling_link: true`: a link flag before a submit point is wanted (bug reproduction).
     public var allowsDanglingLink: Bool
+    /// `sqe:`: raw SQE fields set after the op prepared its SQE.
+    public var sqeOverrides: SQEOverrides? = nil
 
     /// The opcode, when it is one this engine knows.
     public var opcode: Opcode? { Opcode(rawValue: opcodeValue) }

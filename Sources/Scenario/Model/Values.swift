@@ -311,6 +311,8 @@ public enum ArgumentValue: Hashable, Sendable {
     case bool(Bool)
     /// A length of time, in nanoseconds.
     case duration(nanoseconds: Int64)
+    /// A `struct __kernel_timespec` literal, `{ sec, nsec }`, passed to the kernel as written.
+    case timespec(seconds: Int64, nanoseconds: Int64)
     /// A value made of named constants (`O_CREAT|O_RDWR`) or given as a number.
     case named(NamedValue)
     /// A path or name; may contain repeat indices.

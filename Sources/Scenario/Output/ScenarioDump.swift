@@ -84,6 +84,7 @@ extension Scenario {
         case .unsigned(let number): return String(number)
         case .bool(let flag): return String(flag)
         case .duration(let nanoseconds): return "\(nanoseconds)ns"
+        case .timespec(let seconds, let nanoseconds): return "{sec \(seconds), nsec \(nanoseconds)}"
         case .named(let named): return named.names.isEmpty ? String(named.value) : "\(named)(\(named.value))"
         case .text(let text): return "\"\(text)\""
         case .bytes(let bytes): return describe(bytes)
@@ -261,6 +262,7 @@ extension Scenario {
         case .prefix(let bytes): return "prefix \(describe(bytes))"
         case .at(let offset, let bytes): return "at \(offset): \(describe(bytes))"
         case .unchanged: return "unchanged"
+        case .field(let field): return field.description
         }
     }
 }

@@ -263,15 +263,16 @@ public enum ScenarioSchema {
             .object([("type", .string("array")), ("items", .object([("type", .string("string"))]))]),
         ]))]))])
         let contentChecks: [(String, JSONValue)] = [
-            ("equals", .object([("type", .string("string"))])), ("prefix", .object([("type", .string("string"))])),
+            ("equals", ref("bytes")), ("prefix", ref("bytes")),
             ("hex", .object([("type", .string("string"))])), ("hex_prefix", .object([("type", .string("string"))])),
             ("at", described(unsigned(bits: 64), "With prefix or hex_prefix: the byte offset where the bytes start.")),
         ]
-        let bufferCheck = JSONValue.object([("type", .string("object")), ("properties", .object(contentChecks + [("unchanged", .object([("type", .string("boolean"))]))])),
+        let structViews: [(String, JSONValue)] = KernelStructLayout.structs.keys.sorted().map { ($0, .object([("type", .string("object"))])) }
+        let bufferCheck = JSONValue.object([("type", .string("object")), ("properties", .object(contentChecks + structViews + [("unchanged", .object([("type", .string("boolean"))]))])),
                                              ("additionalProperties", .bool(false))])
         let fileCheck = JSONValue.object([("type", .string("object")), ("properties", .object([
             ("exists", .object([("type", .string("boolean"))])), ("type", enumeration(["file", "directory", "symlink"])),
-            ("size", unsigned(bits: 64)), ("content", .object([("type", .string("string"))])), ("prefix", .object([("type", .string("string"))])),
+            ("size", unsigned(bits: 64)), ("content", ref("bytes")), ("prefix", ref("bytes")),
             ("hex", .object([("type", .string("string"))])), ("hex_prefix", .object([("type", .string("string"))])),
             ("at", described(unsigned(bits: 64), "With prefix or hex_prefix: the byte offset where the bytes start.")),
         ])), ("additionalProperties", .bool(false))])
@@ -375,7 +376,8 @@ public enum ScenarioSchema {
     }
 
     static func arguments(_ spec: StepSpec) -> JSONValue {
-        let properties = spec.arguments.map { ($0.name, argumentSchema($0)) }
+        var properties = spec.arguments.map { ($0.name, argumentSchema($0)) }
+        if spec.opcode != nil, !spec.isRaw { properties.append(("sqe", SQEOverrides.schema)) }
         var members: [(String, JSONValue)] = [("type", .string("object")), ("properties", .object(properties)),
                                               ("required", .array(spec.arguments.filter(\.isRequired).map { .string($0.name) })),
                                               ("additionalProperties", .bool(false))]
@@ -439,6 +441,7 @@ public enum ScenarioSchema {
             return .object([("anyOf", .array([integer(-1, nil), random]))])
         case .bool: return .object([("type", .string("boolean"))])
         case .duration: return ref("duration")
+        case .timespec: return TimespecLiteral.schema(duration: ref("duration"))
         case .constants(let family): return ref("constants." + familyKey(family))
         case .address: return string
         case .request: return ref("request")

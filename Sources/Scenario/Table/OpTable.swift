@@ -60,7 +60,8 @@ public enum OpTable {
     private static let bufferGroup = optional("buffer_group", .bufferGroup,
                                               "Pick the buffer from this provided-buffer group (IOSQE_BUFFER_SELECT).")
     private static let pollFirst = no("poll_first", "IORING_RECVSEND_POLL_FIRST: poll before trying the transfer.")
-    private static let after = required("after", .duration, "The timeout's length (or, with `absolute`, its distance from now).")
+    private static let after = optional("after", .timespec, "The timeout's length (or, with `absolute`, its distance from now); `{ sec, nsec }` goes to the kernel as written, invalid ones included.")
+    private static let at = optional("at", .timespec, "An absolute time of `clock`, `{ sec, nsec }` as written (IORING_TIMEOUT_ABS); instead of `after`.")
     private static let absolute = no("absolute", "IORING_TIMEOUT_ABS: the runner turns `after` into an absolute time of `clock`.")
     private static let clock = defaulted("clock", .clock, .named(NamedValue(value: 0, names: ["monotonic"])), "monotonic",
                                          "`monotonic`, `boottime` (IORING_TIMEOUT_BOOTTIME) or `realtime` (IORING_TIMEOUT_REALTIME).")
@@ -302,18 +303,19 @@ public enum OpTable {
             no("multishot", "Keep (or make) it multishot."),
         ], rules: [.atLeastOne(["events", "new_user_data"])]),
         StepSpec("timeout", .operation(.timeout), "Completes with -ETIME after `after`, or with 0 once `count` other CQEs arrived.", [
-            after, defaulted("count", u32, .unsigned(0), "0", "Complete after this many other CQEs (0: only by time)."),
+            after, at, defaulted("count", u32, .unsigned(0), "0", "Complete after this many other CQEs (0: only by time)."),
             absolute, clock,
             no("etime_success", "IORING_TIMEOUT_ETIME_SUCCESS: expiry does not break a link chain."),
             no("multishot", "IORING_TIMEOUT_MULTISHOT: fire every `after`, `count` times (0: forever)."),
         ], multishot: .whenArgument("multishot")),
         StepSpec("timeout_remove", .operation(.timeoutRemove), "Cancels a timeout.", [target]),
         StepSpec("timeout_update", .operation(.timeoutRemove), "Re-arms a timeout (IORING_TIMEOUT_UPDATE) or link timeout (IORING_LINK_TIMEOUT_UPDATE).", [
-            target, after, absolute, clock,
+            target, after, at, absolute, clock,
             no("link", "The target is a link_timeout (IORING_LINK_TIMEOUT_UPDATE)."),
         ]),
         StepSpec("link_timeout", .operation(.linkTimeout), "Cancels the request linked before it if that has not completed after `after`.", [
-            after, absolute, clock,
+            after, at, absolute, clock,
+            no("alone", "Not after a linked request, on purpose: the kernel answers -EINVAL (a lone IORING_OP_LINK_TIMEOUT)."),
         ]),
         StepSpec("cancel", .operation(.asyncCancel), "Cancels requests by user_data, file, opcode, or all (IORING_OP_ASYNC_CANCEL).", [
             optional("target", .request, "Cancel the request with this id or user_data."),

@@ -22,6 +22,8 @@ public enum ArgumentType: Hashable, Sendable {
     case bool
     /// `10ms`, `1.5s`, `250us`, `100ns`, or a number of nanoseconds.
     case duration
+    /// A timeout's `struct __kernel_timespec`: a duration, or `{ sec, nsec }` as written (even invalid).
+    case timespec
     /// A path inside the sandbox (checked against the sandbox rules); `{i}` allowed.
     case path
     /// Free text; `{i}` allowed.
@@ -72,6 +74,7 @@ public enum ArgumentType: Hashable, Sendable {
         case .offset: return "offset"
         case .bool: return "bool"
         case .duration: return "duration"
+        case .timespec: return "duration or timespec"
         case .path: return "path"
         case .text: return "text"
         case .constants(let family): return family.isBitSet ? "\(family.title)s" : family.title
