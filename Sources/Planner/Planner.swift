@@ -174,6 +174,10 @@ public enum Planner {
         case .peerSend: return .peerAction("peer_send")
         case .peerSignal: return .peerAction("peer_signal")
         case .replenishBuffers: return .peerAction("replenish_buffers")
+        case .replenishBuffersAs: return .peerAction("replenish_buffers")
+        case .checkEventfd: return .peerAction("check_eventfd")
+        case .seek: return .peerAction("lseek")
+        case .checkPosition: return .peerAction("check_position")
         }
     }
 

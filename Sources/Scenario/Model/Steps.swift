@@ -42,6 +42,14 @@ public enum ControlAction: Hashable, Sendable {
     /// Give buffers `first ..< first + count` back to a buffer ring, whole, at its tail (what an application
     /// does once it has used their data: io_uring_buf_ring_add + io_uring_buf_ring_advance).
     case replenishBuffers(group: BufferGroupReference, first: UInt16, count: UInt16)
+    /// `replenish_buffers` with `ids`: buffers `first ..< first + count` go back under the ids `newIDs`.
+    case replenishBuffersAs(group: BufferGroupReference, first: UInt16, count: UInt16, newIDs: [UInt16])
+    /// Read an eventfd's counter from outside the ring and compare it with `value` (`check_eventfd`).
+    case checkEventfd(FileOperand, value: UInt64)
+    /// lseek(2) a descriptor from outside the ring (`lseek`).
+    case seek(FileOperand, offset: Int64, whence: NamedValue)
+    /// Compare a descriptor's file position, lseek(fd, 0, SEEK_CUR), with `offset` (`check_position`).
+    case checkPosition(FileOperand, offset: UInt64)
 }
 
 /// An `io_uring_register(2)` call at a point of the scenario, and the result it should have.
@@ -135,6 +143,9 @@ public struct BufferRingSpec: Hashable, Sendable {
     public var size: UInt32
     /// IOU_PBUF_RING_INC: buffers are consumed incrementally.
     public var incremental: Bool
+    /// The ids the buffers get, in order (`start_id` or `ids`); nil: 0..<entries. There may be fewer
+    /// buffers than entries.
+    public var ids: [UInt16]? = nil
 
     public init(group: UInt16, entries: UInt32, size: UInt32, incremental: Bool) {
         self.group = group

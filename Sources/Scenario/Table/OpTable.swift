@@ -530,6 +530,7 @@ public enum OpTable {
             required("group", .bufferGroup, "The buffer_ring resource, or the group of a register_buffer_ring step."),
             required("first", u16, "The first buffer id to give back."),
             defaulted("count", u16, .unsigned(1), "1", "How many ids from `first` on."),
+            optional("ids", .bufferIDs, "New ids the buffers go back under, one for each (they keep them from then on)."),
         ]),
-    ]
+    ] + positionAndCounterSteps
 }
