@@ -90,10 +90,10 @@ import Testing
             steps:
               - replenish_buffers: { group: a, first: 1, count: 2, ids: [4] }
             """)
-        #expect(errors.contains("3:57: 3 buffer ids do not fit a buffer ring of 2 entries"), "\(errors)")
-        #expect(errors.contains("4:61: buffer id 5 is in 'ids' twice"), "\(errors)")
-        #expect(errors.contains("5:62: 'start_id' 65534 with 4 buffers runs past buffer id 65535"), "\(errors)")
-        #expect(errors.contains("6:65: buffer_ring 'd' takes 'start_id' or 'ids', not both"), "\(errors)")
+        #expect(errors.contains("3:59: 3 buffer ids do not fit a buffer ring of 2 entries"), "\(errors)")
+        #expect(errors.contains("4:63: buffer id 5 is in 'ids' twice"), "\(errors)")
+        #expect(errors.contains("5:64: 'start_id' 65534 with 4 buffers runs past buffer id 65535"), "\(errors)")
+        #expect(errors.contains("6:67: buffer_ring 'd' takes 'start_id' or 'ids', not both"), "\(errors)")
         #expect(errors.contains { $0.hasPrefix("8:61: 'ids' gives 1 new id for 2 buffers") }, "\(errors)")
     }
 }

@@ -56,7 +56,8 @@ extension RunDriver {
         } while count < 0 && System.errno == .EINTR
         if count < 0 { return (0, System.errno) }
         guard count == 8 else { return (0, .EIO) }
-        return (bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }, nil)
+        // The counter in host byte order (little-endian on x86-64 and arm64).
+        return (bytes.reversed().reduce(0) { $0 << 8 | UInt64($1) }, nil)
     }
 
     /// The descriptor a step outside the ring works on; registered slots are the ring's only.
