@@ -12,6 +12,23 @@ struct BufferGroupState {
     /// Whether the kernel may still pick each buffer (it is in the ring), as opposed to the application
     /// holding it until `put`.
     var inRing: [Bool]
+    /// The id the kernel knows each buffer by, by slot, when they are not the slots' own numbers
+    /// (chosen at setup or given anew by `replenish`); nil: buffer `i` is id `i`.
+    var ids: [UInt16]? = nil
+    /// The slot of each id in `ids`.
+    var slotByID: [UInt16: Int] = [:]
+
+    /// Where buffer `id` lives (its memory and bookkeeping), or nil when no buffer of the group has it.
+    func slot(of id: UInt16) -> Int? {
+        guard ids != nil else { return Int(id) < heads.count ? Int(id) : nil }
+        return slotByID[id]
+    }
+
+    /// The ids the group's buffers have, for messages: `0..<8`, or the list.
+    var idsDescription: String {
+        guard let ids else { return "0..<\(heads.count)" }
+        return ids.count <= 16 ? "[" + ids.map(String.init).joined(separator: ", ") + "]" : "\(ids.count) chosen ids"
+    }
 }
 
 /// A group of `count` equal buffers of `bufferSize` bytes behind a buffer ring (ring-mapped provided
@@ -30,7 +47,8 @@ public struct BufferGroup: Hashable, Sendable {
     public let groupID: UInt16
     /// The size of each buffer in bytes.
     public let bufferSize: Int
-    /// The number of buffers (and of buffer ring entries): a power of two in 1...32768. Ids are 0..<count.
+    /// The number of buffers: the buffer ring's entries (a power of two in 1...32768), or as many as the
+    /// ids chosen at setup. Ids are 0..<count unless chosen.
     public let count: UInt16
     /// Whether the kernel consumes buffers incrementally (false if it refused IOU_PBUF_RING_INC).
     public let incremental: Bool
@@ -40,30 +58,45 @@ public struct BufferGroup: Hashable, Sendable {
 
     /// Allocates `count` buffers of `bufferSize` bytes in one `IoBuffer`, registers a buffer ring of
     /// `count` entries as group `groupID` (with IOU_PBUF_RING_INC when `incremental`, falling back to a
-    /// plain ring on EINVAL), and puts every buffer in it (buffer id `i` for the `i`th).
+    /// plain ring on EINVAL), and puts every buffer in it (buffer id `i` for the `i`th). With `bufferIDs`
+    /// there are as many buffers as ids (at most `count`, the ring's entries), the `i`th with id
+    /// `bufferIDs[i]`: the id CQEs carry (IORING_CQE_BUFFER_SHIFT) and `get`, `put` and `replenish` take.
     /// Matches BufferGroup.init() in Zig's IoUring.
     public init(_ ring: inout IoUring, groupID: UInt16, bufferSize: Int, count: UInt16,
-                incremental: Bool = false) throws(IoUringError) {
+                incremental: Bool = false, bufferIDs: [UInt16]? = nil) throws(IoUringError) {
         guard bufferSize >= 1, bufferSize <= Int(UInt32.max) else {
             throw .invalidArgument("a buffer group's buffers hold 1...\(UInt32.max) bytes, not \(bufferSize)")
         }
-        let (total, overflow) = bufferSize.multipliedReportingOverflow(by: Int(count))
-        guard !overflow else { throw .invalidArgument("\(count) buffers of \(bufferSize) bytes overflow") }
+        var slotByID: [UInt16: Int] = [:]
+        if let bufferIDs {
+            guard !bufferIDs.isEmpty, bufferIDs.count <= Int(count) else {
+                throw .invalidArgument("a buffer ring of \(count) entries holds 1...\(count) buffers, not \(bufferIDs.count)")
+            }
+            for (slot, id) in bufferIDs.enumerated() {
+                guard slotByID.updateValue(slot, forKey: id) == nil else {
+                    throw .invalidArgument("buffer id \(id) is chosen twice for group \(groupID)")
+                }
+            }
+        }
+        let buffers = UInt16(bufferIDs?.count ?? Int(count))
+        let (total, overflow) = bufferSize.multipliedReportingOverflow(by: Int(buffers))
+        guard !overflow else { throw .invalidArgument("\(buffers) buffers of \(bufferSize) bytes overflow") }
         let registration = try ring.setupBufferRing(groupID: groupID, entries: count, incremental: incremental)
         let state = ring.providedBuffers.rings[groupID]!
         let buffer = IoBuffer(count: total)
         ring.keep(buffer, for: state)
-        for index in 0..<count {
+        for index in 0..<buffers {
             state.add(address: buffer.address + UInt64(Int(index) * bufferSize), length: UInt32(bufferSize),
-                      bufferID: index, offset: index)
+                      bufferID: bufferIDs?[Int(index)] ?? index, offset: index)
         }
-        state.advance(count)
+        state.advance(buffers)
         state.group = BufferGroupState(buffer: buffer, bufferSize: bufferSize,
-                                       heads: Array(repeating: 0, count: Int(count)),
-                                       inRing: Array(repeating: true, count: Int(count)))
+                                       heads: Array(repeating: 0, count: Int(buffers)),
+                                       inRing: Array(repeating: true, count: Int(buffers)),
+                                       ids: bufferIDs, slotByID: slotByID)
         self.groupID = groupID
         self.bufferSize = bufferSize
-        self.count = count
+        self.count = buffers
         self.incremental = registration.incremental
         self.incrementalRequested = incremental
         self.token = state.token
@@ -109,10 +142,9 @@ public struct BufferGroup: Hashable, Sendable {
         guard let bufferID = cqe.flags.bufferID else {
             throw .invalidArgument("CQE \(cqe.userData) has no IORING_CQE_F_BUFFER: no buffer was used")
         }
-        guard bufferID < count, var group = state.group else {
-            throw .invalidArgument("buffer id \(bufferID) is not one of group \(groupID)'s 0..<\(count)")
+        guard var group = state.group, let index = group.slot(of: bufferID) else {
+            throw .invalidArgument("buffer id \(bufferID) is not one of group \(groupID)'s \(state.group?.idsDescription ?? "")")
         }
-        let index = Int(bufferID)
         guard group.inRing[index] else {
             throw .invalidArgument("buffer \(bufferID) of group \(groupID) was already taken by an earlier CQE and not put back")
         }
@@ -137,13 +169,13 @@ public struct BufferGroup: Hashable, Sendable {
     /// consumed), for reading a buffer by id. Matches Zig's get_by_id() without incremental heads.
     public func get(_ ring: borrowing IoUring, bufferID: UInt16, length: Int) throws(IoUringError) -> [UInt8] {
         let state = try state(in: ring)
-        guard bufferID < count, let group = state.group else {
-            throw .invalidArgument("buffer id \(bufferID) is not one of group \(groupID)'s 0..<\(count)")
+        guard let group = state.group, let index = group.slot(of: bufferID) else {
+            throw .invalidArgument("buffer id \(bufferID) is not one of group \(groupID)'s \(state.group?.idsDescription ?? "")")
         }
         guard length >= 0, length <= bufferSize else {
             throw .invalidArgument("length \(length) is outside a \(bufferSize)-byte buffer")
         }
-        let start = Int(bufferID) * bufferSize
+        let start = index * bufferSize
         return group.buffer.bytes(start..<start + length)
     }
 
@@ -151,10 +183,10 @@ public struct BufferGroup: Hashable, Sendable {
     /// the kernel may still pick it.
     public func status(_ ring: borrowing IoUring, bufferID: UInt16) throws(IoUringError) -> (head: Int, inRing: Bool) {
         let state = try state(in: ring)
-        guard bufferID < count, let group = state.group else {
-            throw .invalidArgument("buffer id \(bufferID) is not one of group \(groupID)'s 0..<\(count)")
+        guard let group = state.group, let index = group.slot(of: bufferID) else {
+            throw .invalidArgument("buffer id \(bufferID) is not one of group \(groupID)'s \(state.group?.idsDescription ?? "")")
         }
-        return (group.heads[Int(bufferID)], group.inRing[Int(bufferID)])
+        return (group.heads[index], group.inRing[index])
     }
 
     /// Gives buffer `bufferID` back to the kernel: adds it, whole, at the ring's tail and publishes it.
@@ -162,10 +194,9 @@ public struct BufferGroup: Hashable, Sendable {
     /// one still in the ring would hand the kernel the same memory twice. Matches BufferGroup.put() in Zig.
     public func put(_ ring: inout IoUring, bufferID: UInt16) throws(IoUringError) {
         let state = try state(in: ring)
-        guard bufferID < count, var group = state.group else {
-            throw .invalidArgument("buffer id \(bufferID) is not one of group \(groupID)'s 0..<\(count)")
+        guard var group = state.group, let index = group.slot(of: bufferID) else {
+            throw .invalidArgument("buffer id \(bufferID) is not one of group \(groupID)'s \(state.group?.idsDescription ?? "")")
         }
-        let index = Int(bufferID)
         guard !group.inRing[index] else {
             throw .invalidArgument("buffer \(bufferID) of group \(groupID) is still in the ring: put a buffer back only after get took its last CQE (one without IORING_CQE_F_BUF_MORE)")
         }
@@ -183,7 +214,7 @@ public struct BufferGroup: Hashable, Sendable {
         guard let state = ring.providedBuffers.rings[groupID], let group = state.group else { return nil }
         self.groupID = groupID
         self.bufferSize = group.bufferSize
-        self.count = state.entries
+        self.count = UInt16(group.heads.count)
         self.incremental = state.incremental
         self.incrementalRequested = state.incrementalRequested
         self.token = state.token
@@ -203,14 +234,34 @@ public struct BufferGroup: Hashable, Sendable {
     /// Adds buffers `bufferIDs`, in that order and whole, at the ring's tail and publishes them, whatever
     /// this handle's bookkeeping says: for callers that follow consumption from the CQEs themselves (a
     /// scenario's `replenish_buffers`), including ones that hand the kernel a buffer twice on purpose.
-    public func replenish(_ ring: inout IoUring, bufferIDs: [UInt16]) throws(IoUringError) {
+    /// With `newIDs` (one for each) the buffers go back under those ids, which they keep from then on.
+    public func replenish(_ ring: inout IoUring, bufferIDs: [UInt16], as newIDs: [UInt16]? = nil) throws(IoUringError) {
         let state = try state(in: ring)
         guard var group = state.group else { return }
-        for bufferID in bufferIDs where bufferID >= count {
-            throw .invalidArgument("buffer id \(bufferID) is not one of group \(groupID)'s 0..<\(count)")
+        var slots: [Int] = []
+        for bufferID in bufferIDs {
+            guard let slot = group.slot(of: bufferID) else {
+                throw .invalidArgument("buffer id \(bufferID) is not one of group \(groupID)'s \(group.idsDescription)")
+            }
+            slots.append(slot)
         }
-        for (offset, bufferID) in bufferIDs.enumerated() {
-            let index = Int(bufferID)
+        if let newIDs {
+            guard newIDs.count == bufferIDs.count else {
+                throw .invalidArgument("\(bufferIDs.count) buffers go back under \(newIDs.count) new ids; give one id for each")
+            }
+            var ids = group.ids ?? (0..<group.heads.count).map { UInt16($0) }
+            for (slot, id) in zip(slots, newIDs) { ids[slot] = id }
+            var slotByID: [UInt16: Int] = [:]
+            for (slot, id) in ids.enumerated() {
+                guard slotByID.updateValue(slot, forKey: id) == nil else {
+                    throw .invalidArgument("buffer id \(id) would name two buffers of group \(groupID)")
+                }
+            }
+            group.ids = ids
+            group.slotByID = slotByID
+        }
+        for (offset, index) in slots.enumerated() {
+            let bufferID = group.ids?[index] ?? UInt16(index)
             state.add(address: group.buffer.address + UInt64(index * bufferSize), length: UInt32(bufferSize),
                       bufferID: bufferID, offset: UInt16(truncatingIfNeeded: offset))
             group.heads[index] = 0
@@ -218,6 +269,13 @@ public struct BufferGroup: Hashable, Sendable {
         }
         state.advance(UInt16(truncatingIfNeeded: bufferIDs.count))
         state.group = group
+    }
+
+    /// Where buffer `bufferID` lives: its memory is bytes `slot * bufferSize ..< (slot + 1) * bufferSize` of
+    /// `memory`. Nil when no buffer of the group has that id.
+    public func slot(_ ring: borrowing IoUring, bufferID: UInt16) -> Int? {
+        guard let state = ring.providedBuffers.rings[groupID], state.token == token else { return nil }
+        return state.group?.slot(of: bufferID)
     }
 
     /// Unregisters the group's buffer ring; its memory stays alive until requests in flight complete.

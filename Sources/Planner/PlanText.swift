@@ -173,6 +173,14 @@ public struct PlanRenderer: Sendable {
             return "peer_send \(bytes.count) byte\(bytes.count == 1 ? "" : "s") to \(address)"
         case .peerSignal(let file, let value):
             return "peer_signal \(file) +\(value)"
+        case .replenishBuffersAs(let group, let first, let count, let ids):
+            return "replenish_buffers \(count == 1 ? "id \(first)" : "ids \(first)…\(Int(first) + Int(count) - 1)") of group \(group.group) as \(ids.map(String.init).joined(separator: ", "))"
+        case .checkEventfd(let file, let value):
+            return "check_eventfd \(file) is \(value)"
+        case .seek(let file, let offset, let whence):
+            return "lseek \(file) \(offset) \(whence)"
+        case .checkPosition(let file, let offset):
+            return "check_position \(file) is \(offset)"
         case .replenishBuffers(let group, let first, let count):
             return "replenish_buffers \(count == 1 ? "id \(first)" : "ids \(first)…\(Int(first) + Int(count) - 1)") of group \(group.group)"
         case .ring(let control):

@@ -175,6 +175,10 @@ public enum Planner {
         case .peerSignal: return .peerAction("peer_signal")
         case .replenishBuffers: return .peerAction("replenish_buffers")
         case .ring(let control): return .ringControl(control.stepName)
+        case .replenishBuffersAs: return .peerAction("replenish_buffers")
+        case .checkEventfd: return .peerAction("check_eventfd")
+        case .seek: return .peerAction("lseek")
+        case .checkPosition: return .peerAction("check_position")
         }
     }
 

@@ -69,7 +69,7 @@ extension RunResources {
             let fd = try peerDescriptor(operand, at: instance)
             let (written, error) = System.peerWrite(fd, System.bytes(of: value), until: deadline)
             return "peer_signal \(operand) +\(value)" + describe(written == 8 ? nil : error ?? .EIO)
-        case .submit, .wait, .sleep, .replenishBuffers, .ring:
+        case .submit, .wait, .sleep, .replenishBuffers, .ring, .replenishBuffersAs, .checkEventfd, .seek, .checkPosition:
             return ""
         }
     }

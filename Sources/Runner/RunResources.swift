@@ -180,6 +180,11 @@ final class RunResources: OperandResolver {
             handle.pid = try ChildProcesses.spawn(exitCode: spec.exitCode, delayNanoseconds: spec.delayNanoseconds)
         case .existing(let existing):
             handle.fd = try openExisting(existing)
+        case .unboundSocket(let spec):
+            handle.fd = try openUnboundSocket(spec)
+        case .fifo(let spec):
+            let ends = try makeFifo(spec)
+            handle.ends = [.read: ends.read, .write: ends.write]
         case .iovecs, .fileTable, .registeredBuffers, .providedBuffers, .bufferRing:
             break
         }
@@ -236,7 +241,7 @@ final class RunResources: OperandResolver {
             }
             try engine { () throws(IoUringError) in
                 _ = try BufferGroup(&ring, groupID: spec.group, bufferSize: Int(spec.size), count: entries,
-                                    incremental: spec.incremental)
+                                    incremental: spec.incremental, bufferIDs: spec.ids)
             }
         default:
             break
@@ -462,6 +467,11 @@ final class RunResources: OperandResolver {
         case .resource(let reference):
             let handle = try handle(reference.name)
             if let endpoint = reference.endpoint, let fd = handle.ends[endpoint], fd >= 0 {
+                return try engine { () throws(IoUringError) in try IoUring::SocketAddress.local(of: fd) }
+            }
+            if case .unboundSocket = handle.resource.kind, handle.fd >= 0 {
+                // Where the ring's bind (or connect) put it by now.
+                let fd = handle.fd
                 return try engine { () throws(IoUringError) in try IoUring::SocketAddress.local(of: fd) }
             }
             guard let bound = handle.address else { throw .unsupported("'\(reference)' has no address") }

@@ -103,7 +103,7 @@ public enum RunSession {
         guard let files = findFiles(paths, writeError: writeError) else { return .invalidInput }
         let stop = RunStop()
         // A closed standard output must come back as EPIPE (a clean end), not kill the process.
-        signal(SIGPIPE, SIG_IGN)
+        SignalCounting.handleBrokenPipes()
         if options.handleSignals { SignalHandling.install(stop: stop, writeError: writeError) }
         // Probing costs a ring setup: only the reports that carry the probe summary pay for it.
         let environment = RunSession.environment(shuffleSeed: options.suite.shuffleSeed,

@@ -193,6 +193,7 @@ public struct ScenarioExecution {
 
         let ringIdentity = ring.identity
         defer { OperationIssuer.closePipeEnds(ofRing: ringIdentity) }
+        let signalCount = SignalCount(scenario.expectations.signals)
         var driver = RunDriver(ring: ring, scenario: scenario, plan: plan, resources: resources, observer: observer,
                                start: start, deadline: deadlineInstant)
         driver.inspect = inspect
@@ -207,7 +208,7 @@ public struct ScenarioExecution {
         }
         result.drained = driver.tearDown(grace: options.teardownGrace)
         result.statistics = driver.statistics
-        result.runnerMismatches = driver.runnerMismatches
+        result.runnerMismatches = driver.runnerMismatches + signalCount.finish()
         let expired = driver.expired
         let facts = resources.facts(for: scenario.expectations, until: deadlineInstant + options.teardownGrace)
         _ = consume driver  // the ring's deinit, within what is left of the grace
@@ -249,9 +250,9 @@ public struct ScenarioExecution {
     }
 
     /// Writing to a pipe or socket whose other end is closed must fail with EPIPE, not kill the process:
-    /// SIGPIPE is ignored, process-wide, once.
+    /// SIGPIPE is handled (counted, for `expect: signals`), process-wide, once.
     private static let ignoreBrokenPipes: Void = {
-        signal(SIGPIPE, SIG_IGN)
+        SignalCounting.handleBrokenPipes()
     }()
 }
 

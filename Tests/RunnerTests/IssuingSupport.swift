@@ -236,6 +236,13 @@ final class TestResolver: OperandResolver {
             descriptors[name] = try check(eventfd(spec.initialValue, Int32(spec.flags.value)), "eventfd")
         case .epoll:
             descriptors[name] = try check(epoll_create1(0), "epoll_create1")
+        case .unboundSocket(let spec):
+            descriptors[name] = try check(Glibc.socket(Int32(spec.domain.value), Int32(spec.type.value), Int32(spec.proto.value)), "socket")
+        case .fifo(let spec):
+            let path = sandbox.resolve(spec.path)
+            _ = try check(mkfifo(path, mode_t(spec.mode)), "mkfifo(\(path))")
+            descriptors["\(name).read"] = try check(open(path, O_RDONLY | O_NONBLOCK), "open(\(path))")
+            descriptors["\(name).write"] = try check(open(path, O_WRONLY | O_NONBLOCK), "open(\(path))")
         case .buffer(let spec):
             let buffer = IoBuffer(count: Int(spec.size))
             buffer.fill(spec.fill)

@@ -40,15 +40,15 @@ extension RunDriver {
         guard cqe.flags.contains(.buffer), !cqe.flags.contains(.notification), cqe.res >= 0,
               let node, let groupID = bufferGroupOfNode[node],
               let state = bufferDataByGroup[groupID], let bufferID = cqe.flags.bufferID,
-              Int(bufferID) < state.heads.count else { return nil }
+              let slot = state.group.slot(ring, bufferID: bufferID), slot < state.heads.count else { return nil }
         let size = state.group.bufferSize
-        let head = state.heads[Int(bufferID)]
+        let head = state.heads[slot]
         let length = Int(cqe.res)
         guard head + length <= size else { return nil }
-        let start = Int(bufferID) * size + head
+        let start = slot * size + head
         let bytes = state.memory.bytes(start..<start + length)
         let stays = state.group.incremental && (cqe.flags.contains(.bufferMore) || length == 0)
-        state.heads[Int(bufferID)] = stays ? head + length : 0
+        state.heads[slot] = stays ? head + length : 0
         return bytes
     }
 

@@ -328,11 +328,19 @@ extension RunDriver {
                 throw .engine(error)
             }
             if let state = bufferDataByGroup[reference.group] {
-                for id in ids where Int(id) < state.heads.count { state.heads[Int(id)] = 0 }
+                for id in ids { if let slot = group.slot(ring, bufferID: id), slot < state.heads.count { state.heads[slot] = 0 } }
             }
             summary = "replenish_buffers \(ids.map(String.init).joined(separator: ", ")) of group \(reference.group)"
         case .ring(let control):
             summary = try performRingControl(control, instance: instance, expected: step.expected)
+        case .replenishBuffersAs(let reference, let first, let count, let newIDs):
+            try submitPending()
+            generation &+= 1
+            summary = try replenishBuffers(reference, first: first, count: count, as: newIDs)
+        case .checkEventfd, .seek, .checkPosition:
+            try submitPending()
+            generation &+= 1
+            summary = try performPositionOrCounter(step.action, instance)
         case .sleep(let nanoseconds):
             try submitPending()
             let wake = ContinuousClock.now + .nanoseconds(nanoseconds)

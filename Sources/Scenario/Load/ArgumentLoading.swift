@@ -351,8 +351,9 @@ extension ScenarioBuilder {
             }
             return unsigned(node, what, bits: bits).map(ArgumentValue.unsigned)
         case .signed(let bits):
-            let limit = Int64(1) << Int64(bits - 1)
-            return integer(node, what, in: -limit...(limit - 1)).map(ArgumentValue.signed)
+            // 1 << 63 does not fit an Int64: a 64-bit argument takes the whole range.
+            let range = bits >= 64 ? Int64.min...Int64.max : -(Int64(1) << Int64(bits - 1))...((Int64(1) << Int64(bits - 1)) - 1)
+            return integer(node, what, in: range).map(ArgumentValue.signed)
         case .offset:
             if let pairs = node.mapping { return readRandomOffset(node, pairs, what: what).map(ArgumentValue.randomOffset) }
             return integer(node, what, in: -1...Int64.max).map(ArgumentValue.signed)
@@ -409,6 +410,8 @@ extension ScenarioBuilder {
             return readOpcode(node).map(ArgumentValue.opcode)
         case .opcodes:
             return .opcodes(list(node).compactMap { readOpcode($0) })
+        case .bufferIDs:
+            return readBufferIDs(node, what: what).map(ArgumentValue.bufferIDs)
         case .files:
             return .files(readFiles(node))
         case .buffers:
@@ -743,9 +746,9 @@ extension ScenarioBuilder {
         guard let (reference, index) = readResourceReference(node, what: what) else { return nil }
         let resource = resources[index]
         switch resource.kind {
-        case .tcpListener, .udpSocket: return .resource(reference)
+        case .tcpListener, .udpSocket, .unboundSocket: return .resource(reference)
         default:
-            error(node.mark, "\(what) must be a tcp_listener or udp_socket resource, or an address such as \"127.0.0.1:8080\"; '\(reference.name)' is \(article(resource.kind.keyword)) \(resource.kind.keyword)")
+            error(node.mark, "\(what) must be a tcp_listener, udp_socket or unbound_socket resource, or an address such as \"127.0.0.1:8080\"; '\(reference.name)' is \(article(resource.kind.keyword)) \(resource.kind.keyword)")
             return nil
         }
     }

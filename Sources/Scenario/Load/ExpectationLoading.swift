@@ -23,6 +23,8 @@ extension ScenarioBuilder {
                 expectations.buffers += readBufferConditions(pair.value)
             case "files":
                 expectations.files += readFileConditions(pair.value)
+            case "signals":
+                expectations.signals += readSignalExpectations(pair.value)
             default:
                 guard let subject = readSubject(pair.key) else { continue }
                 var request: RequestSpec?

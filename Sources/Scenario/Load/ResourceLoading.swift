@@ -56,6 +56,7 @@ extension ScenarioBuilder {
     /// A stand-in with the right kind, so references can be checked before the body is read.
     private func placeholder(for kind: String) -> ResourceKind {
         let listener = ListenerResource(ipv6: false, port: 0, backlog: 128, nonblocking: false)
+        if let resource = ScenarioBuilder.socketOrFifoPlaceholder(kind) { return resource }
         switch kind {
         case "file": return .file(FileResource(path: "", content: [], size: nil, sparse: false, mode: 0o644, opens: true, openFlags: NamedValue(value: 2)))
         case "directory": return .directory(DirectoryResource(path: "", opens: true, mode: 0o755))
@@ -85,6 +86,7 @@ extension ScenarioBuilder {
         }
         guard let pairs = mapping(body, "'\(kind)' of resource '\(name)'") else { return nil }
         let context = "\(kind) '\(name)'"
+        if let resource = readSocketOrFifo(kind, name: name, pairs, body) { return resource }
         switch kind {
         case "file":
             let keys = checkKeys(pairs, allowed: ResourceTable.keys(of: kind), in: context)
@@ -284,7 +286,9 @@ extension ScenarioBuilder {
             checkBufferGroupSize(size, count: entries, what: context, at: keys["size"]!.value.mark)
             let incremental = keys["incremental"].flatMap { bool($0.value, "'incremental'") } ?? false
             declareBufferGroup(UInt16(group), at: keys["group"]!.value.mark)
-            return .bufferRing(BufferRingSpec(group: UInt16(group), entries: UInt32(entries), size: UInt32(size), incremental: incremental))
+            var spec = BufferRingSpec(group: UInt16(group), entries: UInt32(entries), size: UInt32(size), incremental: incremental)
+            spec.ids = readBufferRingIDs(keys, entries: entries, context: context)
+            return .bufferRing(spec)
         default:
             let keys = checkKeys(pairs, allowed: ResourceTable.keys(of: kind), in: context)
             let exitCode = keys["exit_code"].flatMap { integer($0.value, "'exit_code'", in: 0...255) } ?? 0

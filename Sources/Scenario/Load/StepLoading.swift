@@ -573,10 +573,17 @@ extension ScenarioBuilder {
                let mark = arguments.argument("group")?.mark {
                 error(mark, "'\(name)' is a legacy provided_buffers group: refill it with provide_buffers; replenish_buffers is for buffer rings")
             }
-            action = .replenishBuffers(group: group, first: UInt16(truncatingIfNeeded: arguments.unsigned("first") ?? 0),
-                                       count: UInt16(truncatingIfNeeded: arguments.unsigned("count") ?? 1))
+            let first = UInt16(truncatingIfNeeded: arguments.unsigned("first") ?? 0)
+            let count = UInt16(truncatingIfNeeded: arguments.unsigned("count") ?? 1)
+            if case .bufferIDs(let ids)? = arguments["ids"] {
+                action = replenishUnderNewIDs(group, first: first, count: count, ids, at: arguments.argument("ids")?.mark)
+            } else {
+                action = .replenishBuffers(group: group, first: first, count: count)
+            }
         case "reap", "enter", "ring_state":
             action = .ring(readRingControl(spec, arguments, at: key.mark))
+        case "check_eventfd", "lseek", "check_position":
+            action = positionOrCounterAction(spec.name, arguments)
         default:
             action = .peerSignal(arguments.file("eventfd") ?? .empty, value: arguments.unsigned("value") ?? 1)
         }

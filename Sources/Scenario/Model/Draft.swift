@@ -1,12 +1,12 @@
 extension Scenario {
     /// Whether the scenario states nothing to check: no expectation (under `expect:` or in a step), no
     /// order, no post-condition, no `allow_other_cqes`, no registration or submit step with its own
-    /// `expect:`, no `probe` listing ops, no `ring_state` step. Such a scenario is a draft for `ringscript record`; `run` fails it,
+    /// `expect:`, no `probe` listing ops, no `ring_state`, `check_eventfd` or `check_position` step. Such a scenario is a draft for `ringscript record`; `run` fails it,
     /// so that a golden never recorded cannot pass CI by accident.
     public var hasNothingToCheck: Bool {
         let expectations = self.expectations
         guard expectations.completions.isEmpty, expectations.order.isEmpty, !expectations.allowsOtherCompletions,
-              expectations.buffers.isEmpty, expectations.files.isEmpty else { return false }
+              expectations.buffers.isEmpty, expectations.files.isEmpty, expectations.signals.isEmpty else { return false }
         for node in graph.nodes {
             switch node.kind {
             case .registration(let step):
@@ -15,7 +15,7 @@ extension Scenario {
                     return false
                 }
             case .control(let step):
-                if step.expected != nil { return false }
+                if step.expected != nil || step.action.isCheck { return false }
                 if case .ring(.state) = step.action { return false }
             case .request, .repeatBlock:
                 continue

@@ -10,6 +10,8 @@ public struct Expectations: Hashable, Sendable {
     public var allowsOtherCompletions = false
     public var buffers: [BufferCondition] = []
     public var files: [FileCondition] = []
+    /// `signals: { SIGPIPE: 1 }`: how many times each signal reached the scenario's thread.
+    public var signals: [SignalExpectation] = []
 
     public init() {}
 }

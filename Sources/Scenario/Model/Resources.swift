@@ -32,6 +32,10 @@ public enum ResourceKind: Hashable, Sendable {
     case childProcess(ChildProcessResource)
     /// A path or device that exists already (`/dev/null`, a FIFO), opened as asked and never changed.
     case existing(ExistingResource)
+    /// A socket of any domain, type and protocol, neither bound nor connected (`unbound_socket`).
+    case unboundSocket(UnboundSocketResource)
+    /// A FIFO the runner makes in the sandbox (mkfifo), with a read end and a write end.
+    case fifo(FifoResource)
 
     /// The word a scenario uses for this kind (`file`, `tcp_listener`…).
     public var keyword: String {
@@ -55,13 +59,15 @@ public enum ResourceKind: Hashable, Sendable {
         case .bufferRing: return "buffer_ring"
         case .childProcess: return "child_process"
         case .existing: return "existing"
+        case .unboundSocket: return "unbound_socket"
+        case .fifo: return "fifo"
         }
     }
 
     /// The ends a reference must pick one of (`p.read` / `p.write`), or none when the resource is one descriptor.
     public var endpoints: [Endpoint] {
         switch self {
-        case .pipe: return [.read, .write]
+        case .pipe, .fifo: return [.read, .write]
         case .socketPair: return [.a, .b]
         case .tcpPair, .udpPair: return [.client, .server]
         default: return []
@@ -74,6 +80,7 @@ public enum ResourceKind: Hashable, Sendable {
         case .file(let file): return file.opens
         case .directory(let directory): return directory.opens
         case .pipe, .socketPair, .tcpListener, .udpSocket, .tcpPair, .udpPair, .eventfd, .epoll, .existing: return true
+        case .unboundSocket, .fifo: return true
         default: return false
         }
     }
@@ -86,6 +93,7 @@ public enum ResourceKind: Hashable, Sendable {
         case .directory(let directory): return directory.path
         case .symlink(let symlink): return symlink.path
         case .existing(let existing): return existing.path
+        case .fifo(let fifo): return fifo.path
         default: return nil
         }
     }

@@ -46,6 +46,14 @@ public enum ControlAction: Hashable, Sendable {
     case replenishBuffers(group: BufferGroupReference, first: UInt16, count: UInt16)
     /// `reap`, `enter`, `ring_state`: the ring under the scenario's control (RingControl.swift).
     case ring(RingControl)
+    /// `replenish_buffers` with `ids`: buffers `first ..< first + count` go back under the ids `newIDs`.
+    case replenishBuffersAs(group: BufferGroupReference, first: UInt16, count: UInt16, newIDs: [UInt16])
+    /// Read an eventfd's counter from outside the ring and compare it with `value` (`check_eventfd`).
+    case checkEventfd(FileOperand, value: UInt64)
+    /// lseek(2) a descriptor from outside the ring (`lseek`).
+    case seek(FileOperand, offset: Int64, whence: NamedValue)
+    /// Compare a descriptor's file position, lseek(fd, 0, SEEK_CUR), with `offset` (`check_position`).
+    case checkPosition(FileOperand, offset: UInt64)
 }
 
 /// An `io_uring_register(2)` call at a point of the scenario, and the result it should have.
@@ -143,6 +151,9 @@ public struct BufferRingSpec: Hashable, Sendable {
     public var size: UInt32
     /// IOU_PBUF_RING_INC: buffers are consumed incrementally.
     public var incremental: Bool
+    /// The ids the buffers get, in order (`start_id` or `ids`); nil: 0..<entries. There may be fewer
+    /// buffers than entries.
+    public var ids: [UInt16]? = nil
 
     public init(group: UInt16, entries: UInt32, size: UInt32, incremental: Bool) {
         self.group = group

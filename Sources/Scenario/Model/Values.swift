@@ -340,6 +340,8 @@ public enum ArgumentValue: Hashable, Sendable {
     case addressField(BufferOperand?, UInt64)
     /// A file offset drawn for each request: `offset: { random: N, align: A, seed: S }`.
     case randomOffset(RandomOffset)
+    /// A list of buffer ids (`replenish_buffers`' `ids`).
+    case bufferIDs([UInt16])
 }
 
 /// `offset: { random: N, align: A, seed: S }`: every request gets a pseudo-random multiple of `align`

@@ -99,6 +99,7 @@ extension Scenario {
         case .slot(let slot): return "slot \(slot)"
         case .opcode(let opcode): return opcode.kernelName
         case .opcodes(let opcodes): return "[" + opcodes.map(\.kernelName).joined(separator: ",") + "]"
+        case .bufferIDs(let ids): return "[" + ids.map(String.init).joined(separator: ",") + "]"
         case .files(let files): return "[" + files.map(\.description).joined(separator: ",") + "]"
         case .buffers(let names): return "[" + names.joined(separator: ",") + "]"
         case .requests(let references): return "[" + references.map(describe).joined(separator: ",") + "]"
@@ -151,8 +152,11 @@ extension Scenario {
         case .registeredBuffers(let names): return "registered_buffers [" + names.joined(separator: ",") + "]"
         case .providedBuffers(let group): return "provided_buffers group=\(group.group) count=\(group.count) size=\(group.size) start_id=\(group.startID)"
         case .bufferRing(let ring): return "buffer_ring group=\(ring.group) entries=\(ring.entries) size=\(ring.size)" + (ring.incremental ? " incremental" : "")
+            + (ring.ids.map { " ids=" + $0.map(String.init).joined(separator: ",") } ?? "")
         case .childProcess(let child): return "child_process exit_code=\(child.exitCode) delay=\(child.delayNanoseconds)ns"
         case .existing(let existing): return "existing path=\(existing.path) access=\(existing.access.rawValue)" + (existing.nonblocking ? " nonblocking" : "")
+        case .unboundSocket(let socket): return "unbound_socket domain=\(socket.domain) type=\(socket.type) protocol=\(socket.proto)" + (socket.nonblocking ? " nonblocking" : "")
+        case .fifo(let fifo): return "fifo path=\(fifo.path) mode=0o\(String(fifo.mode, radix: 8))" + (fifo.nonblocking ? " nonblocking" : "")
         }
     }
 
@@ -182,6 +186,11 @@ extension Scenario {
         case .peerRead(let file, let length): return "peer_read \(file) len=\(length)"
         case .peerClose(let file): return "peer_close \(file)"
         case .peerShutdown(let file, let how): return "peer_shutdown \(file) \(how)"
+        case .replenishBuffersAs(let group, let first, let count, let ids):
+            return "replenish_buffers group=\(group.group) first=\(first) count=\(count) ids=\(ids.map(String.init).joined(separator: ","))"
+        case .checkEventfd(let file, let value): return "check_eventfd \(file) value=\(value)"
+        case .seek(let file, let offset, let whence): return "lseek \(file) offset=\(offset) whence=\(whence)"
+        case .checkPosition(let file, let offset): return "check_position \(file) offset=\(offset)"
         case .peerConnect(let listener, let count): return "peer_connect \(listener) count=\(count)"
         case .peerSend(let address, let bytes): return "peer_send \(address) \(describe(bytes))"
         case .peerSignal(let file, let value): return "peer_signal \(file) value=\(value)"

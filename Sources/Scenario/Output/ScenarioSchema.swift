@@ -287,6 +287,8 @@ public enum ScenarioSchema {
                     bufferCheck, .object([("type", .string("array")), ("items", bufferCheck)]),
                 ]))]))]), "Buffer contents after the run: a check, or a list of them.")),
                 ("files", described(.object([("type", .string("object")), ("additionalProperties", fileCheck)]), "Files after the run, by resource name or path.")),
+                ("signals", described(.object([("type", .string("object")), ("properties", .object([("SIGPIPE", unsigned(bits: 32))])),
+                                               ("additionalProperties", .bool(false))]), "How many times each signal reached the scenario's thread during the run.")),
             ])),
             ("additionalProperties", ref("completion")),
         ])
@@ -451,6 +453,7 @@ public enum ScenarioSchema {
         case .slot: return .object([("anyOf", .array([unsigned(bits: 31), .object([("type", .string("string")), ("pattern", .string("^\\$"))])]))])
         case .slotOrAuto: return .object([("anyOf", .array([unsigned(bits: 31), enumeration(["auto"])]))])
         case .opcode: return .object([("anyOf", .array([enumeration(unique(OpTable.operations.map(\.name)) + Opcode.allCases.map(\.kernelName)), unsigned(bits: 8)]))])
+        case .bufferIDs: return .object([("type", .string("array")), ("items", unsigned(bits: 16)), ("minItems", .integer(1)), ("uniqueItems", .bool(true))])
         case .opcodes: return .object([("type", .string("array")), ("items", enumeration(unique(OpTable.operations.map(\.name)) + Opcode.allCases.map(\.kernelName)))])
         case .files: return .object([("type", .string("array")), ("items", .object([("anyOf", .array([ref("file"), .object([("type", .string("null"))])]))]))])
         case .buffers: return .object([("type", .string("array")), ("items", ref("buffer"))])

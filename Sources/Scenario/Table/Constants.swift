@@ -283,7 +283,7 @@ extension ConstantFamily {
         shutdownHow, addressFamilies, socketTypes, socketFlags, protocols, socketLevels, socketOptions,
         socketCommands, fallocateModes, statxMask, spliceFlags, readWriteFlags, syncFileRangeFlags,
         fadviseAdvice, madviseAdvice, xattrFlags, futex2Flags, waitIDTypes, waitOptions, eventfdFlags, sendReceiveFlags, acceptFlags,
-        setupFlags, features, completionFlags, submissionFlags, sqRingFlags, enterFlags,
+        setupFlags, features, completionFlags, submissionFlags, sqRingFlags, enterFlags, seekWhence,
     ]
 
     /// Both spellings of each kernel name: the lower-case short one first, then the full one.

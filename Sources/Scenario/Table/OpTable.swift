@@ -534,6 +534,7 @@ public enum OpTable {
             required("group", .bufferGroup, "The buffer_ring resource, or the group of a register_buffer_ring step."),
             required("first", u16, "The first buffer id to give back."),
             defaulted("count", u16, .unsigned(1), "1", "How many ids from `first` on."),
+            optional("ids", .bufferIDs, "New ids the buffers go back under, one for each (they keep them from then on)."),
         ]),
         StepSpec("reap", .control, "Reaps CQEs (needs `ring: { reap: manual }`): every one ready, overflowed ones brought in, or with `count` exactly that many, waiting for them.", [
             optional("count", u32, "Reap exactly this many, waiting until they have arrived."),
@@ -556,5 +557,5 @@ public enum OpTable {
             optional("features", .constants(.features), "IORING_FEAT_* bits the kernel has."),
             optional("features_lacking", .constants(.features), "IORING_FEAT_* bits the kernel lacks."),
         ], rules: [.atLeastOne(["sq_ready", "cq_ready", "sq_flags", "cq_overflow", "sq_dropped", "sq_entries", "cq_entries", "features", "features_lacking"])]),
-    ]
+    ] + positionAndCounterSteps
 }

@@ -61,6 +61,11 @@ public enum ResourceTable {
             key("capacity", u31, "the kernel's default", "F_SETPIPE_SZ."),
             key("nonblocking", .bool, "false", "O_NONBLOCK on both ends."),
         ], endpoints: [.read, .write], acceptsList: false),
+        Kind(name: "fifo", summary: "A FIFO made in the sandbox (mkfifo); name its ends `f.read` (O_RDONLY) and `f.write` (O_WRONLY). Both are opened without waiting for the other end.", keys: [
+            key("path", .path, "the resource name", "Where, relative to the sandbox."),
+            key("mode", u12, "0o600", "Permission bits."),
+            key("nonblocking", .bool, "false", "Keep O_NONBLOCK on both ends (they are opened with it, then it is cleared)."),
+        ], endpoints: [.read, .write], acceptsList: false),
         Kind(name: "socketpair", summary: "An AF_UNIX socket pair; name its sockets `s.a` and `s.b`.", keys: [
             key("type", .constants(.socketTypes), "SOCK_STREAM", "SOCK_STREAM, SOCK_DGRAM or SOCK_SEQPACKET."),
             key("nonblocking", .bool, "false", "O_NONBLOCK on both sockets."),
@@ -70,6 +75,12 @@ public enum ResourceTable {
         Kind(name: "udp_socket", summary: "A UDP socket bound on loopback; `address: u` is its address.", keys: network, endpoints: [], acceptsList: false),
         Kind(name: "tcp_pair", summary: "A connected TCP pair over loopback: `c.client` and `c.server`.", keys: network, endpoints: [.client, .server], acceptsList: false),
         Kind(name: "udp_pair", summary: "Two connected UDP sockets over loopback: `u.client` and `u.server`.", keys: network, endpoints: [.client, .server], acceptsList: false),
+        Kind(name: "unbound_socket", summary: "A socket(2) of any domain, type and protocol, neither bound nor connected, for the ring's bind, listen and connect ops.", keys: [
+            required("domain", .constants(.addressFamilies), "AF_INET, AF_INET6 or AF_UNIX (others need `allow_network`)."),
+            required("type", .constants(.socketTypes), "SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET…"),
+            key("protocol", .constants(.protocols), "0", "The protocol; 0 lets the kernel pick."),
+            key("nonblocking", .bool, "false", "SOCK_NONBLOCK."),
+        ], endpoints: [], acceptsList: false),
         Kind(name: "eventfd", summary: "An eventfd.", keys: [
             key("initial", u32, "0", "The initial counter."),
             key("flags", .constants(.eventfdFlags), "0", "EFD_* flags."),
@@ -103,6 +114,8 @@ public enum ResourceTable {
             required("entries", u16, "Buffers (a power of two, at most 32768)."),
             required("size", u31, "Bytes per buffer."),
             key("incremental", .bool, "false", "IOU_PBUF_RING_INC: buffers are consumed a piece at a time."),
+            key("start_id", u16, "0", "Id of the first buffer; the others follow (the id CQEs carry)."),
+            key("ids", .bufferIDs, nil, "Instead: the ids of the buffers, in order (as many buffers as ids, at most `entries`)."),
         ], endpoints: [], acceptsList: false),
         Kind(name: "child_process", summary: "A child process that exits after `delay` with `exit_code`, for waitid.", keys: [
             key("exit_code", .unsigned(bits: 8, capturable: false), "0", "Its exit status."),

@@ -49,6 +49,8 @@ public enum ArgumentType: Hashable, Sendable {
     case files
     /// A list of buffer resources.
     case buffers
+    /// A list of distinct buffer ids (u16), as IORING_CQE_BUFFER_SHIFT carries them.
+    case bufferIDs
     /// A `child_process` resource or a pid.
     case process
     /// `monotonic`, `boottime` or `realtime`; the value carries the IORING_TIMEOUT_* clock flag (0, BOOTTIME, REALTIME).
@@ -88,6 +90,7 @@ public enum ArgumentType: Hashable, Sendable {
         case .opcodes: return "ops"
         case .files: return "files"
         case .buffers: return "buffers"
+        case .bufferIDs: return "buffer ids"
         case .process: return "process"
         case .clock: return "clock"
         case .rawAddress: return "buffer or u64"
