@@ -68,10 +68,7 @@ extension IoUring {
         if let address { sqe.pointee.addr = address }
         sq.sqeTail &+= 1
         inFlightCount &+= 1
-        if template.pointee.retainedUnder != retentionToken {
-            for memory in template.pointee.memory { retain(memory) }
-            template.pointee.retainedUnder = retentionToken
-        }
+        retainOnce(template)
     }
 }
 
@@ -83,9 +80,7 @@ extension IoUring {
     public mutating func queue(_ template: UnsafeMutablePointer<SQETemplate>, firstUserData: UInt64, count: Int)
         throws(IoUringError) {
         guard count > 0 else { return }
-        guard UInt64(sq.sqeTail &- sq.kernelHead()) + UInt64(count) <= UInt64(sq.entries) else {
-            throw .submissionQueueFull
-        }
+        try requireRoom(for: count)
         let (sqes, mask) = (sq.sqes.assumingMemoryBound(to: io_uring_sqe.self), sq.mask)
         var tail = sq.sqeTail
         var userData = firstUserData
@@ -98,10 +93,7 @@ extension IoUring {
         }
         sq.sqeTail = tail
         inFlightCount &+= count
-        if template.pointee.retainedUnder != retentionToken {
-            for memory in template.pointee.memory { retain(memory) }
-            template.pointee.retainedUnder = retentionToken
-        }
+        retainOnce(template)
     }
 }
 
@@ -117,9 +109,7 @@ extension IoUring {
         throws(IoUringError) {
         let count = length * rounds
         guard count > 0 else { return }
-        guard UInt64(sq.sqeTail &- sq.kernelHead()) + UInt64(count) <= UInt64(sq.entries) else {
-            throw .submissionQueueFull
-        }
+        try requireRoom(for: count)
         let (sqes, mask) = (sq.sqes.assumingMemoryBound(to: io_uring_sqe.self), sq.mask)
         var tail = sq.sqeTail
         var userData = firstUserData
@@ -135,9 +125,24 @@ extension IoUring {
         }
         sq.sqeTail = tail
         inFlightCount &+= count
-        for index in 0..<length where templates[index].retainedUnder != retentionToken {
-            for memory in templates[index].memory { retain(memory) }
-            templates[index].retainedUnder = retentionToken
+        for index in 0..<length { retainOnce(templates + index) }
+    }
+}
+
+extension IoUring {
+    /// `.submissionQueueFull` unless the SQ has room for `count` more SQEs: one check for a whole batch.
+    @inlinable @inline(__always)
+    mutating func requireRoom(for count: Int) throws(IoUringError) {
+        guard UInt64(sq.sqeTail &- sq.kernelHead()) + UInt64(count) <= UInt64(sq.entries) else {
+            throw .submissionQueueFull
         }
+    }
+
+    /// Retains the memory the SQEs of `template` reference (until their CQEs), once per retention token.
+    @inlinable @inline(__always)
+    mutating func retainOnce(_ template: UnsafeMutablePointer<SQETemplate>) {
+        guard template.pointee.retainedUnder != retentionToken else { return }
+        for memory in template.pointee.memory { retain(memory) }
+        template.pointee.retainedUnder = retentionToken
     }
 }

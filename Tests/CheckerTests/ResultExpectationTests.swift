@@ -13,71 +13,37 @@ private func scenario(_ pattern: String) -> String {
     """
 }
 
-/// A result form, a res that matches it, one that does not, and the report for that one.
+/// A result form, a res that matches it, one that does not, and the expected | actual table (header, row)
+/// the report gives for that one, exactly as the reporter aligns it.
 struct ResultForm: CustomTestStringConvertible, Sendable {
     var pattern: String
     var passing: Int32
     var failing: Int32
-    var report: String
+    var table: (header: String, row: String)
     var testDescription: String { pattern }
+
+    /// The whole report of the failing res: `r`'s first divergence, with `table`.
+    var report: String {
+        """
+        FAIL  result form (3.0 ms)
+          t.yaml:6:3: r: res  (first divergence)
+            \(table.header)
+            \(table.row)
+        """
+    }
 }
 
 @Suite struct ResultExpectationTests {
     static let forms: [ResultForm] = [
-        ResultForm(pattern: "{ res: 11 }", passing: 11, failing: 12, report: """
-            FAIL  result form (3.0 ms)
-              t.yaml:6:3: r: res  (first divergence)
-                expected | actual
-                11       ≠ 12
-            """),
-        ResultForm(pattern: "0", passing: 0, failing: 1, report: """
-            FAIL  result form (3.0 ms)
-              t.yaml:6:3: r: res  (first divergence)
-                expected | actual
-                0        ≠ 1
-            """),
-        ResultForm(pattern: "{ res: -EBADF }", passing: -9, failing: -2, report: """
-            FAIL  result form (3.0 ms)
-              t.yaml:6:3: r: res  (first divergence)
-                expected | actual
-                -EBADF   ≠ -ENOENT
-            """),
-        ResultForm(pattern: "{ res: 0..64 }", passing: 64, failing: 65, report: """
-            FAIL  result form (3.0 ms)
-              t.yaml:6:3: r: res  (first divergence)
-                expected | actual
-                0..64    ≠ 65
-            """),
-        ResultForm(pattern: "{ res: \"1..\" }", passing: 1, failing: 0, report: """
-            FAIL  result form (3.0 ms)
-              t.yaml:6:3: r: res  (first divergence)
-                expected | actual
-                1..      ≠ 0
-            """),
-        ResultForm(pattern: "{ res: { min: -EAGAIN, max: 10 } }", passing: -11, failing: -12, report: """
-            FAIL  result form (3.0 ms)
-              t.yaml:6:3: r: res  (first divergence)
-                expected    | actual
-                -EAGAIN..10 ≠ -ENOMEM
-            """),
-        ResultForm(pattern: "{ res: \">= 0\" }", passing: 0, failing: -1, report: """
-            FAIL  result form (3.0 ms)
-              t.yaml:6:3: r: res  (first divergence)
-                expected | actual
-                >= 0     ≠ -EPERM
-            """),
-        ResultForm(pattern: "\"!= -EINTR\"", passing: -5, failing: -4, report: """
-            FAIL  result form (3.0 ms)
-              t.yaml:6:3: r: res  (first divergence)
-                expected  | actual
-                != -EINTR ≠ -EINTR
-            """),
-        ResultForm(pattern: "{ res: [0, -EALREADY, \"> 100\"] }", passing: -114, failing: 100, report: """
-            FAIL  result form (3.0 ms)
-              t.yaml:6:3: r: res  (first divergence)
-                expected              | actual
-                [0, -EALREADY, > 100] ≠ 100
-            """),
+        ResultForm(pattern: "{ res: 11 }", passing: 11, failing: 12, table: ("expected | actual", "11       ≠ 12")),
+        ResultForm(pattern: "0", passing: 0, failing: 1, table: ("expected | actual", "0        ≠ 1")),
+        ResultForm(pattern: "{ res: -EBADF }", passing: -9, failing: -2, table: ("expected | actual", "-EBADF   ≠ -ENOENT")),
+        ResultForm(pattern: "{ res: 0..64 }", passing: 64, failing: 65, table: ("expected | actual", "0..64    ≠ 65")),
+        ResultForm(pattern: "{ res: \"1..\" }", passing: 1, failing: 0, table: ("expected | actual", "1..      ≠ 0")),
+        ResultForm(pattern: "{ res: { min: -EAGAIN, max: 10 } }", passing: -11, failing: -12, table: ("expected    | actual", "-EAGAIN..10 ≠ -ENOMEM")),
+        ResultForm(pattern: "{ res: \">= 0\" }", passing: 0, failing: -1, table: ("expected | actual", ">= 0     ≠ -EPERM")),
+        ResultForm(pattern: "\"!= -EINTR\"", passing: -5, failing: -4, table: ("expected  | actual", "!= -EINTR ≠ -EINTR")),
+        ResultForm(pattern: "{ res: [0, -EALREADY, \"> 100\"] }", passing: -114, failing: 100, table: ("expected              | actual", "[0, -EALREADY, > 100] ≠ 100")),
     ]
 
     @Test(arguments: forms) func resultFormPasses(_ form: ResultForm) throws {

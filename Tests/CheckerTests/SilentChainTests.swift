@@ -6,25 +6,57 @@ import Testing
 /// IOSQE_CQE_SKIP_SUCCESS members of a link chain are concluded when a later visible member of the chain
 /// posts its first CQE (a member starts only once the one before it completed), and their records dropped.
 @Suite struct SilentChainTests {
-    static let chain = """
-        name: proven silent
-        steps:
+    /// The steps most chains here start with: the nop `quiet` (IOSQE_CQE_SKIP_SUCCESS), linked by `link` to the nop `loud`.
+    static func quietThenLoud(_ link: String = "link") -> String {
+        """
           - nop: {}
             id: quiet
             skip_success: true
-            link: true
+            \(link): true
           - nop: {}
             id: loud
+        """
+    }
+
+    static let chain = """
+        name: proven silent
+        steps:
+        \(quietThenLoud())
         expect:
           quiet: -EBADF
           loud: 0
         """
 
-    static let failure = """
-          t.yaml:10:3: quiet: res  (first divergence)
+    /// The report lines of `id`, expected to fail with -EBADF, that posted no CQE (so succeeded).
+    static func silentSuccess(line: Int, _ id: String = "quiet") -> String {
+        """
+          t.yaml:\(line):3: \(id): res  (first divergence)
             expected | actual
             -EBADF   ≠ no CQE: with IOSQE_CQE_SKIP_SUCCESS that means it succeeded
         """
+    }
+
+    static let failure = silentSuccess(line: 10)
+
+    /// `iterations` times a silent nop `q{i}` linked to a nop `n{i}`, every one expected to succeed.
+    static func silentChains(_ name: String, iterations: Int, expect more: String = "") -> String {
+        """
+        name: \(name)
+        steps:
+          - repeat: \(iterations)
+            steps:
+              - nop: {}
+                id: "q{i}"
+                skip_success: true
+                link: true
+              - nop: {}
+                id: "n{i}"
+        expect:
+          "q{i}": 0
+          "n{i}": 0
+        \(more)
+        """
+    }
 
     @Test func aLaterMembersCQEConcludesTheSilentMemberAtOnce() throws {
         let run = try CheckerHarness(Self.chain)
@@ -61,12 +93,7 @@ import Testing
         let run = try CheckerHarness("""
             name: reused slot
             steps:
-              - nop: {}
-                id: quiet
-                skip_success: true
-                hardlink: true
-              - nop: {}
-                id: loud
+            \(Self.quietThenLoud("hardlink"))
               - nop: {}
                 id: later
                 skip_success: true
@@ -117,12 +144,7 @@ import Testing
         let run = try CheckerHarness("""
             name: spilled member
             steps:
-              - nop: {}
-                id: quiet
-                skip_success: true
-                link: true
-              - nop: {}
-                id: loud
+            \(Self.quietThenLoud())
               - repeat: 20
                 steps:
                   - nop: {}
@@ -138,12 +160,7 @@ import Testing
         #expect(run.checker.outstandingCount == 19)
         for i in 0..<19 { run.complete("n{i}", [i], res: 0) }
         #expect(run.checker.outstandingCount == 0)
-        #expect(run.report() == """
-            FAIL  spilled member (3.0 ms)
-              t.yaml:14:3: quiet: res  (first divergence)
-                expected | actual
-                -EBADF   ≠ no CQE: with IOSQE_CQE_SKIP_SUCCESS that means it succeeded
-            """)
+        #expect(run.report() == "FAIL  spilled member (3.0 ms)\n" + Self.silentSuccess(line: 14))
     }
 
     @Test func anUnlinkedSilentRequestStillFailsWhenItPostsInTeardown() throws {
@@ -173,22 +190,7 @@ import Testing
     }
 
     @Test func aChainOfTenThousandIterationsIsCheckedInConstantMemory() throws {
-        let run = try CheckerHarness("""
-            name: silent chains
-            steps:
-              - repeat: 10000
-                steps:
-                  - nop: {}
-                    id: "q{i}"
-                    skip_success: true
-                    link: true
-                  - nop: {}
-                    id: "n{i}"
-            expect:
-              "q{i}": 0
-              "n{i}": 0
-              q9999: -EBADF
-            """)
+        let run = try CheckerHarness(Self.silentChains("silent chains", iterations: 10_000, expect: "  q9999: -EBADF"))
         var largest = 0
         for i in 0..<10_000 {
             run.queue("q{i}", [i])
@@ -199,32 +201,13 @@ import Testing
         #expect(largest <= 3)
         #expect(run.checker.outstandingCount == 0)
         run.teardown()
-        #expect(run.report() == """
-            FAIL  silent chains (3.0 ms)
-              t.yaml:14:3: q9999: res  (first divergence)
-                expected | actual
-                -EBADF   ≠ no CQE: with IOSQE_CQE_SKIP_SUCCESS that means it succeeded
-            """)
+        #expect(run.report() == "FAIL  silent chains (3.0 ms)\n" + Self.silentSuccess(line: 14, "q9999"))
     }
 
     /// The next chain is queued before the last one is proven (as a submit loop does), so a silent record
     /// always waits near the FIFO's head: the ended records before it must still be dropped.
     @Test func chainsQueuedAheadOfTheirProofKeepTheFIFOBounded() throws {
-        let run = try CheckerHarness("""
-            name: silent chains queued ahead
-            steps:
-              - repeat: 20000
-                steps:
-                  - nop: {}
-                    id: "q{i}"
-                    skip_success: true
-                    link: true
-                  - nop: {}
-                    id: "n{i}"
-            expect:
-              "q{i}": 0
-              "n{i}": 0
-            """)
+        let run = try CheckerHarness(Self.silentChains("silent chains queued ahead", iterations: 20_000))
         var largest = 0
         run.queue("q{i}", [0])
         run.queue("n{i}", [0])

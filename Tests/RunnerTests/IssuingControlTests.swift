@@ -12,6 +12,22 @@ import Scenario
     private let timeoutBoottime: UInt32 = 4
     private let timeoutRealtime: UInt32 = 8
 
+    /// A read `r` of the empty pipe `p` linked to the link_timeout `lt` (`after`), then the steps `more`.
+    private static func readUnderLinkTimeout(after: String, then more: String = "") -> String {
+        """
+        resources:
+          p:   { pipe: {} }
+          buf: { buffer: { size: 8 } }
+        steps:
+          - read: { fd: p.read, buf: buf }
+            id: r
+            link: true
+          - link_timeout: { after: \(after) }
+            id: lt
+        \(more)
+        """
+    }
+
     @Test func nopAndInjectedResult() throws {
         let h = try IssuingHarness("""
             steps:
@@ -68,7 +84,7 @@ import Scenario
         #expect(h.lastSQE.map { ($0.off, $0.opFlags) } ?? (0, 0) == (1, 0x20))  // count, IORING_TIMEOUT_ETIME_SUCCESS
         try h.issue("n")
         let cqes = try h.reap(2)
-        #expect(cqes.first { $0.userData == h.userData("t") }?.res == 0)
+        #expect(h.res("t", in: cqes) == 0)
     }
 
     @Test func timeoutUpdateAndRemove() throws {
@@ -92,47 +108,28 @@ import Scenario
         try h.issue("rm")
         #expect(h.lastSQE?.addr == h.userData("other"))
         let cqes = try h.reap(4)
-        func res(_ id: String) -> Int32? { cqes.first { $0.userData == h.userData(id) }?.res }
+        func res(_ id: String) -> Int32? { h.res(id, in: cqes) }
         #expect(res("upd") == 0 && res("rm") == 0)
         #expect(res("long") == negated(.ETIME) && res("other") == negated(.ECANCELED))
     }
 
     @Test func linkTimeoutCancelsTheLinkedRead() throws {
-        let h = try IssuingHarness("""
-            resources:
-              p:   { pipe: {} }
-              buf: { buffer: { size: 8 } }
-            steps:
-              - read: { fd: p.read, buf: buf }
-                id: r
-                link: true
-              - link_timeout: { after: 10ms }
-                id: lt
-            """)
+        let h = try IssuingHarness(Self.readUnderLinkTimeout(after: "10ms"))
         try h.issue("r")
         #expect(h.lastSQE?.flags == SubmissionFlags.link.rawValue)
         try h.issue("lt")
         #expect(h.lastSQE?.opcode == Opcode.linkTimeout.rawValue)
         let cqes = try h.reap(2)
-        let read = cqes.first { $0.userData == h.userData("r") }?.res
+        let read = h.res("r", in: cqes)
         #expect(read == negated(.ECANCELED) || read == negated(.EINTR))
-        #expect(cqes.first { $0.userData == h.userData("lt") }?.res == negated(.ETIME))
+        #expect(h.res("lt", in: cqes) == negated(.ETIME))
     }
 
     @Test func linkTimeoutUpdateReachesTheLinkTimeout() throws {
-        let h = try IssuingHarness("""
-            resources:
-              p:   { pipe: {} }
-              buf: { buffer: { size: 8 } }
-            steps:
-              - read: { fd: p.read, buf: buf }
-                id: r
-                link: true
-              - link_timeout: { after: 10s }
-                id: lt
+        let h = try IssuingHarness(Self.readUnderLinkTimeout(after: "10s", then: """
               - timeout_update: { target: lt, after: 5ms, link: true }
                 id: upd
-            """)
+            """))
         try h.issue("r")
         try h.issue("lt")
         try h.ring.submit()
@@ -140,8 +137,8 @@ import Scenario
         let updateFlags = try #require(h.lastSQE).opFlags
         #expect(updateFlags & 18 == 18)  // IORING_TIMEOUT_UPDATE | IORING_LINK_TIMEOUT_UPDATE
         let cqes = try h.reap(3, timeout: .seconds(3))
-        #expect(cqes.first { $0.userData == h.userData("upd") }?.res == 0)
-        #expect(cqes.first { $0.userData == h.userData("lt") }?.res == negated(.ETIME))
+        #expect(h.res("upd", in: cqes) == 0)
+        #expect(h.res("lt", in: cqes) == negated(.ETIME))
     }
 
     @Test func pollAddUpdateAndRemove() throws {
@@ -175,8 +172,8 @@ import Scenario
         try h.ring.submit()
         try h.issue("rm")
         let removed = try h.reap(2)
-        #expect(removed.first { $0.userData == h.userData("rm") }?.res == 0)
-        #expect(removed.first { $0.userData == h.userData("multi") }?.res == negated(.ECANCELED))
+        #expect(h.res("rm", in: removed) == 0)
+        #expect(h.res("multi", in: removed) == negated(.ECANCELED))
     }
 
     @Test func cancelByIdByFdByOpAndAny() throws {
@@ -214,7 +211,7 @@ import Scenario
             check(try #require(h.lastSQE))
             let cqes = try h.reap(2)
             #expect(cqes.first { $0.userData == h.userData(canceller) }.map { $0.res >= 0 } == true, "\(canceller): \(cqes)")
-            #expect(cqes.first { $0.userData == h.userData(target) }?.res == negated(.ECANCELED), "\(target)")
+            #expect(h.res(target, in: cqes) == negated(.ECANCELED), "\(target)")
         }
         try cancel("r1", "c1") { #expect($0.addr == h.userData("r1") && $0.opFlags == 0) }
         try cancel("r2", "c2") { #expect($0.fd == h.fd("p.read") && $0.opFlags == 2) }  // IORING_ASYNC_CANCEL_FD

@@ -48,7 +48,7 @@ import Scenario
         try h.issue("acc")
         let pair = try h.reap(2)
         let accepted = try #require(pair.first { $0.userData == h.userData("acc") })
-        #expect(pair.first { $0.userData == h.userData("conn") }?.res == 0)
+        #expect(h.res("conn", in: pair) == 0)
         #expect(accepted.res >= 0)
         h.capture("c", accepted)
         try h.issue("tx")
@@ -368,7 +368,7 @@ import Scenario
         try h.issue("sda")
         #expect(h.lastSQE.map { UInt32(bitPattern: $0.spliceFDIn) } == UInt32.max)
         let sockets = try h.reap(2)
-        #expect(sockets.first { $0.userData == h.userData("sd") }?.res == 0)
-        #expect((sockets.first { $0.userData == h.userData("sda") }?.res ?? -1) >= 0)
+        #expect(h.res("sd", in: sockets) == 0)
+        #expect((h.res("sda", in: sockets) ?? -1) >= 0)
     }
 }

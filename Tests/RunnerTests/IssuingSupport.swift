@@ -102,6 +102,11 @@ final class IssuingHarness {
         return cqe
     }
 
+    /// The res of the first CQE among `cqes` with step `id`'s user_data; nil when none has it.
+    func res(_ id: String, in cqes: [CompletionQueueEntry]) -> Int32? {
+        cqes.first { $0.userData == userData(id) }?.res
+    }
+
     /// Records `cqe.res` as the value of capture `$name`.
     func capture(_ name: String, _ cqe: CompletionQueueEntry) { resolver.captures[name] = Int64(cqe.res) }
 

@@ -127,12 +127,8 @@ extension IoUring {
     public mutating func readFixed(userData: UInt64, file: FileReference, into buffer: some BufferRegion,
                                    offset: UInt64, bufferIndex: UInt16,
                                    flags: SubmissionFlags = []) throws(IoUringError) {
-        let slice = buffer.region
-        try registeredRegion(slice, bufferIndex: bufferIndex)
-        let length = try IoUring.length(of: slice.count, "a fixed read")
-        let sqe = try prepare(.readFixed, userData: userData, flags: flags, file: file, address: slice.address,
-                              length: length, offset: offset)
-        sqe.pointee.buf_index = bufferIndex
+        try prepareFixed(.readFixed, "a fixed read", userData: userData, file: file, region: buffer.region,
+                         offset: offset, bufferIndex: bufferIndex, flags: flags)
     }
 
     /// Queues a write from `buffer`, which must lie in the buffer registered (`registerBuffers`) at
@@ -140,10 +136,18 @@ extension IoUring {
     public mutating func writeFixed(userData: UInt64, file: FileReference, from buffer: some BufferRegion,
                                     offset: UInt64, bufferIndex: UInt16,
                                     flags: SubmissionFlags = []) throws(IoUringError) {
-        let slice = buffer.region
+        try prepareFixed(.writeFixed, "a fixed write", userData: userData, file: file, region: buffer.region,
+                         offset: offset, bufferIndex: bufferIndex, flags: flags)
+    }
+
+    /// The SQE of IORING_OP_READ_FIXED or IORING_OP_WRITE_FIXED (`what` names it in errors): `slice`,
+    /// which must lie in the buffer registered at `bufferIndex`, as io_uring_prep_rw() fills it, plus `buf_index`.
+    private mutating func prepareFixed(_ opcode: Opcode, _ what: String, userData: UInt64, file: FileReference,
+                                       region slice: IoBufferSlice, offset: UInt64, bufferIndex: UInt16,
+                                       flags: SubmissionFlags) throws(IoUringError) {
         try registeredRegion(slice, bufferIndex: bufferIndex)
-        let length = try IoUring.length(of: slice.count, "a fixed write")
-        let sqe = try prepare(.writeFixed, userData: userData, flags: flags, file: file, address: slice.address,
+        let length = try IoUring.length(of: slice.count, what)
+        let sqe = try prepare(opcode, userData: userData, flags: flags, file: file, address: slice.address,
                               length: length, offset: offset)
         sqe.pointee.buf_index = bufferIndex
     }
@@ -252,10 +256,8 @@ extension IoUring {
     public mutating func renameat(userData: UInt64, oldDirectory: Int32 = AT_FDCWD, oldPath: String,
                                   newDirectory: Int32 = AT_FDCWD, newPath: String, renameFlags: UInt32 = 0,
                                   flags: SubmissionFlags = []) throws(IoUringError) {
-        let oldAddress = try storePath(oldPath, "the old path")
-        let newAddress = try storePath(newPath, "the new path")
-        let sqe = try prepare(.renameat, userData: userData, flags: flags, file: .descriptor(oldDirectory),
-                              address: oldAddress, length: UInt32(bitPattern: newDirectory), offset: newAddress)
+        let sqe = try prepareOldAndNewPath(.renameat, userData: userData, oldDirectory: oldDirectory, oldPath: oldPath,
+                                           newDirectory: newDirectory, newPath: newPath, flags: flags)
         sqe.pointee.rename_flags = renameFlags
     }
 
@@ -294,11 +296,21 @@ extension IoUring {
     public mutating func linkat(userData: UInt64, oldDirectory: Int32 = AT_FDCWD, oldPath: String,
                                 newDirectory: Int32 = AT_FDCWD, newPath: String, linkFlags: Int32 = 0,
                                 flags: SubmissionFlags = []) throws(IoUringError) {
+        let sqe = try prepareOldAndNewPath(.linkat, userData: userData, oldDirectory: oldDirectory, oldPath: oldPath,
+                                           newDirectory: newDirectory, newPath: newPath, flags: flags)
+        sqe.pointee.hardlink_flags = UInt32(bitPattern: linkFlags)
+    }
+
+    /// The SQE of IORING_OP_RENAMEAT or IORING_OP_LINKAT, as io_uring_prep_renameat() and
+    /// io_uring_prep_linkat() fill it: `oldDirectory` in fd, `oldPath` in addr, `newDirectory` in len,
+    /// `newPath` in addr2 (off); the caller sets the op's flags.
+    private mutating func prepareOldAndNewPath(_ opcode: Opcode, userData: UInt64, oldDirectory: Int32, oldPath: String,
+                                               newDirectory: Int32, newPath: String,
+                                               flags: SubmissionFlags) throws(IoUringError) -> UnsafeMutablePointer<io_uring_sqe> {
         let oldAddress = try storePath(oldPath, "the old path")
         let newAddress = try storePath(newPath, "the new path")
-        let sqe = try prepare(.linkat, userData: userData, flags: flags, file: .descriptor(oldDirectory),
-                              address: oldAddress, length: UInt32(bitPattern: newDirectory), offset: newAddress)
-        sqe.pointee.hardlink_flags = UInt32(bitPattern: linkFlags)
+        return try prepare(opcode, userData: userData, flags: flags, file: .descriptor(oldDirectory),
+                           address: oldAddress, length: UInt32(bitPattern: newDirectory), offset: newAddress)
     }
 
     // MARK: - epoll and processes

@@ -103,11 +103,8 @@ extension IoUring {
     /// Zig's IoUring with a `.buffer`.
     public mutating func recv(userData: UInt64, socket: FileReference, buffer: some BufferRegion,
                               messageFlags: MessageFlags = [], flags: SubmissionFlags = []) throws(IoUringError) {
-        let slice = buffer.region
-        let sqe = try prepare(.recv, userData: userData, flags: flags, file: socket,
-                              address: slice.address, length: try IoUring.byteLength(slice.count))
-        sqe.pointee.msg_flags = messageFlags.rawValue
-        retain(slice.buffer)
+        try prepareTransfer(.recv, userData: userData, socket: socket, region: buffer.region, messageFlags: messageFlags,
+                            flags: flags)
     }
 
     /// Queues a `recv(2)` into a buffer the kernel picks from provided-buffer group `bufferGroup`
@@ -125,8 +122,14 @@ extension IoUring {
     /// Matches io_uring_prep_send() in liburing and send() in Zig's IoUring.
     public mutating func send(userData: UInt64, socket: FileReference, buffer: some BufferRegion,
                               messageFlags: MessageFlags = [], flags: SubmissionFlags = []) throws(IoUringError) {
-        let slice = buffer.region
-        let sqe = try prepare(.send, userData: userData, flags: flags, file: socket,
+        try prepareTransfer(.send, userData: userData, socket: socket, region: buffer.region, messageFlags: messageFlags,
+                            flags: flags)
+    }
+
+    /// The SQE of an IORING_OP_RECV or IORING_OP_SEND (`opcode`) of `slice`, kept alive until the CQE.
+    private mutating func prepareTransfer(_ opcode: Opcode, userData: UInt64, socket: FileReference, region slice: IoBufferSlice,
+                                          messageFlags: MessageFlags, flags: SubmissionFlags) throws(IoUringError) {
+        let sqe = try prepare(opcode, userData: userData, flags: flags, file: socket,
                               address: slice.address, length: try IoUring.byteLength(slice.count))
         sqe.pointee.msg_flags = messageFlags.rawValue
         retain(slice.buffer)

@@ -63,28 +63,28 @@ extension OperationIssuer {
 
     /// IORING_OP_READ_FIXED into a registered buffer (`buf_index`).
     static func readFixed(_ op: Issue, _ ring: inout IoUring) throws {
-        let file = try op.file("fd")
-        let offset = try op.offset("offset")
-        let (slice, index) = try op.registeredBuffer()
-        let rwFlags = op.constants32("flags")
-        guard rwFlags != 0 else {
-            return try ring.readFixed(userData: op.userData, file: file, into: slice, offset: offset, bufferIndex: index, flags: op.flags)
-        }
-        var sqe = contiguous(op, .readFixed, file: file, buffer: slice, offset: offset, rwFlags: rwFlags)
-        sqe.bufIndex = index
-        try ring.raw(sqe)
+        try fixedTransfer(op, &ring, .readFixed)
     }
 
     /// IORING_OP_WRITE_FIXED from a registered buffer (`buf_index`).
     static func writeFixed(_ op: Issue, _ ring: inout IoUring) throws {
+        try fixedTransfer(op, &ring, .writeFixed)
+    }
+
+    /// IORING_OP_READ_FIXED or IORING_OP_WRITE_FIXED (`opcode`) of a registered buffer (`buf_index`):
+    /// through the typed call, or, with `flags` (rw_flags), the SQE io_uring_prep_rw() fills.
+    private static func fixedTransfer(_ op: Issue, _ ring: inout IoUring, _ opcode: Opcode) throws {
         let file = try op.file("fd")
         let offset = try op.offset("offset")
         let (slice, index) = try op.registeredBuffer()
         let rwFlags = op.constants32("flags")
         guard rwFlags != 0 else {
+            if opcode == .readFixed {
+                return try ring.readFixed(userData: op.userData, file: file, into: slice, offset: offset, bufferIndex: index, flags: op.flags)
+            }
             return try ring.writeFixed(userData: op.userData, file: file, from: slice, offset: offset, bufferIndex: index, flags: op.flags)
         }
-        var sqe = contiguous(op, .writeFixed, file: file, buffer: slice, offset: offset, rwFlags: rwFlags)
+        var sqe = contiguous(op, opcode, file: file, buffer: slice, offset: offset, rwFlags: rwFlags)
         sqe.bufIndex = index
         try ring.raw(sqe)
     }
@@ -147,11 +147,7 @@ extension OperationIssuer {
 
     /// IORING_OP_SYNC_FILE_RANGE, as io_uring_prep_sync_file_range(): `len`, `off`, `sync_range_flags`.
     static func syncFileRange(_ op: Issue, _ ring: inout IoUring) throws {
-        var sqe = op.rawSQE(.syncFileRange, file: try op.file("fd"))
-        sqe.len = try op.unsigned("len", as: UInt32.self)
-        sqe.off = try op.unsigned("offset")
-        sqe.opFlags = op.constants32("flags")
-        try ring.raw(sqe)
+        try ring.raw(rangeSQE(op, .syncFileRange, opFlags: "flags"))
     }
 
     /// IORING_OP_FALLOCATE.
@@ -162,11 +158,17 @@ extension OperationIssuer {
 
     /// IORING_OP_FADVISE, as io_uring_prep_fadvise(): `len`, `off`, `fadvise_advice`.
     static func fadvise(_ op: Issue, _ ring: inout IoUring) throws {
-        var sqe = op.rawSQE(.fadvise, file: try op.file("fd"))
+        try ring.raw(rangeSQE(op, .fadvise, opFlags: "advice"))
+    }
+
+    /// The SQE of a range op on `fd` (`opcode`): `len` in len, `offset` in off, the constants of the
+    /// argument `opFlags` in the op's flags.
+    private static func rangeSQE(_ op: Issue, _ opcode: Opcode, opFlags key: String) throws -> RawSQE {
+        var sqe = op.rawSQE(opcode, file: try op.file("fd"))
         sqe.len = try op.unsigned("len", as: UInt32.self)
         sqe.off = try op.unsigned("offset")
-        sqe.opFlags = op.constants32("advice")
-        try ring.raw(sqe)
+        sqe.opFlags = op.constants32(key)
+        return sqe
     }
 
     /// IORING_OP_FTRUNCATE, as io_uring_prep_ftruncate(): the new length in `off`.

@@ -165,14 +165,7 @@ extension OperationIssuer {
     /// IORING_OP_SENDMSG / IORING_OP_SENDMSG_ZC of `iovecs`, `buf` or inline `data`, to `address` when
     /// given, through a `MessageHeader` the issuer builds.
     static func sendmsg(_ op: Issue, _ ring: inout IoUring) throws {
-        let regions: [IoBufferSlice]
-        if let iovecs = try op.iovecs() {
-            regions = iovecs
-        } else if let buffer = try op.transferBuffer(length: nil) {
-            regions = [buffer]
-        } else {
-            throw op.failure(nil, "needs 'iovecs', 'buf' or 'data'")
-        }
+        let regions = try messageRegions(op, otherwise: "needs 'iovecs', 'buf' or 'data'")
         let message = MessageHeader(sending: regions, to: try op.address("address"))
         let messageFlags = MessageFlags(rawValue: op.constants32("flags"))
         let socket = try op.file("fd")
@@ -249,16 +242,17 @@ extension OperationIssuer {
             sqe.keepAlive = [message]
             return try ring.raw(sqe)
         }
-        let regions: [IoBufferSlice]
-        if let iovecs = try op.iovecs() {
-            regions = iovecs
-        } else if let buffer = try op.transferBuffer(length: nil) {
-            regions = [buffer]
-        } else {
-            throw op.failure(nil, "needs 'iovecs', 'buf' or 'buffer_group'")
-        }
+        let regions = try messageRegions(op, otherwise: "needs 'iovecs', 'buf' or 'buffer_group'")
         let message = MessageHeader(receiving: regions, nameCapacity: nameCapacity, controlCapacity: controlCapacity)
         try ring.recvmsg(userData: op.userData, socket: socket, message: message, messageFlags: messageFlags, flags: op.flags)
+    }
+
+    /// The regions of a sendmsg/recvmsg header: `iovecs`, or the one region of `buf` (or inline `data`);
+    /// with neither, the step fails with `missing`.
+    private static func messageRegions(_ op: Issue, otherwise missing: String) throws -> [IoBufferSlice] {
+        if let iovecs = try op.iovecs() { return iovecs }
+        if let buffer = try op.transferBuffer(length: nil) { return [buffer] }
+        throw op.failure(nil, missing)
     }
 
     // MARK: - Socket commands
