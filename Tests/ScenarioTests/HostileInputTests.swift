@@ -131,6 +131,28 @@ import Testing
         ])
     }
 
+    /// Found by the fuzzer (seeds 20261204, 20261205): `run` crashed on a 4 GiB msghdr, or refused what
+    /// `check` accepted. Each is now refused at load, located.
+    @Test func whatTheRunnerCannotDoIsRefusedAtLoad() {
+        let text = """
+            name: s
+            resources:
+              u: { udp_socket: {} }
+              f: { file: {} }
+              b: { buffer: { size: 8 } }
+            ring: { flags: [no_mmap, registered_fd_only] }
+            steps:
+              - recvmsg: { fd: u, buf: b, name_len: 4294967295, control_len: 65536 }
+              - fgetxattr: { fd: f, name: "user.\\0x", buf: b }
+            """
+        let errors = errorLines(text + "\n")
+        #expect(errors.count == 4, "\(errors)")
+        #expect(errors.contains { $0.hasPrefix("test.yaml:6:16: error: IORING_SETUP_NO_MMAP and IORING_SETUP_REGISTERED_FD_ONLY") })
+        #expect(errors.contains { $0.hasPrefix("test.yaml:8:41: error: 'name_len' must be between 0 and 65535, not 4294967295") })
+        #expect(errors.contains { $0.hasPrefix("test.yaml:8:66: error: 'control_len' must be between 0 and 65535, not 65536") })
+        #expect(errors.contains { $0.hasPrefix("test.yaml:9:31: error:") && $0.contains("NUL byte") })
+    }
+
     @Test func postConditionOffsetsDoNotOverflow() {
         let text = """
             name: s

@@ -370,6 +370,11 @@ extension ScenarioBuilder {
             return .text(template)
         case .text:
             guard let text = string(node, what) else { return nil }
+            // An attribute name is a C string: the kernel would end it at the first NUL.
+            if argument.name == "name", text.utf8.contains(0) {
+                error(node.mark, "\(what) contains a NUL byte; an attribute name ends at the first one")
+                return nil
+            }
             let template = TemplateText(parsing: text)
             guard checkPlaceholders(template, at: node.mark) else { return nil }
             return .text(template)

@@ -355,7 +355,11 @@ final class ScenarioBuilder: NodeReader {
             }
         }
         if let pair = keys["flags"], let value = readConstants(pair.value, .setupFlags, what: "'flags'") {
-            ring.flags.formUnion(SetupFlags(rawValue: UInt32(truncatingIfNeeded: value.value)))
+            let flags = SetupFlags(rawValue: UInt32(truncatingIfNeeded: value.value))
+            if !flags.intersection([.noMmap, .registeredFDOnly]).isEmpty {
+                error(pair.value.mark, "IORING_SETUP_NO_MMAP and IORING_SETUP_REGISTERED_FD_ONLY need ring memory the application provides, which ringscript does not")
+            }
+            ring.flags.formUnion(flags)
         }
         // IORING_SETUP_CLAMP makes the kernel clamp sizes above its limits instead of refusing them.
         let clamp = ring.flags.contains(.clamp)

@@ -35,6 +35,8 @@ public enum OpTable {
 
     private static let u32 = ArgumentType.unsigned(bits: 32, capturable: false)
     private static let u16 = ArgumentType.unsigned(bits: 16, capturable: false)
+    /// Room in a msghdr the runner allocates (`name_len`, `control_len`): bounded, as buffers are.
+    private static let messageRoom = u16
     private static let u64 = ArgumentType.unsigned(bits: 64, capturable: false)
     private static let length = ArgumentType.unsigned(bits: 32, capturable: true)
     private static let length64 = ArgumentType.unsigned(bits: 64, capturable: true)
@@ -276,8 +278,8 @@ public enum OpTable {
         StepSpec("recvmsg", .operation(.recvmsg), "recvmsg(2) into iovecs, a buffer or a provided buffer; optionally multishot.", [
             fd, optional("iovecs", .iovecs, "The buffers to fill."), buf, bufferGroup, messageFlags,
             no("multishot", "IORING_RECV_MULTISHOT (needs `buffer_group`)."),
-            defaulted("control_len", u32, .unsigned(0), "0", "Room for ancillary data."),
-            defaulted("name_len", u32, .unsigned(0), "0", "Room for the sender's address (msg_namelen); with provided buffers, reserved in each one."),
+            defaulted("control_len", messageRoom, .unsigned(0), "0", "Room for ancillary data (at most 65535 bytes)."),
+            defaulted("name_len", messageRoom, .unsigned(0), "0", "Room for the sender's address (msg_namelen; at most 65535 bytes); with provided buffers, reserved in each one."),
         ], rules: [.exactlyOne(["iovecs", "buf", "buffer_group"]), .requires("multishot", "buffer_group")],
            captures: .count, multishot: .whenArgument("multishot")),
         StepSpec("epoll_ctl", .operation(.epollCtl), "Adds, changes or removes a descriptor of an epoll instance.", [
