@@ -253,6 +253,8 @@ public struct CheckerCore {
     var ids: [Int32: String] = [:]
     /// Per slot: iterations of more than four repeat blocks (or beyond Int32).
     var deepIterations: [Int32: [Int]] = [:]
+    /// Per slot: its progress through `cqes:` lists (StreamSequence.swift).
+    var sequenceMatches: [Int32: [SequenceMatch]] = [:]
     /// Per slot: the bytes its CQEs delivered, joined (only when the runner reads them).
     var recordData: [Int32: [UInt8]] = [:]
     /// Silent members of the link chain being queued that no later member proves yet (queue order).
@@ -476,6 +478,7 @@ public struct CheckerCore {
         if record.renames { renameOf[slot] = nil }
         if record.iterations.isDeep { deepIterations[slot] = nil }
         if record.hasData { recordData[slot] = nil }
+        if !sequenceMatches.isEmpty { sequenceMatches[slot] = nil }
         records[Int(slot)].isFree = true
         freeSlots.append(slot)
     }
@@ -904,6 +907,10 @@ public struct CheckerCore {
             }
             return
         }
+        if let sequence = expectation.stream?.cqes {
+            advanceSequence(sequence, index, slot, cqe, arrival: arrival, data: data)
+            return
+        }
         if notification {
             if expectation.notification == false {
                 if !failures.bump(.expectation(index), "notification") {
@@ -990,6 +997,10 @@ public struct CheckerCore {
                               ending: (cqe: CompletionQueueEntry, arrival: Int, elapsed: Duration)?) {
         let expectation = plan.expectations[index]
         guard expectation.completes else { return }
+        if let sequence = expectation.stream?.cqes {
+            finishSequence(sequence, index, slot, position: position, ended: ending != nil)
+            return
+        }
         let record = records[Int(slot)]
         if let stream = expectation.stream {
             if let range = stream.moreCount, !range.contains(Int(record.more)) {

@@ -1,7 +1,7 @@
 import IoUring
 
 extension ScenarioBuilder {
-    static let completionKeys = ["res", "flags", "buffer", "data", "stream", "completes", "notification", "before", "after"]
+    static let completionKeys = ["res", "flags", "buffer", "data", "stream", "cqes", "completes", "notification", "before", "after"]
 
     func readExpectations(_ node: YAMLNode) -> Expectations {
         var expectations = Expectations()
@@ -114,7 +114,7 @@ extension ScenarioBuilder {
         if isStream, expectation.cqe.flagsExact { expectation.cqe.flagsIgnored = UInt64(CompletionFlags.more.rawValue) }
         if let pair = keys["completes"], let completes = bool(pair.value, "'completes'") {
             expectation.completes = completes
-            if !completes, let other = ["res", "flags", "buffer", "data", "stream", "notification"].first(where: { keys[$0] != nil }) {
+            if !completes, let other = ["res", "flags", "buffer", "data", "stream", "cqes", "notification"].first(where: { keys[$0] != nil }) {
                 error(keys[other]!.key.mark, "'\(other)' describes a CQE, but 'completes: false' says '\(subject)' posts none")
             }
         }
@@ -125,6 +125,7 @@ extension ScenarioBuilder {
                 expectation.stream = readStream(pair.value)
             }
         }
+        if let pair = keys["cqes"] { readCQEList(pair, keys: keys, subject: subject, request: request, into: &expectation) }
         if let pair = keys["notification"] {
             if let request, !["send_zc", "send_zc_fixed", "sendmsg_zc"].contains(request.operation) {
                 error(pair.key.mark, "'notification' is for zero-copy sends, but '\(subject)' is \(request.operation)")
@@ -153,7 +154,7 @@ extension ScenarioBuilder {
     }
 
     /// `res`, `flags` and `buffer` of a CQE pattern.
-    private func readPattern(_ keys: [String: YAMLPair], into pattern: inout CQEPattern) {
+    func readPattern(_ keys: [String: YAMLPair], into pattern: inout CQEPattern) {
         if let pair = keys["res"] { pattern.result = readResultPattern(pair.value) }
         if let pair = keys["flags"] {
             if let pairs = pair.value.mapping {
@@ -215,7 +216,7 @@ extension ScenarioBuilder {
     }
 
     /// `3`, `"2..5"`, `"1.."` or `{ min: 1, max: 5 }`.
-    private func readCountRange(_ node: YAMLNode, _ what: String) -> CountRange? {
+    func readCountRange(_ node: YAMLNode, _ what: String) -> CountRange? {
         if let pairs = node.mapping {
             let keys = checkKeys(pairs, allowed: ["min", "max"], in: what)
             let lower = keys["min"].flatMap { integer($0.value, "'min'", in: 0...Int64(Int32.max)) } ?? 0

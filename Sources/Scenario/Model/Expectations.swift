@@ -161,6 +161,8 @@ public struct StreamExpectation: Hashable, Sendable {
     public var data: [UInt8]? = nil
     public var final: FinalCompletion
     public var mark: SourceMark
+    /// `cqes:`: the stream CQE by CQE instead of `more`/`count`/`each`/`final` (StreamSequence.swift).
+    public var cqes: CQESequence? = nil
 }
 
 public enum FinalCompletion: Hashable, Sendable {
