@@ -118,7 +118,8 @@ struct CheckPlan {
             for (side, isEarlier) in [(earlier, true), (later, false)] {
                 switch side {
                 case .node(let node, let instance):
-                    roles[node].append(OrderRole(rule: rule, isEarlier: isEarlier, instance: instance))
+                    let cqe = isEarlier ? constraint.earlierCQE : constraint.laterCQE
+                    roles[node].append(OrderRole(rule: rule, isEarlier: isEarlier, instance: instance, cqe: cqe))
                 case .userData(let value):
                     userDataRoles[value, default: []].append(OrderRole(rule: rule, isEarlier: isEarlier, instance: nil))
                 }
@@ -183,6 +184,8 @@ struct OrderRole: Hashable {
     let isEarlier: Bool
     /// For a side naming one instance of a repeated request: its iterations.
     let instance: [Int]?
+    /// Which of the instance's CQEs the side means (OrderReferences.swift).
+    var cqe: CQEReference = .first
 }
 
 /// An order constraint, resolved: `earlier`'s first CQE before `later`'s. When both sides are every

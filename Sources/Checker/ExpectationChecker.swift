@@ -189,6 +189,9 @@ public struct CheckerCore {
         var earlierSeen = false
         var violations = 0
         var first: Violation?
+        /// Instances whose CQE a side names (`rx[5]`, `zc.notification`) never came: how many, and the first.
+        var missing = 0
+        var firstMissing: (name: String, actual: String, position: Int)?
 
         struct Violation {
             var later: String
@@ -290,6 +293,8 @@ public struct CheckerCore {
     var roleListIndex: [[OrderRole]: Int32] = [:]
     var roleListHasEarlier: [Bool] = []
     var roleListEmpty: [Bool] = []
+    /// Per interned role list: whether a role means a CQE other than the first (`poll.final`, `rx[2]`…).
+    var roleListHasReferences: [Bool] = []
 
     // Per node, precomputed.
     var nodeEachList: [Int32]
@@ -407,6 +412,7 @@ public struct CheckerCore {
         roleListIndex[list] = index
         roleListHasEarlier.append(list.contains { $0.isEarlier })
         roleListEmpty.append(list.isEmpty)
+        roleListHasReferences.append(list.contains { $0.cqe != .first })
         return index
     }
 
@@ -869,6 +875,9 @@ public struct CheckerCore {
             if records[index].renames, records[index].results == 1, let rename = renameOf[slot] {
                 if cqe.res >= 0 { applyRename(from: rename.from, to: rename.to) } else { renames[rename.to] = nil }
             }
+        }
+        if roleListHasReferences[Int(records[index].roles)] {
+            referencedCQE(of: slot, arrival: arrival, notification: notification, final: !more || records[index].singleShot)
         }
         guard !more || records[index].singleShot else { return false }
         let final = Int(records[index].expectations)

@@ -261,14 +261,17 @@ public indirect enum ResultPattern: Hashable, Sendable, CustomStringConvertible 
     }
 }
 
-/// `earlier`'s CQE must arrive before `later`'s (the first CQE of each, for multishot requests).
+/// `earlier`'s CQE must arrive before `later`'s (the first CQE of each, unless a side names another:
+/// `poll.final`, `rx[2]`, `zc.notification`; CQEReference.swift).
 public struct OrderConstraint: Hashable, Sendable, CustomStringConvertible {
     public var earlier: ExpectationSubject
     public var later: ExpectationSubject
     /// Where the constraint was written.
     public var mark: SourceMark
+    public var earlierCQE: CQEReference = .first
+    public var laterCQE: CQEReference = .first
 
-    public var description: String { "\(earlier) before \(later)" }
+    public var description: String { "\(earlier)\(earlierCQE.suffix) before \(later)\(laterCQE.suffix)" }
 }
 
 /// A post-condition on a buffer resource's bytes after the run.
