@@ -87,6 +87,7 @@ struct CheckPlan {
             labels.append(CheckPlan.label(expectation.subject))
             var relaxed = !expectation.completes
             if case .absent? = expectation.stream?.final { relaxed = true }
+            if expectation.stream?.cqes?.isOpenEnded == true { relaxed = true }
             relaxes.append(relaxed)
             switch expectation.subject {
             case .request(let node, .each, _): each[node].append(index)
@@ -117,7 +118,8 @@ struct CheckPlan {
             for (side, isEarlier) in [(earlier, true), (later, false)] {
                 switch side {
                 case .node(let node, let instance):
-                    roles[node].append(OrderRole(rule: rule, isEarlier: isEarlier, instance: instance))
+                    let cqe = isEarlier ? constraint.earlierCQE : constraint.laterCQE
+                    roles[node].append(OrderRole(rule: rule, isEarlier: isEarlier, instance: instance, cqe: cqe))
                 case .userData(let value):
                     userDataRoles[value, default: []].append(OrderRole(rule: rule, isEarlier: isEarlier, instance: nil))
                 }
@@ -182,6 +184,8 @@ struct OrderRole: Hashable {
     let isEarlier: Bool
     /// For a side naming one instance of a repeated request: its iterations.
     let instance: [Int]?
+    /// Which of the instance's CQEs the side means (OrderReferences.swift).
+    var cqe: CQEReference = .first
 }
 
 /// An order constraint, resolved: `earlier`'s first CQE before `later`'s. When both sides are every

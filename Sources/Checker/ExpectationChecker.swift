@@ -189,6 +189,9 @@ public struct CheckerCore {
         var earlierSeen = false
         var violations = 0
         var first: Violation?
+        /// Instances whose CQE a side names (`rx[5]`, `zc.notification`) never came: how many, and the first.
+        var missing = 0
+        var firstMissing: (name: String, actual: String, position: Int)?
 
         struct Violation {
             var later: String
@@ -251,6 +254,8 @@ public struct CheckerCore {
     var ids: [Int32: String] = [:]
     /// Per slot: iterations of more than four repeat blocks (or beyond Int32).
     var deepIterations: [Int32: [Int]] = [:]
+    /// Per slot: its progress through `cqes:` lists (StreamSequence.swift).
+    var sequenceMatches: [Int32: [SequenceMatch]] = [:]
     /// Per slot: the bytes its CQEs delivered, joined (only when the runner reads them).
     var recordData: [Int32: [UInt8]] = [:]
     /// Silent members of the link chain being queued that no later member proves yet (queue order).
@@ -286,6 +291,8 @@ public struct CheckerCore {
     var roleListIndex: [[OrderRole]: Int32] = [:]
     var roleListHasEarlier: [Bool] = []
     var roleListEmpty: [Bool] = []
+    /// Per interned role list: whether a role means a CQE other than the first (`poll.final`, `rx[2]`…).
+    var roleListHasReferences: [Bool] = []
 
     // Per node, precomputed.
     var nodeEachList: [Int32]
@@ -411,6 +418,7 @@ public struct CheckerCore {
         roleListIndex[list] = index
         roleListHasEarlier.append(list.contains { $0.isEarlier })
         roleListEmpty.append(list.isEmpty)
+        roleListHasReferences.append(list.contains { $0.cqe != .first })
         return index
     }
 
@@ -487,6 +495,7 @@ public struct CheckerCore {
         if record.renames { renameOf[slot] = nil }
         if record.iterations.isDeep { deepIterations[slot] = nil }
         if record.hasData { recordData[slot] = nil }
+        if !sequenceMatches.isEmpty { sequenceMatches[slot] = nil }
         records[Int(slot)].isFree = true
         freeSlots.append(slot)
     }
@@ -858,6 +867,9 @@ public struct CheckerCore {
                 if cqe.res >= 0 { applyRename(from: rename.from, to: rename.to) } else { renames[rename.to] = nil }
             }
         }
+        if roleListHasReferences[Int(records[index].roles)] {
+            referencedCQE(of: slot, arrival: arrival, notification: notification, final: !more || records[index].singleShot)
+        }
         guard !more || records[index].singleShot else { return false }
         let final = Int(records[index].expectations)
         let finalStart = Int(listStart[final])
@@ -893,6 +905,10 @@ public struct CheckerCore {
                       expected: "no CQE", actual: MatchingText.cqe(observed))
                 failures.add(.expectation(index), "completes", position: position, text)
             }
+            return
+        }
+        if let sequence = expectation.stream?.cqes {
+            advanceSequence(sequence, index, slot, cqe, arrival: arrival, data: data)
             return
         }
         if notification {
@@ -982,6 +998,10 @@ public struct CheckerCore {
         let expectation = plan.expectations[index]
         guard expectation.completes else { return }
         if let ending, !expectation.shares.isEmpty { tallyOutcome(index, res: ending.cqe.res) }
+        if let sequence = expectation.stream?.cqes {
+            finishSequence(sequence, index, slot, position: position, ended: ending != nil)
+            return
+        }
         let record = records[Int(slot)]
         if let stream = expectation.stream {
             if let range = stream.moreCount, !range.contains(Int(record.more)) {

@@ -18,7 +18,7 @@ extension CheckerCore {
         if !roles.isEmpty {
             let iterations = self.iterations(slot)
             let pendingInOrder = records[Int(slot)].pendingInOrder
-            for role in roles where role.isEarlier {
+            for role in roles where role.isEarlier && role.cqe == .first {
                 let key = key(iterations, role.rule)
                 if pendingInOrder {
                     let left = (orderStates[role.rule].pending[key] ?? 1) - 1
@@ -26,7 +26,7 @@ extension CheckerCore {
                 }
                 noteEarlier(role.rule, key: key, slot: slot, arrival: arrival)
             }
-            for role in roles where !role.isEarlier {
+            for role in roles where !role.isEarlier && role.cqe == .first {
                 checkLater(role.rule, key: key(iterations, role.rule), slot: slot, arrival: arrival)
             }
         }
@@ -42,7 +42,7 @@ extension CheckerCore {
     }
 
     /// Fills in when the earlier side of a violated constraint did arrive, for the report.
-    private mutating func noteEarlier(_ rule: Int, key: [Int]?, slot: Int32, arrival: Int) {
+    mutating func noteEarlier(_ rule: Int, key: [Int]?, slot: Int32, arrival: Int) {
         guard let violation = orderStates[rule].first, violation.earlierArrival == nil else { return }
         if let key, key != violation.key { return }
         let name = orderName(slot, side: plan.orders[rule].earlier)
@@ -50,7 +50,7 @@ extension CheckerCore {
         orderStates[rule].first!.earlier = name
     }
 
-    private mutating func checkLater(_ rule: Int, key: [Int], slot: Int32, arrival: Int) {
+    mutating func checkLater(_ rule: Int, key: [Int], slot: Int32, arrival: Int) {
         let state = orderStates[rule]
         let done: Bool
         switch plan.orders[rule].earlier {
@@ -70,7 +70,7 @@ extension CheckerCore {
     }
 
     /// What the order report calls an instance: its id, or the user_data the constraint names.
-    private func orderName(_ slot: Int32, side: OrderRule.Side) -> String {
+    func orderName(_ slot: Int32, side: OrderRule.Side) -> String {
         if case .userData(let value) = side { return "user_data \(value)" }
         return plan.name(node: Int(records[Int(slot)].node), iterations: iterations(slot), id: id(slot))
     }
@@ -86,15 +86,17 @@ extension CheckerCore {
         for (index, state) in orderStates.enumerated() {
             guard let violation = state.first else { continue }
             let rule = plan.orders[index]
-            let earlierLabel = CheckPlan.label(rule.constraint.earlier)
-            let laterLabel = CheckPlan.label(rule.constraint.later)
-            let earlier = violation.earlier ?? earlierLabel
+            let earlierLabel = CheckPlan.label(rule.constraint.earlier) + rule.constraint.earlierCQE.suffix
+            let laterLabel = CheckPlan.label(rule.constraint.later) + rule.constraint.laterCQE.suffix
+            let earlier = violation.earlier.map { $0 + rule.constraint.earlierCQE.suffix } ?? earlierLabel
+            let later = violation.later + rule.constraint.laterCQE.suffix
             let when = violation.earlierArrival.map { "(#\($0))" } ?? "(not completed)"
             log.record(.order(index), "", position: violation.laterArrival, count: state.violations) {
                 .init(mark: rule.constraint.mark, subject: "order", family: nil,
                       expected: "\(earlierLabel) before \(laterLabel)",
-                      actual: "\(violation.later) (#\(violation.laterArrival)) before \(earlier) \(when)")
+                      actual: "\(later) (#\(violation.laterArrival)) before \(earlier) \(when)")
             }
         }
+        recordMissingReferences(into: &log)
     }
 }

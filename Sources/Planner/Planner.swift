@@ -98,7 +98,7 @@ public enum Planner {
             let staysOpen: CompletionPolicy.OpenReason?
             if !expectation.completes {
                 staysOpen = .notExpectedToComplete
-            } else if expectation.stream?.final == .absent {
+            } else if expectation.stream?.final == .absent || expectation.stream?.cqes?.isOpenEnded == true {
                 staysOpen = .streamStaysOpen
             } else {
                 staysOpen = nil

@@ -230,6 +230,7 @@ struct RunDriver: ~Copyable {
         }
         readsBufferData = scenario.expectations.completions.contains { expectation in
             expectation.cqe.data != nil || expectation.stream?.data != nil || expectation.stream?.each?.data != nil
+                || expectation.stream?.cqes?.elements.contains { $0.pattern.data != nil } == true
                 || { if case .matching(let final)? = expectation.stream?.final { return final.data != nil } else { return false } }()
         }
         isSQPoll = self.ring.setupFlags.contains(.sqPoll)

@@ -1,7 +1,7 @@
 import IoUring
 
 extension ScenarioBuilder {
-    static let completionKeys = ["res", "flags", "buffer", "data", "stream", "completes", "notification", "before", "after", "within", "share"]
+    static let completionKeys = ["res", "flags", "buffer", "data", "stream", "cqes", "completes", "notification", "before", "after", "within", "share"]
 
     func readExpectations(_ node: YAMLNode) -> Expectations {
         var expectations = Expectations()
@@ -60,8 +60,8 @@ extension ScenarioBuilder {
     }
 
     /// An id key of `expect` (or of an order): a request id, one iteration of a repeated id, or a user_data number.
-    func readSubject(_ node: YAMLNode, inOrder: Bool = false) -> ExpectationSubject? {
-        guard let text = node.scalar else { return nil }
+    func readSubject(_ node: YAMLNode, inOrder: Bool = false, text written: String? = nil) -> ExpectationSubject? {
+        guard let text = written ?? node.scalar else { return nil }
         if node.isPlain, let parts = NodeReader.parseInteger(text), !parts.negative {
             guard explicitUserData[parts.magnitude] != nil || extraUserData.contains(parts.magnitude) else {
                 error(node.mark, "no request has user_data \(text) (numeric keys name explicit 'user_data' values)")
@@ -116,7 +116,7 @@ extension ScenarioBuilder {
         if isStream, expectation.cqe.flagsExact { expectation.cqe.flagsIgnored = UInt64(CompletionFlags.more.rawValue) }
         if let pair = keys["completes"], let completes = bool(pair.value, "'completes'") {
             expectation.completes = completes
-            if !completes, let other = ["res", "flags", "buffer", "data", "stream", "notification", "within", "share"].first(where: { keys[$0] != nil }) {
+            if !completes, let other = ["res", "flags", "buffer", "data", "stream", "cqes", "notification", "within", "share"].first(where: { keys[$0] != nil }) {
                 error(keys[other]!.key.mark, "'\(other)' describes a CQE, but 'completes: false' says '\(subject)' posts none")
             }
         }
@@ -127,6 +127,7 @@ extension ScenarioBuilder {
                 expectation.stream = readStream(pair.value)
             }
         }
+        if let pair = keys["cqes"] { readCQEList(pair, keys: keys, subject: subject, request: request, into: &expectation) }
         if let pair = keys["notification"] {
             if let request, !["send_zc", "send_zc_fixed", "sendmsg_zc"].contains(request.operation) {
                 error(pair.key.mark, "'notification' is for zero-copy sends, but '\(subject)' is \(request.operation)")
@@ -144,14 +145,14 @@ extension ScenarioBuilder {
                 continue
             }
             for item in list(pair.value) {
-                guard let other = readSubject(item, inOrder: true) else { continue }
-                if other == subject {
+                guard let (other, reference) = readOrderSide(item) else { continue }
+                if other == subject, reference == .first {
                     error(item.mark, "'\(subject)' cannot come \(name) itself")
                     continue
                 }
                 let constraint = subjectIsEarlier
-                    ? OrderConstraint(earlier: subject, later: other, mark: item.mark)
-                    : OrderConstraint(earlier: other, later: subject, mark: item.mark)
+                    ? OrderConstraint(earlier: subject, later: other, mark: item.mark, laterCQE: reference)
+                    : OrderConstraint(earlier: other, later: subject, mark: item.mark, earlierCQE: reference)
                 pendingOrder.append(constraint)
             }
         }
@@ -161,7 +162,7 @@ extension ScenarioBuilder {
     }
 
     /// `res`, `flags` and `buffer` of a CQE pattern.
-    private func readPattern(_ keys: [String: YAMLPair], into pattern: inout CQEPattern) {
+    func readPattern(_ keys: [String: YAMLPair], into pattern: inout CQEPattern) {
         if let pair = keys["res"] { pattern.result = readResultPattern(pair.value) }
         if let pair = keys["flags"] {
             if let pairs = pair.value.mapping {
@@ -223,7 +224,7 @@ extension ScenarioBuilder {
     }
 
     /// `3`, `"2..5"`, `"1.."` or `{ min: 1, max: 5 }`.
-    private func readCountRange(_ node: YAMLNode, _ what: String) -> CountRange? {
+    func readCountRange(_ node: YAMLNode, _ what: String) -> CountRange? {
         if let pairs = node.mapping {
             let keys = checkKeys(pairs, allowed: ["min", "max"], in: what)
             let lower = keys["min"].flatMap { integer($0.value, "'min'", in: 0...Int64(Int32.max)) } ?? 0
@@ -366,71 +367,38 @@ extension ScenarioBuilder {
     /// `[a, b, [c, d], e]`: each entry before the next; an inner list is a group in any order.
     private func readOrderChain(_ node: YAMLNode, into order: inout [OrderConstraint]) {
         guard let items = sequence(node, "an order") else { return }
-        var groups: [[(subject: ExpectationSubject, mark: SourceMark)]] = []
-        var seen: [ExpectationSubject: SourceMark] = [:]
+        var groups: [[(subject: ExpectationSubject, reference: CQEReference, mark: SourceMark)]] = []
+        var seen: [OrderVertex: SourceMark] = [:]
         for item in items {
-            var group: [(ExpectationSubject, SourceMark)] = []
+            var group: [(ExpectationSubject, CQEReference, SourceMark)] = []
             for member in list(item) {
                 if member.sequence != nil {
                     error(member.mark, "an unordered group holds ids, not another list")
                     continue
                 }
-                guard let subject = readSubject(member, inOrder: true) else { continue }
-                if let first = seen[subject] {
-                    error(member.mark, "'\(subject)' appears twice in this order", notes: [note(first, "first listed here")])
+                guard let (subject, reference) = readOrderSide(member) else { continue }
+                if let first = seen[OrderVertex(subject: subject, reference: reference)] {
+                    error(member.mark, "'\(subject)\(reference.suffix)' appears twice in this order", notes: [note(first, "first listed here")])
                     continue
                 }
-                seen[subject] = member.mark
-                group.append((subject, member.mark))
+                seen[OrderVertex(subject: subject, reference: reference)] = member.mark
+                group.append((subject, reference, member.mark))
             }
             if !group.isEmpty { groups.append(group) }
         }
         for (earlier, later) in zip(groups, groups.dropFirst()) {
             for first in earlier {
                 for second in later {
-                    order.append(OrderConstraint(earlier: first.subject, later: second.subject, mark: second.mark))
+                    order.append(OrderConstraint(earlier: first.subject, later: second.subject, mark: second.mark,
+                                                 earlierCQE: first.reference, laterCQE: second.reference))
                 }
             }
         }
     }
 
-    /// An order that contradicts itself has a cycle; report the first one found, with each constraint.
+    /// An order that contradicts itself has a cycle; report the first one found (OrderReferenceLoading.swift).
     func checkOrder(_ constraints: [OrderConstraint]) {
-        var successors: [ExpectationSubject: [Int]] = [:]
-        for (index, constraint) in constraints.enumerated() { successors[constraint.earlier, default: []].append(index) }
-        var state: [ExpectationSubject: Int] = [:]  // 1: on the current path, 2: done
-        for start in constraints.map(\.earlier) where state[start] == nil {
-            // Iterative depth-first search; `path` holds the constraints taken.
-            var stack: [(subject: ExpectationSubject, next: Int)] = [(start, 0)]
-            var path: [Int] = []
-            state[start] = 1
-            while let top = stack.last {
-                let outgoing = successors[top.subject] ?? []
-                if top.next < outgoing.count {
-                    stack[stack.count - 1].next += 1
-                    let edge = outgoing[top.next]
-                    let target = constraints[edge].later
-                    if state[target] == 1 {
-                        let cycleStart = path.firstIndex { constraints[$0].earlier == target } ?? path.count
-                        let cycle = Array(path[cycleStart...]) + [edge]
-                        let names = cycle.map { constraints[$0].earlier.description } + [target.description]
-                        let closing = constraints[edge]
-                        error(closing.mark, "the order contradicts itself: \(names.joined(separator: " before "))",
-                              notes: cycle.dropLast().map { note(constraints[$0].mark, "'\(constraints[$0].earlier)' before '\(constraints[$0].later)' is required here") })
-                        return
-                    }
-                    if state[target] == nil {
-                        state[target] = 1
-                        stack.append((target, 0))
-                        path.append(edge)
-                    }
-                } else {
-                    state[top.subject] = 2
-                    stack.removeLast()
-                    if !path.isEmpty { path.removeLast() }
-                }
-            }
-        }
+        checkOrderCycles(constraints)
     }
 
     // MARK: - Buffers and files

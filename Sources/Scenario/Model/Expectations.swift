@@ -180,6 +180,8 @@ public struct StreamExpectation: Hashable, Sendable {
     public var data: [UInt8]? = nil
     public var final: FinalCompletion
     public var mark: SourceMark
+    /// `cqes:`: the stream CQE by CQE instead of `more`/`count`/`each`/`final` (StreamSequence.swift).
+    public var cqes: CQESequence? = nil
 }
 
 public enum FinalCompletion: Hashable, Sendable {
@@ -278,14 +280,17 @@ public indirect enum ResultPattern: Hashable, Sendable, CustomStringConvertible 
     }
 }
 
-/// `earlier`'s CQE must arrive before `later`'s (the first CQE of each, for multishot requests).
+/// `earlier`'s CQE must arrive before `later`'s (the first CQE of each, unless a side names another:
+/// `poll.final`, `rx[2]`, `zc.notification`; CQEReference.swift).
 public struct OrderConstraint: Hashable, Sendable, CustomStringConvertible {
     public var earlier: ExpectationSubject
     public var later: ExpectationSubject
     /// Where the constraint was written.
     public var mark: SourceMark
+    public var earlierCQE: CQEReference = .first
+    public var laterCQE: CQEReference = .first
 
-    public var description: String { "\(earlier) before \(later)" }
+    public var description: String { "\(earlier)\(earlierCQE.suffix) before \(later)\(laterCQE.suffix)" }
 }
 
 /// A post-condition on a buffer resource's bytes after the run.

@@ -243,6 +243,7 @@ public enum ScenarioSchema {
             enumeration(["never"]),
             .object([("type", .string("object")), ("properties", .object(cqeProperties + [
                 ("stream", described(stream, "The shape of a multishot stream.")),
+                ("cqes", described(cqeSequence, "A multishot stream (or a zero-copy send's result and notification) CQE by CQE, in arrival order; a last `...` accepts any further CQEs.")),
                 ("completes", described(.object([("type", .string("boolean"))]), "false: no CQE may arrive.")),
                 ("notification", described(.object([("anyOf", .array([.object([("type", .string("boolean"))]), ref("cqe")]))]),
                                            "Zero-copy sends: a notification CQE follows (true), none does (false), or one that matches this pattern.")),
